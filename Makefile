@@ -1,0 +1,51 @@
+# The README's commands. Everything a fresh clone needs is installed by these targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+CONTENT ?= content
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run index test test-fast lint bench eval clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and pinned: the local CPU wheel, not GBs of CUDA packages
+	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+index: setup  ## ingest content/ (incremental: only new or changed files cost anything)
+	$(VENV)/bin/hindsight ingest $(CONTENT)
+
+run: index  ## open the portal on content/, with the watcher keeping the index live
+	@echo "Portal: http://localhost:$(PORT)"
+	@$(VENV)/bin/hindsight watch $(CONTENT) & WATCH=$$!; \
+	trap "kill $$WATCH 2>/dev/null" EXIT INT TERM; \
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+test: setup  ## the whole suite, browser test included
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not browser and not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check ingest index portal tests bench app.py
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) -m bench.run --shared ../shared
+
+eval: setup
+	$(PY) -m bench.eval --shared ../shared
+
+clean:
+	rm -rf .hindsight .pytest_cache

