@@ -83,7 +83,9 @@ class SentenceTransformerEmbedder:
             # The bundled files are complete; never let a missing file trigger a hub download.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every command
         try:
             return SentenceTransformer(
                 self.model_path, device=pick_device(self.settings.device)
@@ -105,7 +107,9 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         """Word pieces including special tokens, as the model will see them."""
         prompt = self.settings.passage_prompt
-        return len(self.model.tokenizer(prompt + text, add_special_tokens=True)["input_ids"])
+        # verbose=False: counting over-long text is the point here, not a mistake to warn about.
+        encoded = self.model.tokenizer(prompt + text, add_special_tokens=True, verbose=False)
+        return len(encoded["input_ids"])
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         prompt = self.settings.passage_prompt

@@ -53,6 +53,7 @@ class CatalogWriter:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self.dirty = False  # set by every change; a clean session need not be published
 
     def get_meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
@@ -70,6 +71,7 @@ class CatalogWriter:
         return {row[0]: FileState(*row) for row in rows}
 
     def put_file_state(self, state: FileState) -> None:
+        self.dirty = True
         self.con.execute("DELETE FROM files WHERE source_key = ?", [state.source_key])
         self.con.execute(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -81,6 +83,7 @@ class CatalogWriter:
         )
 
     def drop_file_state(self, source_key: str) -> None:
+        self.dirty = True
         self.con.execute("DELETE FROM files WHERE source_key = ?", [source_key])
 
     def doc_owner(self, doc_id: str) -> str | None:
@@ -95,6 +98,7 @@ class CatalogWriter:
 
     def delete_document(self, doc_id: str) -> list[int]:
         """Remove a document and everything hanging off it; returns its chunk ids."""
+        self.dirty = True
         ids = self.chunk_ids(doc_id)
         for table in ("chunks", "segments", "doc_facets", "documents"):
             self.con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [doc_id])
@@ -112,6 +116,7 @@ class CatalogWriter:
     def insert_document(
         self, doc: ParsedDocument, *, path: str, source_key: str, chunks: list[Chunk]
     ) -> None:
+        self.dirty = True
         self.con.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [

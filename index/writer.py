@@ -134,6 +134,13 @@ class IndexWriter:
             for c in chunks
         )
 
+    def abandon(self) -> str:
+        """Drop this unpublished copy; returns the name of the version readers keep using."""
+        self._discard()
+        self.generation = None
+        current = generations.current_generation(self.data_dir)
+        return current.name if current else ""
+
     def publish(self, dim: int | None) -> None:
         """Commit everything and make this generation the one readers open."""
         assert self.generation is not None

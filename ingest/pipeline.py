@@ -87,6 +87,10 @@ class Ingestor:
             pending = self._read_changed(writer, units, states, trust_stat, report)
             dim = self._embed_and_store(writer, pending, report, progress)
             report.seconds = time.perf_counter() - started
+            if not writer.catalog.dirty and trust_stat:
+                # Nothing changed: keep the published version rather than publish a copy of it.
+                report.generation = writer.abandon()
+                return report
             writer.catalog.set_meta("pipeline", PIPELINE_VERSION)
             writer.catalog.record_run(
                 {
