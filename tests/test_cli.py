@@ -1,0 +1,118 @@
+"""The CLI as a user runs it: exit codes, error lines, --json and --queries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """In-process, like the console script (a subprocess per call would reload torch)."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["search", "anything"], 2, "run: hindsight ingest"),
+        (["stats"], 2, "run: hindsight ingest"),
+        (["search", "--queries", "x.jsonl"], 2, "run: hindsight ingest"),
+    ],
+)
+def test_missing_index_is_one_clear_line(tmp_path, capsys, args, code, message):
+    assert main([*args, "--data-dir", str(tmp_path / "nowhere")]) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and "nowhere" in err[0]
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["search", "--limit", "many", "x"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["ingest"])
+    assert exc.value.code == 2
+
+
+def test_ingest_reports_failures_and_strict_changes_the_exit_code(tmp_path, content_dir):
+    (content_dir / "postmortems/broken.md").write_text("---\ntitle: [oops\n---\n")
+    data = str(tmp_path / "data")
+    done = run_cli("ingest", str(content_dir), "--data-dir", data)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    failed = [line for line in lines if line.startswith("FAILED")]
+    assert failed == [f"FAILED  {content_dir}/postmortems/broken.md:2: " + failed[0].split(": ", 1)[1]]
+    assert "YAML" in failed[0]
+    assert lines[-1].startswith("8 indexed, 0 unchanged, 0 skipped, 1 failed")
+    strict = run_cli("ingest", "--strict", str(content_dir), "--data-dir", data)
+    assert strict.returncode == 1
+    assert "8 unchanged" in strict.stdout.splitlines()[-1]
+
+
+def test_search_json_and_queries(tmp_path, real_index):
+    settings, content = real_index
+    data = str(settings.data_dir)
+    done = run_cli("search", "--json", "replica promoted while lagging", "--data-dir", data)
+    assert done.returncode == 0, done.stderr
+    hits = [json.loads(line) for line in done.stdout.splitlines()]
+    assert hits and len({h["doc_id"] for h in hits}) == len(hits)  # one per document
+    for hit in hits:
+        assert {"doc_id", "path", "kind", "title", "score", "snippet"} <= hit.keys()
+        assert Path(hit["path"]).exists()
+    moments = [h for h in hits if h["kind"] == "showcase" and h["doc_id"].startswith("showcase-2025-05")]
+    assert moments and isinstance(moments[0]["start"], float) and moments[0]["end"] > moments[0]["start"]
+
+    only = run_cli("search", "--json", "--kind", "talk", "--limit", "1", "migration", "--data-dir", data)
+    talk_hits = [json.loads(line) for line in only.stdout.splitlines()]
+    assert [h["kind"] for h in talk_hits] == ["talk"]
+
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        json.dumps({"id": "a", "query": "DNS TTL migration"}) + "\n\n"
+        + json.dumps({"id": 7, "query": "foreign key constraint NOT VALID"}) + "\n"
+    )
+    batch = run_cli("search", "--queries", str(queries), "--limit", "3", "--data-dir", data)
+    assert batch.returncode == 0, batch.stderr
+    rows = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["a", 7]
+    assert rows[0]["hits"][0]["doc_id"] == "pm-2025-06-02-dns-ttl"
+    assert rows[1]["hits"][0]["doc_id"] == "talk-2025-02-zero-downtime-migrations"
+    assert all(len(r["hits"]) <= 3 for r in rows)
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n')
+    failed = run_cli("search", "--queries", str(bad), "--data-dir", data)
+    assert failed.returncode == 1 and "bad.jsonl:1" in failed.stderr
+
+
+def test_stats_lists_kinds_model_and_file_states(real_index):
+    settings, _ = real_index
+    done = run_cli("stats", "--data-dir", str(settings.data_dir))
+    assert done.returncode == 0, done.stderr
+    assert "all-MiniLM-L6-v2" in done.stdout
+    assert "postmortem" in done.stdout and "showcase" in done.stdout
+    as_json = json.loads(run_cli("stats", "--json", "--data-dir", str(settings.data_dir)).stdout)
+    assert as_json["documents"]["postmortem"] == 3
+    assert all(f["state"] == "indexed" for f in as_json["files"])
+
+
+def test_console_script_honours_data_dir_from_environment(tmp_path):
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "stats"], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HINDSIGHT_DATA_DIR": str(tmp_path / "envdir")},
+    )
+    assert done.returncode == 2 and "envdir" in done.stderr
