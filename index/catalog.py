@@ -50,8 +50,14 @@ _DOC_COLUMNS = "doc_id, kind, title, path, date, metadata, body"
 def _document(row: tuple[Any, ...], n_chunks: int = 0) -> Document:
     doc_id, kind, title, path, date, metadata, body = row
     return Document(
-        doc_id=doc_id, kind=kind, title=title, path=path, date=date,
-        metadata=json.loads(metadata) if metadata else {}, body=body or "", n_chunks=n_chunks,
+        doc_id=doc_id,
+        kind=kind,
+        title=title,
+        path=path,
+        date=date,
+        metadata=json.loads(metadata) if metadata else {},
+        body=body or "",
+        n_chunks=n_chunks,
     )
 
 
@@ -86,7 +92,10 @@ def filter_clause(filters: SearchFilters) -> tuple[str, list[Any]]:
 
 def allowed_doc_ids(cur: duckdb.DuckDBPyConnection, filters: SearchFilters) -> list[str]:
     where, params = filter_clause(filters)
-    return [r[0] for r in cur.execute(f"SELECT doc_id FROM documents d WHERE {where}", params).fetchall()]
+    return [
+        r[0]
+        for r in cur.execute(f"SELECT doc_id FROM documents d WHERE {where}", params).fetchall()
+    ]
 
 
 def allowed_chunk_ids(cur: duckdb.DuckDBPyConnection, filters: SearchFilters) -> list[int]:
@@ -98,7 +107,10 @@ def allowed_chunk_ids(cur: duckdb.DuckDBPyConnection, filters: SearchFilters) ->
 
 
 def documents(
-    cur: duckdb.DuckDBPyConnection, filters: SearchFilters | None = None, *, limit: int | None = None
+    cur: duckdb.DuckDBPyConnection,
+    filters: SearchFilters | None = None,
+    *,
+    limit: int | None = None,
 ) -> list[Document]:
     """Documents matching FILTERS, newest first."""
     where, params = filter_clause(filters or SearchFilters())
@@ -184,9 +196,17 @@ def experts(cur: duckdb.DuckDBPyConnection) -> list[Expert]:
         slots.setdefault(expert_id, []).append(OfficeHour(weekday, start, end, tz, where or ""))
     return [
         Expert(
-            expert_id=r[0], doc_id=r[1], name=r[2], role=r[3] or "", team=r[4] or "",
-            email=r[5] or "", chat=r[6] or "", booking=r[7] or "", topics=tuple(r[8] or ()),
-            bio=r[9] or "", office_hours=tuple(slots.get(r[0], ())),
+            expert_id=r[0],
+            doc_id=r[1],
+            name=r[2],
+            role=r[3] or "",
+            team=r[4] or "",
+            email=r[5] or "",
+            chat=r[6] or "",
+            booking=r[7] or "",
+            topics=tuple(r[8] or ()),
+            bio=r[9] or "",
+            office_hours=tuple(slots.get(r[0], ())),
         )
         for r in rows
     ]
@@ -236,7 +256,9 @@ class IndexStats:
 
 
 def stats(cur: duckdb.DuckDBPyConnection) -> IndexStats:
-    docs = dict(cur.execute("SELECT kind, count(*) FROM documents GROUP BY 1 ORDER BY 1").fetchall())
+    docs = dict(
+        cur.execute("SELECT kind, count(*) FROM documents GROUP BY 1 ORDER BY 1").fetchall()
+    )
     chunks = dict(
         cur.execute(
             "SELECT d.kind, count(*) FROM chunks c JOIN documents d USING (doc_id) GROUP BY 1 ORDER BY 1"
@@ -247,7 +269,10 @@ def stats(cur: duckdb.DuckDBPyConnection) -> IndexStats:
     last = cur.execute("SELECT max(finished_at) FROM ingest_runs").fetchone()
     files = dict(cur.execute("SELECT state, count(*) FROM files GROUP BY 1").fetchall())
     return IndexStats(
-        documents_by_kind=docs, chunks_by_kind=chunks, experts=n_experts[0] if n_experts else 0,
-        model_id=model[0] if model else "", last_ingest=last[0] if last else None,
+        documents_by_kind=docs,
+        chunks_by_kind=chunks,
+        experts=n_experts[0] if n_experts else 0,
+        model_id=model[0] if model else "",
+        last_ingest=last[0] if last else None,
         files_by_state=files,
     )

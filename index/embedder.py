@@ -87,9 +87,7 @@ class SentenceTransformerEmbedder:
 
         hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every command
         try:
-            return SentenceTransformer(
-                self.model_path, device=pick_device(self.settings.device)
-            )
+            return SentenceTransformer(self.model_path, device=pick_device(self.settings.device))
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load embedding model {self.model_path!r}: {exc}") from exc
 
@@ -97,7 +95,10 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         model = self.model
         # sentence-transformers 5 renamed the method; older releases only have the long name.
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
         return int(getter() or 0)
 
     @property

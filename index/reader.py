@@ -25,7 +25,9 @@ class IndexSnapshot:
         self.dim = int(meta.get("dim", "0") or 0)
         vectors_path = generation / VECTORS_FILE
         self.vectors = (
-            VectorIndex.load(vectors_path) if vectors_path.exists() else VectorIndex.create(self.dim or 1)
+            VectorIndex.load(vectors_path)
+            if vectors_path.exists()
+            else VectorIndex.create(self.dim or 1)
         )
         self.keyword = KeywordIndex(generation / KEYWORD_DIR)
 

@@ -9,7 +9,9 @@ from index.search import Searcher
 from index.settings import Settings
 
 
-def open_searcher(settings: Settings, embedder: SentenceTransformerEmbedder | None = None) -> Searcher:
+def open_searcher(
+    settings: Settings, embedder: SentenceTransformerEmbedder | None = None
+) -> Searcher:
     """A searcher over the published index, refusing an index built with another model."""
     snapshot = IndexSnapshot.open(settings.data_dir)
     embedder = embedder or SentenceTransformerEmbedder(settings)

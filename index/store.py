@@ -76,8 +76,16 @@ class CatalogWriter:
         self.con.execute(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                state.source_key, state.path, state.root, state.size, state.mtime_ns,
-                state.content_hash, state.doc_id, state.state, state.reason, state.line,
+                state.source_key,
+                state.path,
+                state.root,
+                state.size,
+                state.mtime_ns,
+                state.content_hash,
+                state.doc_id,
+                state.state,
+                state.reason,
+                state.line,
                 state.updated_at or dt.datetime.now(),
             ],
         )
@@ -120,8 +128,15 @@ class CatalogWriter:
         self.con.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                doc.doc_id, doc.kind, doc.title, path, source_key, doc.date,
-                json.dumps(doc.metadata, default=_json_default), doc.body, dt.datetime.now(),
+                doc.doc_id,
+                doc.kind,
+                doc.title,
+                path,
+                source_key,
+                doc.date,
+                json.dumps(doc.metadata, default=_json_default),
+                doc.body,
+                dt.datetime.now(),
             ],
         )
         facets = document_facets(doc.metadata)
@@ -134,8 +149,19 @@ class CatalogWriter:
             self.con.executemany(
                 "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    [c.chunk_id, c.doc_id, c.ordinal, c.text, c.context, c.heading,
-                     c.text_hash, c.n_tokens, c.start, c.end, c.speaker]
+                    [
+                        c.chunk_id,
+                        c.doc_id,
+                        c.ordinal,
+                        c.text,
+                        c.context,
+                        c.heading,
+                        c.text_hash,
+                        c.n_tokens,
+                        c.start,
+                        c.end,
+                        c.speaker,
+                    ]
                     for c in chunks
                 ],
             )
@@ -151,8 +177,18 @@ class CatalogWriter:
             e = doc.expert
             self.con.execute(
                 "INSERT INTO experts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [e.expert_id, doc.doc_id, e.name, e.role, e.team, e.email, e.chat, e.booking,
-                 list(e.topics), e.bio],
+                [
+                    e.expert_id,
+                    doc.doc_id,
+                    e.name,
+                    e.role,
+                    e.team,
+                    e.email,
+                    e.chat,
+                    e.booking,
+                    list(e.topics),
+                    e.bio,
+                ],
             )
             for slot in e.office_hours:
                 self.con.execute(
@@ -167,9 +203,17 @@ class CatalogWriter:
         self.con.execute(
             "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                run_id, row["started_at"], row["finished_at"], row["roots"], row["indexed"],
-                row["unchanged"], row["skipped"], row["failed"], row["removed"],
-                row["chunks_embedded"], row["seconds"],
+                run_id,
+                row["started_at"],
+                row["finished_at"],
+                row["roots"],
+                row["indexed"],
+                row["unchanged"],
+                row["skipped"],
+                row["failed"],
+                row["removed"],
+                row["chunks_embedded"],
+                row["seconds"],
             ],
         )
         return int(run_id)

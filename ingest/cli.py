@@ -15,8 +15,8 @@ from index.settings import Settings
 EXAMPLES = {
     "ingest": "Examples:\n  hindsight ingest content/\n  hindsight ingest --strict notes/ talks/a.vtt",
     "search": (
-        "Examples:\n  hindsight search \"replica lag during failover\"\n"
-        "  hindsight search --kind postmortem --limit 5 --json \"TLS certificate expiry\"\n"
+        'Examples:\n  hindsight search "replica lag during failover"\n'
+        '  hindsight search --kind postmortem --limit 5 --json "TLS certificate expiry"\n'
         "  hindsight search --queries queries.jsonl > results.jsonl"
     ),
     "stats": "Examples:\n  hindsight stats\n  hindsight stats --json",
@@ -96,7 +96,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 query = str(item["query"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise HindsightError(
-                    f"{args.queries}:{line_no}: expected {{\"id\": ..., \"query\": ...}} ({exc})"
+                    f'{args.queries}:{line_no}: expected {{"id": ..., "query": ...}} ({exc})'
                 ) from None
             hits = searcher.search(query, limit=args.limit, filters=filters, mode=args.mode)
             print(json.dumps({"id": item.get("id"), "hits": [h.to_json() for h in hits]}))
@@ -125,23 +125,47 @@ def cmd_stats(args: argparse.Namespace) -> int:
     size = sum(f.stat().st_size for f in snapshot.generation.rglob("*") if f.is_file())
     files = catalog.file_states(cur)
     if args.json:
-        print(json.dumps({
-            "documents": st.documents_by_kind, "chunks": st.chunks_by_kind, "experts": st.experts,
-            "model": st.model_id, "index_bytes": size, "version": snapshot.version,
-            "last_ingest": st.last_ingest.isoformat() if st.last_ingest else None,
-            "files": [{"path": f.path, "state": f.state, "reason": f.reason, "line": f.line,
-                       "updated_at": f.updated_at.isoformat() if f.updated_at else None}
-                      for f in files],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "documents": st.documents_by_kind,
+                    "chunks": st.chunks_by_kind,
+                    "experts": st.experts,
+                    "model": st.model_id,
+                    "index_bytes": size,
+                    "version": snapshot.version,
+                    "last_ingest": st.last_ingest.isoformat() if st.last_ingest else None,
+                    "files": [
+                        {
+                            "path": f.path,
+                            "state": f.state,
+                            "reason": f.reason,
+                            "line": f.line,
+                            "updated_at": f.updated_at.isoformat() if f.updated_at else None,
+                        }
+                        for f in files
+                    ],
+                },
+                indent=2,
+            )
+        )
         return EXIT_OK
-    print(f"Index      {settings.data_dir} (version {snapshot.version}, {size / 1e6:.1f} MB on disk)")
+    print(
+        f"Index      {settings.data_dir} (version {snapshot.version}, {size / 1e6:.1f} MB on disk)"
+    )
     print(f"Model      {st.model_id}")
-    print(f"Last ingest {st.last_ingest:%Y-%m-%d %H:%M:%S}" if st.last_ingest else "Last ingest never")
+    print(
+        f"Last ingest {st.last_ingest:%Y-%m-%d %H:%M:%S}" if st.last_ingest else "Last ingest never"
+    )
     print(f"{'kind':<14}{'documents':>10}{'chunks':>10}")
     for kind, n in st.documents_by_kind.items():
         print(f"{kind:<14}{n:>10}{st.chunks_by_kind.get(kind, 0):>10}")
-    print(f"{'total':<14}{sum(st.documents_by_kind.values()):>10}{sum(st.chunks_by_kind.values()):>10}")
-    print("Files      " + ", ".join(f"{n} {state}" for state, n in sorted(st.files_by_state.items())))
+    print(
+        f"{'total':<14}{sum(st.documents_by_kind.values()):>10}{sum(st.chunks_by_kind.values()):>10}"
+    )
+    print(
+        "Files      " + ", ".join(f"{n} {state}" for state, n in sorted(st.files_by_state.items()))
+    )
     for f in files:
         if f.state in ("failed", "skipped"):
             where = f"{f.path}:{f.line}" if f.line else f.path
@@ -163,22 +187,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--data-dir", metavar="DIR",
+        "--data-dir",
+        metavar="DIR",
         help="index location (default: $HINDSIGHT_DATA_DIR or .hindsight/)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     fmt = argparse.RawDescriptionHelpFormatter
 
-    p = sub.add_parser("ingest", parents=[common], help="index content files",
-                       epilog=EXAMPLES["ingest"], formatter_class=fmt)
+    p = sub.add_parser(
+        "ingest",
+        parents=[common],
+        help="index content files",
+        epilog=EXAMPLES["ingest"],
+        formatter_class=fmt,
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--strict", action="store_true", help="exit 1 when any file failed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true", help="print every warning")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("search", parents=[common], help="search the index",
-                       epilog=EXAMPLES["search"], formatter_class=fmt)
+    p = sub.add_parser(
+        "search",
+        parents=[common],
+        help="search the index",
+        epilog=EXAMPLES["search"],
+        formatter_class=fmt,
+    )
     p.add_argument("query", nargs="*")
     p.add_argument("--json", action="store_true", help="one JSON object per hit")
     p.add_argument("--kind", action="append", help="only this kind (repeatable)")
@@ -187,13 +222,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", metavar="FILE.jsonl", help='run {"id","query"} lines as JSONL')
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("stats", parents=[common], help="what is in the index",
-                       epilog=EXAMPLES["stats"], formatter_class=fmt)
+    p = sub.add_parser(
+        "stats",
+        parents=[common],
+        help="what is in the index",
+        epilog=EXAMPLES["stats"],
+        formatter_class=fmt,
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("watch", parents=[common], help="keep the index in step with folders",
-                       epilog=EXAMPLES["watch"], formatter_class=fmt)
+    p = sub.add_parser(
+        "watch",
+        parents=[common],
+        help="keep the index in step with folders",
+        epilog=EXAMPLES["watch"],
+        formatter_class=fmt,
+    )
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.set_defaults(func=cmd_watch)
     return parser

@@ -94,10 +94,15 @@ class Ingestor:
             writer.catalog.set_meta("pipeline", PIPELINE_VERSION)
             writer.catalog.record_run(
                 {
-                    "started_at": started_at, "finished_at": dt.datetime.now(), "roots": roots,
-                    "indexed": report.count("indexed"), "unchanged": report.count("unchanged"),
-                    "skipped": report.count("skipped"), "failed": report.count("failed"),
-                    "removed": report.count("removed"), "chunks_embedded": report.chunks_embedded,
+                    "started_at": started_at,
+                    "finished_at": dt.datetime.now(),
+                    "roots": roots,
+                    "indexed": report.count("indexed"),
+                    "unchanged": report.count("unchanged"),
+                    "skipped": report.count("skipped"),
+                    "failed": report.count("failed"),
+                    "removed": report.count("removed"),
+                    "chunks_embedded": report.chunks_embedded,
                     "seconds": report.seconds,
                 }
             )
@@ -146,15 +151,27 @@ class Ingestor:
                 content_hash = _content_hash(unit)
                 if old and trust_stat and old.content_hash == content_hash:
                     writer.catalog.put_file_state(
-                        FileState(key, shown, str(unit.root), size, mtime_ns, content_hash,
-                                  old.doc_id, old.state, old.reason, old.line)
+                        FileState(
+                            key,
+                            shown,
+                            str(unit.root),
+                            size,
+                            mtime_ns,
+                            content_hash,
+                            old.doc_id,
+                            old.state,
+                            old.reason,
+                            old.line,
+                        )
                     )
                     self._report_unchanged(old, shown, report)
                     continue
                 doc = parse_document(
                     unit.primary, unit.root, max_bytes=self.settings.max_bytes, sidecar=unit.sidecar
                 )
-                owner = claimed.get(doc.doc_id) or self._other_owner(writer, doc.doc_id, key, states)
+                owner = claimed.get(doc.doc_id) or self._other_owner(
+                    writer, doc.doc_id, key, states
+                )
                 if owner:
                     raise ParseError(f"id {doc.doc_id!r} is already used by {owner}")
                 claimed[doc.doc_id] = shown
@@ -173,7 +190,9 @@ class Ingestor:
                 continue
             except (OSError, UnicodeError, ValueError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                self._record_problem(writer, unit, old, "failed", f"cannot read: {reason}", None, report)
+                self._record_problem(
+                    writer, unit, old, "failed", f"cannot read: {reason}", None, report
+                )
                 continue
             for warning in doc.warnings:
                 report.warnings.append(f"{shown}: {warning}")
@@ -216,8 +235,18 @@ class Ingestor:
         except OSError:
             size, mtime_ns = None, None  # type: ignore[assignment]
         writer.catalog.put_file_state(
-            FileState(unit.source_key, unit.display_path, str(unit.root), size, mtime_ns, None,
-                      old.doc_id if old else None, state, reason, line)
+            FileState(
+                unit.source_key,
+                unit.display_path,
+                str(unit.root),
+                size,
+                mtime_ns,
+                None,
+                old.doc_id if old else None,
+                state,
+                reason,
+                line,
+            )
         )
         report.outcomes.append(FileOutcome(unit.display_path, state, reason, line))
 
@@ -259,12 +288,24 @@ class Ingestor:
                 else np.zeros((0, dim), dtype=np.float32)
             )
             writer.put_document(
-                item.doc, path=item.unit.display_path, source_key=item.unit.source_key,
-                chunks=item.chunks, vectors=matrix, dim=dim,
+                item.doc,
+                path=item.unit.display_path,
+                source_key=item.unit.source_key,
+                chunks=item.chunks,
+                vectors=matrix,
+                dim=dim,
             )
             writer.catalog.put_file_state(
-                FileState(item.unit.source_key, item.unit.display_path, str(item.unit.root),
-                          item.size, item.mtime_ns, item.content_hash, item.doc.doc_id, "indexed")
+                FileState(
+                    item.unit.source_key,
+                    item.unit.display_path,
+                    str(item.unit.root),
+                    item.size,
+                    item.mtime_ns,
+                    item.content_hash,
+                    item.doc.doc_id,
+                    "indexed",
+                )
             )
             report.outcomes.append(
                 FileOutcome(item.unit.display_path, "indexed", chunks=len(item.chunks))

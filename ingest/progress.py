@@ -21,8 +21,14 @@ def tqdm_progress(enabled: bool = True) -> Iterator[Progress | None]:
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr,
-                       dynamic_ncols=True, disable=None)
+            bar = tqdm(
+                total=total,
+                unit="chunk",
+                desc="Embedding",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                disable=None,
+            )
         bar.update(done - bar.n)
 
     try:

@@ -165,7 +165,9 @@ def write_content(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     (root / "postmortems/latin1.md").write_bytes(
-        "---\ntitle: Caf\xe9 outage\ndate: 2024-01-02\n---\nThe caf\xe9 POS failed.\n".encode("cp1252")
+        "---\ntitle: Caf\xe9 outage\ndate: 2024-01-02\n---\nThe caf\xe9 POS failed.\n".encode(
+            "cp1252"
+        )
     )
     return root
 
@@ -219,7 +221,9 @@ def real_embedder() -> SentenceTransformerEmbedder:
 
 
 @pytest.fixture(scope="session")
-def real_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder):
+def real_index(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
+):
     """The small content tree indexed once with the real model: (settings, content root)."""
     base = tmp_path_factory.mktemp("real")
     content = write_content(base / "content")

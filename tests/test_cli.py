@@ -53,7 +53,9 @@ def test_ingest_reports_failures_and_strict_changes_the_exit_code(tmp_path, cont
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     failed = [line for line in lines if line.startswith("FAILED")]
-    assert failed == [f"FAILED  {content_dir}/postmortems/broken.md:2: " + failed[0].split(": ", 1)[1]]
+    assert failed == [
+        f"FAILED  {content_dir}/postmortems/broken.md:2: " + failed[0].split(": ", 1)[1]
+    ]
     assert "YAML" in failed[0]
     assert lines[-1].startswith("8 indexed, 0 unchanged, 0 skipped, 1 failed")
     strict = run_cli("ingest", "--strict", str(content_dir), "--data-dir", data)
@@ -71,17 +73,27 @@ def test_search_json_and_queries(tmp_path, real_index):
     for hit in hits:
         assert {"doc_id", "path", "kind", "title", "score", "snippet"} <= hit.keys()
         assert Path(hit["path"]).exists()
-    moments = [h for h in hits if h["kind"] == "showcase" and h["doc_id"].startswith("showcase-2025-05")]
-    assert moments and isinstance(moments[0]["start"], float) and moments[0]["end"] > moments[0]["start"]
+    moments = [
+        h for h in hits if h["kind"] == "showcase" and h["doc_id"].startswith("showcase-2025-05")
+    ]
+    assert (
+        moments
+        and isinstance(moments[0]["start"], float)
+        and moments[0]["end"] > moments[0]["start"]
+    )
 
-    only = run_cli("search", "--json", "--kind", "talk", "--limit", "1", "migration", "--data-dir", data)
+    only = run_cli(
+        "search", "--json", "--kind", "talk", "--limit", "1", "migration", "--data-dir", data
+    )
     talk_hits = [json.loads(line) for line in only.stdout.splitlines()]
     assert [h["kind"] for h in talk_hits] == ["talk"]
 
     queries = tmp_path / "q.jsonl"
     queries.write_text(
-        json.dumps({"id": "a", "query": "DNS TTL migration"}) + "\n\n"
-        + json.dumps({"id": 7, "query": "foreign key constraint NOT VALID"}) + "\n"
+        json.dumps({"id": "a", "query": "DNS TTL migration"})
+        + "\n\n"
+        + json.dumps({"id": 7, "query": "foreign key constraint NOT VALID"})
+        + "\n"
     )
     batch = run_cli("search", "--queries", str(queries), "--limit", "3", "--data-dir", data)
     assert batch.returncode == 0, batch.stderr
@@ -112,7 +124,10 @@ def test_console_script_honours_data_dir_from_environment(tmp_path):
     import os
 
     done = subprocess.run(
-        [sys.executable, "-m", "ingest.cli", "stats"], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "ingest.cli", "stats"],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "HINDSIGHT_DATA_DIR": str(tmp_path / "envdir")},
     )
     assert done.returncode == 2 and "envdir" in done.stderr

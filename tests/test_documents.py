@@ -10,7 +10,8 @@ import pytest
 
 from index.errors import ParseError, SkipFile
 from index.models import OfficeHour
-from ingest.documents import action_items, parse_clock, parse_document, parse_weekday, pretty_stem
+from ingest.documents import action_items, parse_document, pretty_stem
+from ingest.profiles import parse_clock, parse_weekday
 
 MAX = 1_000_000
 

@@ -38,7 +38,9 @@ def test_first_ingest_indexes_every_good_file(settings, fake_embedder, content_d
     assert any("not UTF-8" in w for w in report.warnings)
 
 
-def test_second_ingest_skips_unchanged_files_without_embedding(settings, fake_embedder, content_dir):
+def test_second_ingest_skips_unchanged_files_without_embedding(
+    settings, fake_embedder, content_dir
+):
     _ingest(settings, fake_embedder, content_dir)
     fake_embedder.embedded.clear()
     report = _ingest(settings, fake_embedder, content_dir)
@@ -51,9 +53,11 @@ def test_editing_one_file_embeds_only_its_changed_chunks(settings, fake_embedder
     _ingest(settings, fake_embedder, content_dir)
     path = content_dir / "postmortems/2025-06-02-dns-ttl.md"
     snap = IndexSnapshot.open(settings.data_dir)
-    before = snap.cursor().execute(
-        "SELECT count(*) FROM chunks WHERE doc_id = 'pm-2025-06-02-dns-ttl'"
-    ).fetchone()[0]
+    before = (
+        snap.cursor()
+        .execute("SELECT count(*) FROM chunks WHERE doc_id = 'pm-2025-06-02-dns-ttl'")
+        .fetchone()[0]
+    )
     snap.close()
     path.write_text(path.read_text() + "\n## Lessons learned\nShorten TTLs a week ahead.\n")
     fake_embedder.embedded.clear()
@@ -64,7 +68,9 @@ def test_editing_one_file_embeds_only_its_changed_chunks(settings, fake_embedder
     assert 1 <= len(fake_embedder.embedded) <= before + 1
     assert all("Shipment tracking" in t for t in fake_embedder.embedded)
     snap = _snapshot_consistent(settings)
-    hits = Searcher(snap, fake_embedder.embed_query).search("shorten TTLs a week ahead", mode="keyword")
+    hits = Searcher(snap, fake_embedder.embed_query).search(
+        "shorten TTLs a week ahead", mode="keyword"
+    )
     assert hits[0].doc_id == "pm-2025-06-02-dns-ttl"
 
 
@@ -153,7 +159,10 @@ def test_unpublished_generation_is_invisible_and_swept(settings, fake_embedder, 
 def test_real_model_finds_the_right_postmortem(real_index, real_embedder, query):
     settings, _content = real_index
     hits = Searcher(IndexSnapshot.open(settings.data_dir), real_embedder.embed_query).search(query)
-    assert hits[0].doc_id in {"pm-2025-03-14-ledger-replica-lag", "showcase-2025-05-failover-drills"}
+    assert hits[0].doc_id in {
+        "pm-2025-03-14-ledger-replica-lag",
+        "showcase-2025-05-failover-drills",
+    }
     assert any(h.doc_id == "pm-2025-03-14-ledger-replica-lag" for h in hits[:2])
 
 
@@ -163,7 +172,8 @@ def test_real_model_finds_the_moment_in_a_showcase(real_index, real_embedder):
     from index.catalog import SearchFilters
 
     hits = searcher.search(
-        "replica promoted with thirty eight seconds of lag", filters=SearchFilters(kinds=("showcase",))
+        "replica promoted with thirty eight seconds of lag",
+        filters=SearchFilters(kinds=("showcase",)),
     )
     top = hits[0]
     assert top.doc_id == "showcase-2025-05-failover-drills"

@@ -13,9 +13,8 @@ from index.lock import WriterLock
 
 
 def test_second_writer_is_refused_with_the_holder_named(tmp_path):
-    with WriterLock(tmp_path):
-        with pytest.raises(WriterBusyError, match=r"pid \d+"):
-            WriterLock(tmp_path).acquire()
+    with WriterLock(tmp_path), pytest.raises(WriterBusyError, match=r"pid \d+"):
+        WriterLock(tmp_path).acquire()
 
 
 def test_lock_of_a_killed_process_is_free(tmp_path):
