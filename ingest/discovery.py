@@ -48,7 +48,9 @@ def _file_root(path: Path) -> Path:
     return parent.parent if parent.name.lower() in KIND_FOLDERS else parent
 
 
-def _units_in_dir(dirpath: Path, names: list[str], root: Path, given: str) -> list[SourceUnit]:
+def _units_in_dir(
+    dirpath: Path, names: list[str], root: Path, given: str, kind_root: Path | None = None
+) -> list[SourceUnit]:
     stems_with_transcript = {
         Path(n).stem for n in names if Path(n).suffix.lower() in TRANSCRIPT_SUFFIXES
     }
@@ -65,7 +67,8 @@ def _units_in_dir(dirpath: Path, names: list[str], root: Path, given: str) -> li
                     sidecar = dirpath / (path.stem + ext)
                     break
         rel = path.relative_to(root)
-        units.append(SourceUnit(path, root, os.path.join(given, str(rel)), sidecar))
+        shown = os.path.normpath(os.path.join(given, str(rel)))
+        units.append(SourceUnit(path, kind_root or root, shown, sidecar))
     return units
 
 
@@ -82,6 +85,9 @@ def discover(given: str) -> tuple[list[SourceUnit], list[Unreadable]]:
         return units, []
     if not root.is_dir():
         return [], [Unreadable(given, "no such file or folder")]
+    # `hindsight ingest corpus/postmortems` should still know these are post-mortems.
+    named = root.absolute().name.lower() in KIND_FOLDERS
+    kind_root = (root.parent if root.name else root.absolute().parent) if named else root
     units: list[SourceUnit] = []
     problems: list[Unreadable] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
@@ -91,7 +97,7 @@ def discover(given: str) -> tuple[list[SourceUnit], list[Unreadable]]:
                 dirnames.remove(d)
             elif (here / d).is_symlink():
                 dirnames.remove(d)
-                rel = os.path.join(given, str((here / d).relative_to(root)))
+                rel = os.path.normpath(os.path.join(given, str((here / d).relative_to(root))))
                 problems.append(Unreadable(rel, "symbolic link to a folder is not followed"))
         dirnames.sort()
         regular: list[str] = []
@@ -99,12 +105,12 @@ def discover(given: str) -> tuple[list[SourceUnit], list[Unreadable]]:
             if _is_hidden(name):
                 continue
             path = here / name
-            rel = os.path.join(given, str(path.relative_to(root)))
+            rel = os.path.normpath(os.path.join(given, str(path.relative_to(root))))
             if path.is_symlink() and not path.exists():
                 problems.append(Unreadable(rel, "broken symbolic link (or a link loop)"))
             elif not path.is_file():
                 problems.append(Unreadable(rel, "not a regular file"))
             else:
                 regular.append(name)
-        units.extend(_units_in_dir(here, regular, root, given))
+        units.extend(_units_in_dir(here, regular, root, given, kind_root))
     return units, problems

@@ -188,3 +188,10 @@ def test_real_chunks_fit_the_model_window(real_index, real_embedder):
     assert rows
     for context, text in rows:
         assert real_embedder.count_tokens(f"{context}\n{text}" if context else text) <= 256
+
+
+def test_kind_comes_from_the_given_folder_name_too(settings, fake_embedder, content_dir):
+    report = _ingest(settings, fake_embedder, content_dir / "postmortems")
+    assert report.count("indexed") == 3
+    snap = IndexSnapshot.open(settings.data_dir)
+    assert catalog.stats(snap.cursor()).documents_by_kind == {"postmortem": 3}
