@@ -40,8 +40,25 @@ def new_generation(data_dir: Path) -> Path:
     if source is None:
         target.mkdir()
     else:
-        shutil.copytree(source, target)
+        shutil.copytree(source, target, copy_function=_link_or_copy)
     return target
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link files that are only ever replaced whole, copy the ones changed in place.
+
+    FAISS files are rewritten through a temporary file and a rename, and tantivy never
+    modifies a segment file, so sharing their inodes between generations is safe and makes
+    a new generation cost the size of the catalog, not of the whole index.
+    """
+    name = os.path.basename(src)
+    if name.endswith(".duckdb") or name.endswith(".lock") or name.endswith(".wal"):
+        shutil.copy2(src, dst)
+        return
+    try:
+        os.link(src, dst)
+    except OSError:  # another filesystem, or links not supported
+        shutil.copy2(src, dst)
 
 
 def _fsync_tree(path: Path) -> None:

@@ -195,3 +195,22 @@ def test_kind_comes_from_the_given_folder_name_too(settings, fake_embedder, cont
     assert report.count("indexed") == 3
     snap = IndexSnapshot.open(settings.data_dir)
     assert catalog.stats(snap.cursor()).documents_by_kind == {"postmortem": 3}
+
+
+def test_open_reader_keeps_its_version_while_a_writer_publishes(settings, fake_embedder, content_dir):
+    _ingest(settings, fake_embedder, content_dir)
+    old = _snapshot_consistent(settings)
+    old_count = old.keyword.count()
+    (content_dir / "postmortems/2025-06-02-dns-ttl.md").unlink()
+    (content_dir / "talks/new.md").write_text("---\ntitle: Brand new talk\n---\nzebra crossing\n")
+    _ingest(settings, fake_embedder, content_dir)
+    assert old.is_stale()
+    # the old snapshot still answers exactly as before: its files were never modified
+    assert old.keyword.count() == old_count
+    hits = Searcher(old, fake_embedder.embed_query).search("DNS provider TTL", mode="keyword")
+    assert hits[0].doc_id == "pm-2025-06-02-dns-ttl"
+    assert Searcher(old, fake_embedder.embed_query).search("zebra", mode="keyword") == []
+    new = _snapshot_consistent(settings)
+    assert Searcher(new, fake_embedder.embed_query).search("zebra", mode="keyword")[0].title == (
+        "Brand new talk"
+    )
