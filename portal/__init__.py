@@ -1,0 +1,1 @@
+"""The Streamlit portal: pages and the UI-side resource cache."""
