@@ -1,0 +1,50 @@
+"""Hindsight portal: the frame. Pages live in portal/pages/; run with `streamlit run app.py`."""
+
+import streamlit as st
+
+from portal import frame
+
+st.set_page_config(page_title="Hindsight", page_icon=":material/history_edu:", layout="wide")
+
+page = st.navigation(
+    [
+        st.Page("portal/pages/overview.py", title="Overview", icon=":material/home:", default=True),
+        st.Page(
+            "portal/pages/search.py", title="Search", icon=":material/search:", url_path="search"
+        ),
+        st.Page(
+            "portal/pages/incidents.py",
+            title="Incidents",
+            icon=":material/local_fire_department:",
+            url_path="incidents",
+        ),
+        st.Page(
+            "portal/pages/showcase.py",
+            title="Showcase archive",
+            icon=":material/smart_display:",
+            url_path="showcase",
+        ),
+        st.Page(
+            "portal/pages/talks.py",
+            title="Talks & paper reviews",
+            icon=":material/co_present:",
+            url_path="talks",
+        ),
+        st.Page(
+            "portal/pages/experts.py",
+            title="Experts",
+            icon=":material/support_agent:",
+            url_path="experts",
+        ),
+        st.Page(
+            "portal/pages/document.py",
+            title="Document",
+            icon=":material/description:",
+            url_path="document",
+            visibility="hidden",
+        ),
+    ]
+)
+frame.style()
+frame.sidebar()
+page.run()

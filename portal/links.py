@@ -1,0 +1,109 @@
+"""Where each kind of document is shown, and links that reopen exactly that view."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from index.models import Document, SearchHit
+from portal import safe
+from portal.state import PageState
+
+OVERVIEW = "portal/pages/overview.py"
+SEARCH = "portal/pages/search.py"
+INCIDENTS = "portal/pages/incidents.py"
+SHOWCASE = "portal/pages/showcase.py"
+TALKS = "portal/pages/talks.py"
+EXPERTS = "portal/pages/experts.py"
+DOCUMENT = "portal/pages/document.py"
+
+PAGE_OF_KIND = {
+    "postmortem": INCIDENTS,
+    "showcase": SHOWCASE,
+    "talk": TALKS,
+    "paper-review": TALKS,
+    "expert": EXPERTS,
+}
+KIND_LABEL = {
+    "postmortem": "Incident",
+    "showcase": "Showcase",
+    "talk": "Talk",
+    "paper-review": "Paper review",
+    "expert": "Expert",
+    "note": "Note",
+}
+KIND_ICON = {
+    "postmortem": ":material/local_fire_department:",
+    "showcase": ":material/smart_display:",
+    "talk": ":material/co_present:",
+    "paper-review": ":material/menu_book:",
+    "expert": ":material/person:",
+    "note": ":material/description:",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABEL.get(kind, kind.replace("-", " ").capitalize())
+
+
+def kind_icon(kind: str) -> str:
+    return KIND_ICON.get(kind, ":material/description:")
+
+
+def target(item: Document | SearchHit, seconds: float | None = None) -> tuple[str, dict[str, Any]]:
+    """The page and query params that show ITEM (at SECONDS into its recording)."""
+    page = PAGE_OF_KIND.get(item.kind, DOCUMENT)
+    if item.kind == "expert":
+        return page, {"expert": item.doc_id}
+    params: dict[str, Any] = {"doc": item.doc_id}
+    if seconds is not None:
+        params["t"] = str(int(seconds))
+    return page, params
+
+
+def doc_link(
+    item: Document | SearchHit,
+    label: str | None = None,
+    *,
+    seconds: float | None = None,
+    icon: str | None = None,
+    help: str | None = None,
+    here: PageState | None = None,
+    key: str | None = None,
+    bold: bool = False,
+) -> None:
+    """A link that opens ITEM; labels come from content, so they are escaped.
+
+    Another page is reached with a page link. On the page that shows ITEM itself (HERE),
+    a button changes the page's state instead, since a page link to the current page
+    would render as the highlighted current page.
+    """
+    page, params = target(item, seconds)
+    text = safe.text((label if label is not None else item.title).strip()) or "Untitled"
+    text = f"**{text}**" if bold else text
+    if here is not None and Path(page).stem == here.page:
+        values: dict[str, Any] = {k: int(v) if k == "t" else v for k, v in params.items()}
+        for name, default in (("t", None), ("tq", "")):  # a new document starts at its top
+            if name in here.params:
+                values.setdefault(name, default)
+        st.button(
+            text,
+            icon=icon or kind_icon(item.kind),
+            help=help,
+            type="tertiary",
+            on_click=here.update,
+            kwargs=values,
+            key="open-" + re.sub(r"[^\w-]", "-", key or item.doc_id),
+        )
+        return
+    st.page_link(
+        page,
+        label=text,
+        icon=icon or kind_icon(item.kind),
+        query_params=params,
+        help=help,
+        width="stretch",
+    )

@@ -1,0 +1,83 @@
+"""Recordings: play a media file from a moment, or link to the recording page at that moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import duckdb
+import streamlit as st
+
+from index import catalog
+from index.models import Document
+from index.timefmt import clock
+from portal import safe
+
+VIDEO = frozenset({".mp4", ".webm", ".mov", ".m4v", ".ogv"})
+AUDIO = frozenset({".mp3", ".m4a", ".wav", ".ogg", ".oga", ".flac", ".aac", ".opus"})
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Where a session's recording is and how it can be shown."""
+
+    kind: Literal["video", "audio", "link"]
+    source: str  # an http(s) URL or a local file path
+
+    @property
+    def playable(self) -> bool:
+        return self.kind != "link"
+
+    def at(self, seconds: float | None) -> str:
+        """A URL that opens the recording at SECONDS (media fragment `#t=`)."""
+        base = self.source.split("#", 1)[0]
+        return f"{base}#t={int(seconds)}" if seconds else base
+
+
+def _media_kind(suffix: str) -> Literal["video", "audio", "link"]:
+    suffix = suffix.lower()
+    return "video" if suffix in VIDEO else "audio" if suffix in AUDIO else "link"
+
+
+def recording(cur: duckdb.DuckDBPyConnection, doc: Document) -> Recording | None:
+    """DOC's recording: an http(s) URL, or a media file beside its transcript."""
+    raw = doc.metadata.get("recording")
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    href = safe.url(raw)
+    if href is not None:
+        if not href.lower().startswith(("http://", "https://")):
+            return None
+        return Recording(_media_kind(Path(urlsplit(href).path).suffix), href)
+    local = _local_media(cur, doc, raw.strip())
+    return Recording(_media_kind(local.suffix), str(local)) if local else None
+
+
+def _local_media(cur: duckdb.DuckDBPyConnection, doc: Document, raw: str) -> Path | None:
+    # Only media files in the transcript's own folder (or below) are served: content is
+    # untrusted, and `recording: /etc/passwd` must not turn the portal into a file server.
+    source = next((f.source_key for f in catalog.file_states(cur) if f.doc_id == doc.doc_id), None)
+    if source is None or "://" in raw:
+        return None
+    folder = Path(source).parent.resolve()
+    path = (folder / raw).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        return None
+    return path if _media_kind(path.suffix) != "link" else None
+
+
+def player(rec: Recording, seconds: float | None, *, autoplay: bool = False) -> None:
+    """The recording, starting at SECONDS: a player for media, a link for a recording page."""
+    start = int(seconds or 0)
+    if rec.kind == "video":
+        st.video(rec.source, start_time=start, autoplay=autoplay)
+    elif rec.kind == "audio":
+        st.audio(rec.source, start_time=start, autoplay=autoplay)
+    else:
+        label = f"Watch from {clock(start)}" if start else "Watch the recording"
+        st.link_button(label, rec.at(start), icon=":material/play_circle:", type="primary")
+        st.caption(
+            "The recording opens in its own player" + (f", at {clock(start)}." if start else ".")
+        )

@@ -1,0 +1,260 @@
+"""Experts: find someone by topic, see their evidence, put their office hours in a calendar.
+
+URL: topic (what you need help with), expert (id: the profile view), tz (IANA zone to show
+office hours in; default: the browser's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from typing import Any
+from zoneinfo import available_timezones
+
+import streamlit as st
+
+from index import catalog
+from index.experts import (
+    ExpertMatch,
+    Occurrence,
+    calendar_filename,
+    expert_calendar,
+    expert_evidence,
+    upcoming,
+)
+from index.models import Expert
+from portal import links, resources, safe, state, ui
+from portal.state import PageState
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+EVIDENCE = (
+    ("postmortem", "Post-mortems written"),
+    ("showcase", "Showcase sessions presented"),
+    ("talk", "Talks given"),
+    ("paper-review", "Paper reviews led"),
+    ("note", "Notes written"),
+)
+
+
+@st.cache_data(show_spinner=False)
+def zones() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+page = PageState("experts", [state.text("topic"), state.text("expert"), state.text("tz")])
+page.seed()
+searcher = resources.require()
+cur = searcher.snapshot.cursor()
+browser_tz = st.context.timezone if st.context.timezone in zones() else "UTC"
+if page.get("tz") and page.get("tz") not in zones():
+    page.set("tz", "")
+now = dt.datetime.now(dt.UTC)
+
+
+def viewer_tz() -> str:
+    return page.get("tz") or browser_tz
+
+
+def when(o: Occurrence) -> str:
+    """'Tue 14 Jan, 16:00–17:00' in the viewer's zone."""
+    start, end = o.viewer_start, o.viewer_end
+    return f"{start:%a %d %b}, {start:%H:%M}–{end:%H:%M}"
+
+
+def relative(moment: dt.datetime) -> str:
+    hours = (moment - now).total_seconds() / 3600
+    if hours < 1:
+        return "within the hour"
+    if hours < 24:
+        return f"in {int(hours)} hour{'s' if int(hours) != 1 else ''}"
+    days = round(hours / 24)
+    return "tomorrow" if days == 1 else f"in {days} days"
+
+
+def contact_buttons(expert: Expert, *, key: str) -> None:
+    with st.container(horizontal=True):
+        booking = safe.url(expert.booking)
+        if booking and booking.startswith(("http://", "https://")):
+            st.link_button(
+                "Book a slot", booking, icon=":material/event_available:", type="primary"
+            )
+        email = safe.mailto(expert.email)
+        if email:
+            st.link_button("E-mail", email, icon=":material/mail:")
+        if expert.office_hours:
+            st.download_button(
+                "Add office hours to calendar",
+                expert_calendar(expert, now),
+                file_name=calendar_filename(expert),
+                mime="text/calendar",
+                icon=":material/calendar_add_on:",
+                on_click="ignore",
+                key=f"ics-{key}",
+            )
+    if expert.chat:
+        st.caption(f":material/chat: {safe.text(expert.chat)}")
+
+
+def office_hours_line(expert: Expert) -> None:
+    occurrences = upcoming(expert, now, viewer_tz())
+    if not occurrences:
+        st.caption("No regular office hours — book or e-mail instead.")
+        return
+    nxt = occurrences[0]
+    own = f"{nxt.start:%a %H:%M} {nxt.slot.timezone}"
+    where = f" · :material/location_on: {safe.text(nxt.slot.where)}" if nxt.slot.where else ""
+    st.markdown(
+        f":material/event: **Next office hours: {when(nxt)}** {safe.text(viewer_tz())} "
+        f"· {relative(nxt.start)}  \n"
+        f":gray[{safe.text(own)} for them{where}]"
+    )
+
+
+def card(match: ExpertMatch) -> None:
+    expert = match.expert
+    with st.container(border=True, key=f"expert-{expert.expert_id}"):
+        st.button(
+            f"**{safe.text(expert.name)}**",
+            icon=":material/support_agent:",
+            type="tertiary",
+            key=f"open-expert-{_slug(expert.expert_id)}",
+            on_click=page.set,
+            args=("expert", expert.expert_id),
+            help="Profile, evidence and all office hours",
+        )
+        st.caption(safe.text(" · ".join(p for p in (expert.role, expert.team) if p)))
+        badges = [ui.badge(t, "green" if t in match.topics else "gray") for t in expert.topics]
+        if badges:
+            st.markdown(" ".join(badges))
+        office_hours_line(expert)
+        contact_buttons(expert, key=expert.expert_id)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\w-]", "-", text)
+
+
+def pick_topic() -> None:
+    picked = st.session_state.get("experts.pick")
+    if picked:
+        page.set("topic", picked)
+    st.session_state["experts.pick"] = None
+
+
+def tz_picker(container: Any) -> None:
+    options = ["", *zones()]
+    page.widget(
+        "tz",
+        container.selectbox,
+        "Show times in",
+        options,
+        format_func=lambda z: z or f"My timezone ({browser_tz})",
+    )
+
+
+def list_view(people: list[Expert]) -> None:
+    st.title("Experts", anchor=False)
+    st.caption(
+        "People who have offered to help. Search by topic; book a slot or add their "
+        "office hours to your calendar."
+    )
+    search_col, tz_col = st.columns([3, 1])
+    topic = page.widget(
+        "topic",
+        search_col.text_input,
+        "What do you need help with?",
+        placeholder="e.g. postgres failover, kafka consumers, RAG evaluation",
+        icon=":material/search:",
+    )
+    tz_picker(tz_col)
+    popular = [t for t, _ in Counter(t for e in people for t in e.topics).most_common(14)]
+    if popular:
+        st.pills("Or pick a topic", popular, key="experts.pick", on_change=pick_topic)
+    matches = resources.experts_for(topic or "", limit=50)
+    if topic and not matches:
+        st.info(
+            f"Nobody has declared “{safe.text(topic)}” yet. Try a broader topic, or "
+            "search the archive for who wrote about it.",
+            icon=":material/person_search:",
+        )
+        st.page_link(
+            links.SEARCH,
+            label=f"Search the archive for “{safe.text(topic)}”",
+            icon=":material/search:",
+            query_params={"q": topic},
+        )
+        return
+    if topic:
+        st.caption(
+            f"{len(matches)} expert{'s' if len(matches) != 1 else ''} for "
+            f"“{safe.text(topic)}” — declared topics first, then by how close their "
+            "profile is."
+        )
+    cols = st.columns(2)
+    for i, match in enumerate(matches):
+        with cols[i % 2]:
+            card(match)
+
+
+def profile_view(expert: Expert) -> None:
+    st.button(
+        "All experts",
+        icon=":material/arrow_back:",
+        type="tertiary",
+        key="back",
+        on_click=page.set,
+        args=("expert", ""),
+    )
+    st.title(safe.text(expert.name), anchor=False)
+    st.caption(safe.text(" · ".join(p for p in (expert.role, expert.team) if p)))
+    if expert.topics:
+        st.markdown(" ".join(ui.badge(t, "blue") for t in expert.topics))
+    main, side = st.columns([3, 2], gap="large")
+    with side, st.container(border=True):
+        st.markdown("**Office hours**")
+        tz_picker(st)
+        occurrences = upcoming(expert, now, viewer_tz())
+        for o in occurrences:
+            st.markdown(
+                f"**{WEEKDAYS[o.slot.weekday]}s** {o.slot.start:%H:%M}–{o.slot.end:%H:%M} "
+                f"{safe.text(o.slot.timezone)}  \n"
+                f"Next: **{when(o)}** {safe.text(viewer_tz())} ({relative(o.start)})"
+                + (f"  \n:material/location_on: {safe.text(o.slot.where)}" if o.slot.where else "")
+            )
+        if not occurrences:
+            st.caption("No regular office hours.")
+        contact_buttons(expert, key="profile")
+    with main:
+        ui.md(expert.bio)
+        evidence = expert_evidence(cur, expert)
+        st.subheader("Evidence", anchor=False)
+        if not evidence:
+            st.caption("Nothing in the archive names them as author, presenter or speaker yet.")
+        for kind, title in EVIDENCE:
+            items = [d for d in evidence if d.kind == kind]
+            if items:
+                st.markdown(f"**{title}** ({len(items)})")
+                for doc in items:
+                    links.doc_link(doc, help=ui.nice_date(doc.date))
+
+
+people = catalog.experts(cur)
+wanted = page.get("expert")
+if wanted:
+    chosen = next(
+        (
+            e
+            for e in people
+            if wanted in (e.expert_id, e.doc_id) or e.expert_id.rsplit("/", 1)[-1] == wanted
+        ),
+        None,
+    )
+    if chosen is None:
+        st.warning("That expert is not in the directory (any more).", icon=":material/link_off:")
+        st.button("All experts", on_click=page.set, args=("expert", ""))
+    else:
+        profile_view(chosen)
+else:
+    list_view(people)
+page.publish()

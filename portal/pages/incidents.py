@@ -1,0 +1,239 @@
+"""Incidents: a sortable, filterable table of post-mortems, and each one's write-up.
+
+URL: doc (incident id: the detail view), q (words in the title), severity, team, service,
+status (repeatable), sort (newest|oldest|severity|duration).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from index import catalog
+from index.catalog import SearchFilters
+from index.models import Document
+from portal import incidents, links, resources, safe, state, ui, views
+from portal.state import PageState
+
+FILTERS = (("severity", "Severity"), ("team", "Team"), ("service", "Service"), ("status", "Status"))
+
+page = PageState(
+    "incidents",
+    [
+        state.text("doc"),
+        state.text("q"),
+        *(state.many(name) for name, _ in FILTERS),
+        state.choice("sort", tuple(incidents.SORTS), "newest"),
+    ],
+)
+page.seed()
+searcher = resources.require()
+cur = searcher.snapshot.cursor()
+
+
+def list_view() -> None:
+    st.title("Incidents", anchor=False)
+    st.caption("Every post-mortem, newest first. Pick a row to read the write-up.")
+    facet_values = catalog.facet_counts(cur, SearchFilters(kinds=("postmortem",)))
+    top = st.columns([3, 2])
+    query = page.widget(
+        "q",
+        top[0].text_input,
+        "Find in titles, services, root causes",
+        placeholder="e.g. replica, DNS, retry storm",
+        icon=":material/search:",
+    )
+    page.widget(
+        "sort", top[1].selectbox, "Sort", list(incidents.SORTS), format_func=incidents.SORTS.get
+    )
+    cols = st.columns(len(FILTERS))
+    chosen: dict[str, tuple[str, ...]] = {}
+    for col, (name, label) in zip(cols, FILTERS, strict=True):
+        counts = dict(facet_values.get(name, []))
+        selected = [v for v in page.get(name) if isinstance(v, str)]
+        if page.widget_key(name) not in st.session_state:
+            page.set(name, selected)
+        options = list(counts) + [v for v in selected if v not in counts]
+        chosen[name] = tuple(
+            page.widget(
+                name,
+                col.multiselect,
+                label,
+                options,
+                placeholder="Any",
+                format_func=lambda v, c=counts: f"{v} ({c.get(v, 0)})",
+            )
+        )
+    docs = catalog.documents(cur, SearchFilters(kinds=("postmortem",), facets=chosen))
+    docs = [d for d in docs if _matches(d, query or "")]
+    frame = incidents.sort(incidents.table(docs), page.get("sort"))
+    if frame.empty:
+        st.info("No incident matches these filters.", icon=":material/filter_alt_off:")
+        st.button("Clear filters", on_click=page.reset, args=("q", *(name for name, _ in FILTERS)))
+        return
+    st.caption(f"{len(frame)} incident{'s' if len(frame) != 1 else ''}")
+    event = st.dataframe(
+        incidents.styled(frame),
+        key="incidents.table",
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        height=min(40 + 35 * len(frame), 700),
+        column_order=["Date", "Severity", "Title", "Services", "Teams", "Duration", "Status"],
+        column_config={
+            "Date": st.column_config.DateColumn(format="YYYY-MM-DD", width=95),
+            "Severity": st.column_config.TextColumn(width=70),
+            "Title": st.column_config.TextColumn(width=300),
+            "Services": st.column_config.ListColumn(width=160),
+            "Teams": st.column_config.ListColumn(width=110),
+            "Duration": st.column_config.TextColumn(width=80),
+            "Status": st.column_config.TextColumn(width=80),
+        },
+    )
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        page.set("doc", str(frame.iloc[rows[0]]["doc_id"]))
+        st.rerun()
+
+
+def _matches(doc: Document, query: str) -> bool:
+    words = query.lower().split()
+    if not words:
+        return True
+    haystack = " ".join(
+        [
+            doc.title,
+            *ui.words(doc.metadata.get("services")),
+            *ui.words(doc.metadata.get("tags")),
+            str(doc.metadata.get("root_cause") or ""),
+            str(doc.metadata.get("trigger") or ""),
+        ]
+    ).lower()
+    return all(w in haystack for w in words)
+
+
+def detail_view(doc: Document) -> None:
+    views.back("All incidents", lambda: page.set("doc", ""))
+    views.header(doc)
+    main, side = st.columns([5, 2], gap="large")
+    with side:
+        facts(doc)
+        views.related(cur, doc, title="Related incidents, sessions and talks", here=page)
+        similar(doc)
+        people(doc)
+    with main:
+        root_cause = ui.field(doc, "root_cause")
+        items = [i for i in doc.metadata.get("action_items") or [] if isinstance(i, dict)]
+        sections = incidents.ordered_sections(doc.body, doc.title)
+        has_lessons = any(h.lower().startswith("lessons") for h, _ in sections)
+        lessons = [] if has_lessons else ui.words(doc.metadata.get("lessons"))
+        shown_root = False
+        for heading, text in sections:
+            name = heading.lower()
+            if name.startswith("action item") and items:
+                st.markdown("#### Action items")
+                action_items(items)
+                items = []
+                continue
+            st.markdown(f"#### {safe.text(heading)}")
+            if name.startswith("root cause") and root_cause:
+                st.error(safe.text(root_cause), icon=":material/troubleshoot:")
+                shown_root = True
+            ui.md(text)
+        if root_cause and not shown_root:
+            st.markdown("#### Root cause")
+            st.error(safe.text(root_cause), icon=":material/troubleshoot:")
+        if items:  # the write-up has no action-items section: show the front matter's
+            st.markdown("#### Action items")
+            action_items(items)
+        if lessons:
+            st.markdown("#### Lessons learned")
+            st.markdown("\n".join(f"- {safe.text(x)}" for x in lessons))
+
+
+def facts(doc: Document) -> None:
+    with st.container(border=True):
+        sev = ui.severity(doc)
+        lines = [
+            "**Severity:** " + (ui.badge(sev, ui.SEVERITY_COLOR.get(sev, "gray")) if sev else "—"),
+            f"**Duration:** {safe.text(incidents.human_duration(doc.metadata.get('duration')))}",
+        ]
+        for label, key in (
+            ("Status", "status"),
+            ("Detected by", "detection"),
+            ("Trigger", "trigger"),
+            ("Services", "services"),
+            ("Teams", "teams"),
+            ("Authors", "authors"),
+        ):
+            values = ui.words(doc.metadata.get(key))
+            if values:
+                lines.append(f"**{label}:** {safe.text(', '.join(values))}")
+        st.markdown("  \n".join(lines))
+
+
+DONE = ("done", "closed", "complete", "completed", "fixed")
+
+
+def action_items(items: list[dict[str, object]]) -> None:
+    """Action items as a Markdown table (it wraps long titles; every cell is escaped)."""
+    rows = ["| Action | Owner | Status | Due |", "|---|---|---|---|"]
+    for item in items:
+        status = str(item.get("status") or "")
+        color = "green" if status.lower() in DONE else "orange" if status else "gray"
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    safe.text(item.get("title") or ""),
+                    safe.text(item.get("owner") or "—"),
+                    ui.badge(status or "unknown", color),
+                    safe.text(item.get("due") or ""),
+                ]
+            )
+            + " |"
+        )
+    st.markdown("\n".join(rows))
+    done = sum(1 for i in items if str(i.get("status") or "").lower() in DONE)
+    st.caption(f"{done} of {len(items)} done")
+
+
+def similar(doc: Document) -> None:
+    query = " ".join(
+        [doc.title, *ui.words(doc.metadata.get("tags")), str(doc.metadata.get("root_cause") or "")]
+    )
+    key = resources.FilterKey(kinds=("postmortem",))
+    hits = [h for h in resources.search(query, key, 4) if h.doc_id != doc.doc_id][:3]
+    related_ids = {d.doc_id for d in catalog.related(cur, doc)}
+    hits = [h for h in hits if h.doc_id not in related_ids]
+    if hits:
+        st.markdown("**Similar incidents**")
+        for hit in hits:
+            links.doc_link(hit, help=ui.nice_date(hit.date), here=page, key=f"similar-{hit.doc_id}")
+
+
+def people(doc: Document) -> None:
+    topic = " ".join([*ui.words(doc.metadata.get("services")), *ui.words(doc.metadata.get("tags"))])
+    matches = resources.experts_for(topic, limit=3) if topic else []
+    if matches:
+        st.markdown("**People to ask**")
+        for match in matches:
+            st.page_link(
+                links.EXPERTS,
+                label=safe.text(match.expert.name),
+                icon=":material/support_agent:",
+                query_params={"expert": match.expert.expert_id},
+                help=", ".join(match.topics or match.expert.topics[:4]),
+            )
+
+
+doc_id = page.get("doc")
+if doc_id:
+    found = catalog.document(cur, doc_id)
+    if found is None or found.kind != "postmortem":
+        st.warning("That incident is not in the archive (any more).", icon=":material/link_off:")
+        st.button("All incidents", on_click=page.set, args=("doc", ""))
+    else:
+        detail_view(found)
+else:
+    list_view()
+page.publish()

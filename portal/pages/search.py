@@ -1,0 +1,250 @@
+"""Search: one box, facets with counts, one result per document with its best passage.
+
+URL: q (query), like (doc id: "more like this"), kind, severity, outcome, team, service, tag
+(repeatable), from / to (YYYY-MM-DD), n (results shown).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from index import catalog
+from index.models import Document, SearchHit
+from index.timefmt import clock
+from index.tokenize import query_terms as index_terms
+from portal import facets, links, media, resources, safe, state, transcript, ui
+from portal.state import PageState
+
+PAGE_SIZE = 20
+MAX_RESULTS = 100
+
+page = PageState(
+    "search",
+    [state.text("q"), state.text("like"), state.integer("n"), *facets.PARAMS],
+    composite=facets.COMPOSITE,
+)
+page.seed()
+searcher = resources.require()
+cur = searcher.snapshot.cursor()
+
+
+def more_like(doc_id: str) -> None:
+    page.update(like=doc_id, q="", n=None)
+
+
+def like_query(doc: Document) -> str:
+    """A query that stands for DOC: its title, tags and opening text."""
+    tags = " ".join(ui.words(doc.metadata.get("tags")))
+    body = " ".join(line for line in doc.body.splitlines() if not line.startswith("#"))
+    return " ".join(f"{doc.title}. {tags}. {body}".split()[:120])
+
+
+st.title("Search", anchor=False)
+query = page.widget(
+    "q",
+    st.text_input,
+    "Search the archive",
+    label_visibility="collapsed",
+    placeholder="What are you about to change? e.g. “promote a Postgres replica”",
+    icon=":material/search:",
+)
+like_doc = catalog.document(cur, page.get("like")) if page.get("like") else None
+if page.get("like") and like_doc is None:
+    st.warning("The document for “more like this” is no longer in the archive.")
+text = like_query(like_doc) if like_doc else (query or "").strip()
+limit = min(page.get("n") or PAGE_SIZE, MAX_RESULTS)
+
+
+def hits_for(key: resources.FilterKey) -> list[SearchHit]:
+    found = resources.search(text, key, limit + 1)
+    return [h for h in found if not like_doc or h.doc_id != like_doc.doc_id][:limit]
+
+
+def counts_for(facet: str) -> dict[str, int]:
+    if not text:
+        return facets.archive_counts(cur, page, facet, None)
+    key = facets.filter_key(page, without=facet)
+    ids = tuple(h.doc_id for h in hits_for(key))
+    return facets.archive_counts(cur, page, facet, ids) if ids else {}
+
+
+filters_col, results_col = st.columns([1.2, 3], gap="large")
+with filters_col:
+    st.markdown("**Filter**")
+    facets.draw(page, counts_for)
+    if facets.active(page):
+        st.button(
+            "Clear all filters",
+            icon=":material/filter_alt_off:",
+            type="tertiary",
+            on_click=lambda: [facets.clear(page, n) for n, _ in facets.active(page)],
+        )
+
+key = facets.filter_key(page)
+if text:
+    results: list[SearchHit | Document] = list(hits_for(key))
+else:
+    results = list(catalog.documents(cur, key.filters(), limit=limit))
+
+
+def transcript_moment(hit: SearchHit) -> None:
+    """The cue in the passage that answers the query: who said it, when, and a way to hear it."""
+    terms = index_terms(text)
+    cue = transcript.best_moment(
+        catalog.segments(cur, hit.doc_id), hit.start or 0.0, hit.end, terms
+    )
+    start = cue.start if cue else hit.start or 0.0
+    speaker = cue.speaker if cue else hit.speaker
+    who = safe.text(speaker) if speaker else "Someone"
+    said = cue.text if cue else hit.snippet
+    st.markdown(f":material/record_voice_over: **{who}** at **{clock(start)}**")
+    st.markdown(f"> {ui.highlight(said, marks)}")
+    with st.container(horizontal=True):
+        links.doc_link(
+            hit, f"Open the session at {clock(start)}", seconds=start, icon=":material/subtitles:"
+        )
+        rec = media.recording(cur, _as_document(hit))
+        if rec is not None and not rec.playable:
+            st.link_button(
+                f"Watch from {clock(start)}", rec.at(start), icon=":material/play_circle:"
+            )
+    if rec is not None and rec.playable:
+        with st.expander(f"Play from {clock(start)}", icon=":material/play_circle:"):
+            media.player(rec, start)
+
+
+def _as_document(hit: SearchHit) -> Document:
+    return Document(hit.doc_id, hit.kind, hit.title, hit.path, hit.date, hit.metadata)
+
+
+# Query terms as the index stems them ("promot"): a word is marked when it starts with one.
+# "More like this" queries are whole passages, so nothing is marked for them.
+marks = [] if like_doc else index_terms(text)
+
+
+def result(i: int, item: SearchHit | Document) -> None:
+    doc = _as_document(item) if isinstance(item, SearchHit) else item
+    with st.container(border=True, key=f"result-{i}"):
+        title_col, date_col = st.columns([5, 1])
+        with title_col:
+            links.doc_link(item, bold=True)
+        date_col.caption(ui.nice_date(item.date))
+        kind = ui.badge(links.kind_label(item.kind), "primary", links.kind_icon(item.kind))
+        line = " ".join(x for x in (kind, ui.chips(doc, tags=5)) if x)
+        st.markdown(line)
+        if isinstance(item, SearchHit):
+            if item.heading and item.start is None:
+                st.caption(f":material/subdirectory_arrow_right: {safe.text(item.heading)}")
+            if item.start is not None:
+                transcript_moment(item)
+            else:
+                st.markdown(ui.highlight(item.snippet, marks))
+        else:
+            names = ui.people(item)
+            if names:
+                st.caption(safe.text(", ".join(names)))
+        st.button(
+            "More like this",
+            key=f"like-{i}",
+            icon=":material/join_inner:",
+            type="tertiary",
+            on_click=more_like,
+            args=(item.doc_id,),
+        )
+
+
+def experts_panel(topic: str, *, heading: str) -> None:
+    matches = resources.experts_for(topic, limit=3)
+    if not matches:
+        return
+    st.markdown(f"**{heading}**")
+    cols = st.columns(len(matches))
+    for col, match in zip(cols, matches, strict=True):
+        with col, st.container(border=True):
+            st.page_link(
+                links.EXPERTS,
+                label=safe.text(match.expert.name),
+                icon=":material/support_agent:",
+                query_params={"expert": match.expert.expert_id},
+            )
+            topics = match.topics or match.expert.topics[:3]
+            st.caption(safe.text(" · ".join([match.expert.role, *topics][:4])))
+
+
+def without(name: str) -> int:
+    """How many results there would be without the filter NAME."""
+    key = facets.filter_key(page, without=name)
+    if text:
+        return len(hits_for(key))
+    return len(catalog.documents(cur, key.filters(), limit=limit))
+
+
+def pick_topic() -> None:
+    picked = st.session_state.get("search.pick")
+    if picked:
+        page.update(q=picked, like="", n=None)
+    st.session_state["search.pick"] = None
+
+
+def suggestions() -> None:
+    """Topics the archive knows most about, one click from a search."""
+    tags = [t for t, _ in catalog.facet_counts(cur).get("tag", [])[:10]]
+    if tags:
+        st.pills(
+            "Not sure where to start? Try a topic", tags, key="search.pick", on_change=pick_topic
+        )
+
+
+def empty_results() -> None:
+    active = facets.active(page)
+    if active:
+        st.warning("Nothing matches all of these filters.", icon=":material/filter_alt:")
+        st.markdown("Try dropping one:")
+        for name, label in active:
+            found = without(name)
+            more = f"{found}+" if found >= limit else str(found)
+            st.button(
+                f"Drop “{label}” — {more} result{'s' if found != 1 else ''}",
+                key=f"drop-{name}",
+                icon=":material/close:",
+                on_click=facets.clear,
+                args=(page, name),
+            )
+    else:
+        st.info("The archive has no documents yet.", icon=":material/inventory_2:")
+    if text:
+        experts_panel(text, heading="Ask someone who knows the topic")
+
+
+with results_col:
+    if like_doc is not None:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.markdown(f"Documents like **{safe.text(like_doc.title)}**")
+            st.button(
+                "Back to my search",
+                icon=":material/close:",
+                type="tertiary",
+                on_click=lambda: page.update(like="", n=None),
+            )
+    if not results:
+        empty_results()
+    else:
+        if text:
+            st.caption(f"Top {len(results)} results, best first, one per document.")
+        else:
+            suggestions()
+            st.caption(
+                "Newest first. Type above to search; “More like this” finds similar documents."
+            )
+        if query and not like_doc:
+            experts_panel(query, heading="People who know about this")
+        for i, item in enumerate(results):
+            result(i, item)
+        if len(results) >= limit and limit < MAX_RESULTS:
+            st.button(
+                "Show more results",
+                icon=":material/expand_more:",
+                on_click=lambda: page.set("n", limit + PAGE_SIZE),
+            )
+
+page.publish()

@@ -1,0 +1,147 @@
+"""Small building blocks shared by the pages: chips, dates, highlighted passages, sections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import streamlit as st
+
+from index.models import Document
+from portal import safe
+
+SEVERITY_COLOR = {"SEV1": "red", "SEV2": "orange", "SEV3": "yellow", "SEV4": "gray"}
+OUTCOME_COLOR = {"success": "green", "failure": "red", "mixed": "orange"}
+OUTCOME_ICON = {
+    "success": ":material/check_circle:",
+    "failure": ":material/cancel:",
+    "mixed": ":material/contrast:",
+}
+OUTCOMES = ("success", "failure", "mixed")
+
+
+def words(value: Any) -> list[str]:
+    """A metadata field as a list of display strings (lists, scalars and junk alike)."""
+    if value is None or isinstance(value, dict):
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [" ".join(str(v).split()) for v in items if v is not None and str(v).strip()][:30]
+
+
+def field(doc: Document, name: str) -> str:
+    values = words(doc.metadata.get(name))
+    return values[0] if values else ""
+
+
+def badge(label: str, color: str = "gray", icon: str | None = None) -> str:
+    """Inline Markdown for one chip; LABEL is content, so it is escaped."""
+    prefix = f"{icon} " if icon else ""
+    return f":{color}-badge[{prefix}{safe.text(label)}]"
+
+
+def severity(doc: Document) -> str:
+    raw = field(doc, "severity").upper().replace(" ", "").replace("-", "")
+    return raw if re.fullmatch(r"SEV\d", raw) else ""
+
+
+def outcome(doc: Document) -> str:
+    raw = field(doc, "outcome").lower()
+    return raw if raw in OUTCOMES else ""
+
+
+def chips(doc: Document, *, tags: int = 6) -> str:
+    """The chips for a document's most useful metadata, as one Markdown line."""
+    out: list[str] = []
+    sev = severity(doc)
+    if sev:
+        out.append(badge(sev, SEVERITY_COLOR.get(sev, "gray")))
+    result = outcome(doc)
+    if result:
+        out.append(badge(result, OUTCOME_COLOR[result], OUTCOME_ICON[result]))
+    status = field(doc, "status")
+    if status and doc.kind == "postmortem":
+        out.append(badge(status, "green" if status.lower() == "resolved" else "blue"))
+    for team in words(doc.metadata.get("teams")) + words(doc.metadata.get("team")):
+        out.append(badge(team, "violet", ":material/group:"))
+    for service in words(doc.metadata.get("services"))[:4]:
+        out.append(badge(service, "blue", ":material/dns:"))
+    for tag in words(doc.metadata.get("tags"))[:tags]:
+        out.append(badge(f"#{tag}", "gray"))
+    return " ".join(out)
+
+
+def people(doc: Document) -> list[str]:
+    names: list[str] = []
+    for key in ("authors", "presenters", "speakers"):
+        names += [n for n in words(doc.metadata.get(key)) if n not in names]
+    return names
+
+
+def nice_date(value: dt.date | None) -> str:
+    return value.strftime("%d %b %Y").lstrip("0") if value else "undated"
+
+
+def byline(doc: Document) -> str:
+    """Date and people, escaped, as a caption line."""
+    parts = [nice_date(doc.date)]
+    names = people(doc)
+    if names:
+        parts.append(", ".join(names))
+    return " · ".join(safe.text(p) for p in parts)
+
+
+def highlight(passage: str, terms: Iterable[str]) -> str:
+    """PASSAGE escaped, with each of TERMS marked; for st.markdown."""
+    wanted = sorted({t for t in terms if t and len(t) >= 2}, key=len, reverse=True)
+    if not wanted:
+        return safe.text(passage)
+    # Terms may be stems ("promot"): mark the whole word they start.
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in wanted) + r")\w*", re.I)
+    out: list[str] = []
+    pos = 0
+    for match in pattern.finditer(passage):
+        out.append(safe.text(passage[pos : match.start()]))
+        out.append(f":orange-background[**{safe.text(match.group(0))}**]")
+        pos = match.end()
+    out.append(safe.text(passage[pos:]))
+    return "".join(out)
+
+
+def sections(body: str) -> list[tuple[str, str]]:
+    """A Markdown body split at level-1/2 headings: [(heading, text)]; '' for the preamble."""
+    out: list[tuple[str, list[str]]] = [("", [])]
+    fence = False
+    for line in body.splitlines():
+        if re.match(r"^ {0,3}(```|~~~)", line):
+            fence = not fence
+        heading = None if fence else re.match(r"^ {0,3}#{1,2}\s+(.+?)\s*#*\s*$", line)
+        if heading:
+            out.append((heading.group(1).strip(), []))
+        else:
+            out[-1][1].append(line)
+    return [(h, "\n".join(lines).strip()) for h, lines in out if h or "\n".join(lines).strip()]
+
+
+def find_section(parts: list[tuple[str, str]], *names: str) -> tuple[str, str] | None:
+    for heading, text in parts:
+        if any(heading.lower().startswith(n) for n in names):
+            return heading, text
+    return None
+
+
+def _same_title(heading: str, title: str) -> bool:
+    a, b = heading.strip().lower(), title.strip().lower()
+    return bool(a) and (a == b or b.startswith(a) or a.startswith(b))
+
+
+def md(body: str, title: str = "") -> None:
+    """Render an untrusted Markdown body under a page title (a repeated `# title` is dropped)."""
+    lines = body.strip().splitlines()
+    first = re.fullmatch(r"#\s+(.+?)\s*#*", lines[0].strip()) if lines and title else None
+    if first and _same_title(first.group(1), title):
+        lines = lines[1:]
+    text = "\n".join(lines).strip()
+    if text:
+        st.markdown(safe.markdown(text, demote=2))

@@ -1,0 +1,86 @@
+"""Pieces of a document's view that several pages share: header, links, related items."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import streamlit as st
+
+from index import catalog
+from index.models import Document
+from portal import links, safe, ui
+from portal.state import PageState
+
+LINK_FIELDS = (
+    ("paper_url", "Paper", ":material/article:"),
+    ("slides", "Slides", ":material/slideshow:"),
+    ("recording", "Recording", ":material/play_circle:"),
+)
+
+
+def header(doc: Document) -> None:
+    st.caption(f"{links.kind_icon(doc.kind)} {links.kind_label(doc.kind)}")
+    st.header(safe.text(doc.title.strip()) or "Untitled", anchor=False)
+    st.caption(ui.byline(doc))
+    line = ui.chips(doc, tags=12)
+    if line:
+        st.markdown(line)
+
+
+def back(label: str, on_click: Callable[[], None]) -> None:
+    st.button(label, icon=":material/arrow_back:", type="tertiary", on_click=on_click, key="back")
+
+
+def external_links(doc: Document, fields: tuple[tuple[str, str, str], ...] = LINK_FIELDS) -> None:
+    """Link buttons for the document's http(s) links; anything else is not linked."""
+    shown = [
+        (label, href, icon)
+        for name, label, icon in fields
+        if (href := _http(doc.metadata.get(name)))
+    ]
+    if not shown:
+        return
+    with st.container(horizontal=True):
+        for label, href, icon in shown:
+            st.link_button(label, href, icon=icon)
+
+
+def _http(value: object) -> str | None:
+    href = safe.url(value)
+    return href if href and href.lower().startswith(("http://", "https://")) else None
+
+
+def related(
+    cur: duckdb.DuckDBPyConnection,
+    doc: Document,
+    *,
+    title: str = "Related",
+    here: PageState | None = None,
+) -> None:
+    """Documents this one names in `related`, and those that name it."""
+    found = catalog.related(cur, doc)
+    if not found:
+        return
+    st.markdown(f"**{title}**")
+    for item in found:
+        links.doc_link(
+            item,
+            help=f"{links.kind_label(item.kind)} · {ui.nice_date(item.date)}",
+            here=here,
+            key=f"related-{item.doc_id}",
+        )  # one link per item
+
+
+def document_list(items: list[Document], *, empty: str = "Nothing here yet.") -> None:
+    """A compact list of documents, each a link with its date and chips."""
+    if not items:
+        st.caption(empty)
+        return
+    for item in items:
+        with st.container(border=True):
+            links.doc_link(item)
+            st.caption(f"{links.kind_label(item.kind)} · {ui.byline(item)}")
+            line = ui.chips(item, tags=4)
+            if line:
+                st.markdown(line)

@@ -1,0 +1,303 @@
+"""AppTest: Incidents, Showcase archive, Talks, Experts and Document pages, through their URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from conftest import write_content
+from streamlit.testing.v1 import AppTest
+
+from index.settings import Settings
+from ingest.pipeline import Ingestor
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+INCIDENTS = "portal/pages/incidents.py"
+SHOWCASE = "portal/pages/showcase.py"
+TALKS = "portal/pages/talks.py"
+EXPERTS = "portal/pages/experts.py"
+LEDGER_ID = "pm-2025-03-14-ledger-replica-lag"
+DRILLS_ID = "showcase-2025-05-failover-drills"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_cached_index():
+    yield
+    st.cache_resource.clear()  # close the app's snapshots before the interpreter exits
+
+
+def run(monkeypatch: pytest.MonkeyPatch, settings: Settings, page: str, **params: str | list[str]):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HINDSIGHT_DATA_DIR", str(settings.data_dir))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]).replace(
+        "\\", ""
+    )
+
+
+def param(at: AppTest, name: str) -> str | None:
+    value = at.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
+def labels(at: AppTest, kind: str) -> list[str]:
+    return [el.proto.label.replace("\\", "").strip("*") for el in at.get(kind)]
+
+
+# --- Incidents -------------------------------------------------------------------------------
+
+
+def test_incident_table_lists_every_postmortem_newest_first(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, INCIDENTS)
+    table = at.dataframe[0].value
+    assert list(table["Title"]) == [
+        "Shipment tracking unreachable after DNS provider migration",
+        "Payments ledger served stale balances during replica failover",
+        "Café outage",
+    ]
+    assert list(table["Severity"])[:2] == ["SEV1", "SEV2"]
+    assert list(table["Services"][1]) == ["payments-ledger", "ledger-db"]
+    assert list(table["Duration"])[1] == "47m"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"severity": "SEV2"}, ["Payments ledger served stale balances during replica failover"]),
+        ({"team": "edge"}, ["Shipment tracking unreachable after DNS provider migration"]),
+        ({"q": "replica"}, ["Payments ledger served stale balances during replica failover"]),
+        (
+            {"sort": "oldest"},
+            [
+                "Café outage",
+                "Payments ledger served stale balances during replica failover",
+                "Shipment tracking unreachable after DNS provider migration",
+            ],
+        ),
+        (
+            {"sort": "duration", "service": ["ledger-db", "shipment-tracker"]},
+            [
+                "Payments ledger served stale balances during replica failover",
+                "Shipment tracking unreachable after DNS provider migration",
+            ],
+        ),
+    ],
+)
+def test_incident_filters_and_sort_from_url(monkeypatch, real_index, params, expected) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, INCIDENTS, **params)
+    assert list(at.dataframe[0].value["Title"]) == expected
+
+
+def test_incident_filter_widget_writes_the_url(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, INCIDENTS)
+    at.selectbox(key="incidents.w.sort").select("severity").run()
+    assert param(at, "sort") == "severity"
+    assert list(at.dataframe[0].value["Severity"])[0] == "SEV1"
+    at.multiselect(key="incidents.w.severity").select("SEV2").run()
+    assert at.query_params.get("severity") in ("SEV2", ["SEV2"])
+    assert len(at.dataframe[0].value) == 1
+
+
+def test_incident_detail(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, INCIDENTS, doc=LEDGER_ID)
+    assert (
+        at.header[0].value.replace("\\", "")
+        == "Payments ledger served stale balances during replica failover"
+    )
+    body = texts(at)
+    assert "**Severity:** :orange-badge[SEV2]" in body and "**Duration:** 47m" in body
+    for heading in ("#### Summary", "#### Root cause", "#### Lessons learned", "#### Action items"):
+        assert heading in body
+    assert "| Gate promotion on replay lag | Priya Raman | :green-badge[done] |" in body
+    assert "0 of 1 done" not in body and "1 of 1 done" in body
+    related = labels(at, "page_link")
+    assert "Failover drills we automated — and the one that bit us" in related
+    assert "Priya Raman" in related  # people to ask
+
+
+def test_incident_back_and_unknown(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, INCIDENTS, doc=LEDGER_ID, severity="SEV2")
+    at.button(key="back").click().run()
+    assert "doc" not in at.query_params and param(at, "severity") == "SEV2"
+    assert len(at.dataframe[0].value) == 1
+    at = run(monkeypatch, settings, INCIDENTS, doc="pm-nope")
+    assert "not in the archive" in at.warning[0].value
+
+
+# --- Showcase --------------------------------------------------------------------------------
+
+
+def test_showcase_archive_by_month_team_outcome(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SHOWCASE)
+    # The .srt and .json sessions have no sidecar and no day in their names: undated.
+    assert [s.value for s in at.subheader] == ["May 2025", "Undated"]
+    at = run(monkeypatch, settings, SHOWCASE, month="2025-05", team="sre", outcome="mixed")
+    assert [s.value for s in at.subheader] == ["May 2025"]
+    assert labels(at, "button") == ["Failover drills we automated — and the one that bit us"]
+    at = run(monkeypatch, settings, SHOWCASE, outcome="failure")
+    assert "No session matches these filters." in at.info[0].value
+
+
+def test_showcase_open_a_session_from_the_list(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SHOWCASE, month="2025-05")
+    at.button(key=f"open-{DRILLS_ID}").click().run()
+    assert param(at, "doc") == DRILLS_ID and param(at, "month") == "2025-05"
+    assert (
+        at.header[0].value.replace("\\", "")
+        == "Failover drills we automated — and the one that bit us"
+    )
+
+
+def test_showcase_session_plays_from_the_url_moment(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SHOWCASE, doc=DRILLS_ID, t="20")
+    (watch,) = [b.proto for b in at.get("link_button") if b.proto.label.startswith("Watch")]
+    assert watch.label == "Watch from 0:20"
+    assert watch.url == "https://video.kestrel.example/showcase/2025-05-failover-drills#t=20"
+    body = texts(at)
+    assert "**0:20** Jonas Becker — The drill that bit us" in body
+    seek = at.button(key="seek-1")
+    assert seek.proto.type == "primary"  # the turn playing is highlighted
+
+
+def test_showcase_turn_click_seeks(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SHOWCASE, doc=DRILLS_ID)
+    turns = [b for b in at.button if b.key and b.key.startswith("seek-")]
+    assert [b.label for b in turns] == ["0:01", "0:20", "0:55"]  # speaker turns
+    at.button(key="seek-1").click().run()
+    assert param(at, "t") == "20"
+    assert any(b.proto.url.endswith("#t=20") for b in at.get("link_button"))
+
+
+def test_showcase_search_inside_transcript(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SHOWCASE, doc=DRILLS_ID, tq="promote")
+    assert "1 of 3 turns mention “promote”." in texts(at)  # both of Jonas's cues: one turn
+    at.text_input(key="showcase.w.tq").input("gpu inference").run()
+    assert param(at, "tq") == "gpu inference"
+    assert [b.label for b in at.button if b.key and b.key.startswith("seek-")] == ["0:55"]
+    at.text_input(key="showcase.w.tq").input("kubernetes").run()
+    assert "Nobody says “kubernetes” in this session." in texts(at)
+
+
+# --- Talks -----------------------------------------------------------------------------------
+
+
+def test_talks_list_and_detail(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, TALKS)
+    assert "Zero-downtime schema migrations" in labels(at, "button")
+    at = run(monkeypatch, settings, TALKS, kind="paper-review")
+    assert "No talk matches these filters." in at.info[0].value
+    at = run(monkeypatch, settings, TALKS, doc="talk-2025-02-zero-downtime-migrations")
+    assert at.header[0].value.replace("\\", "") == "Zero-downtime schema migrations"
+    assert "NOT VALID first" in texts(at)
+    assert "#### Key ideas" in "\n".join(m.value for m in at.markdown)  # demoted under the title
+
+
+# --- Experts ---------------------------------------------------------------------------------
+
+
+def test_experts_search_by_topic(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, EXPERTS, topic="failover", tz="America/New_York")
+    assert labels(at, "button")[0] == "Priya Raman"
+    body = texts(at)
+    assert ":green-badge[failover]" in body  # the matching topic stands out
+    assert "Next office hours:" in body and "America/New_York" in body
+    assert "Europe/London for them" in body
+    assert [b.proto.url for b in at.get("link_button")] == [
+        "https://cal.kestrel.example/priya-raman",
+        "mailto:priya.raman@kestrel.example",
+    ]
+    assert labels(at, "download_button") == ["Add office hours to calendar"]
+    at = run(monkeypatch, settings, EXPERTS, topic="sourdough baking")
+    assert "Nobody has declared “sourdough baking”" in at.info[0].value
+
+
+def test_expert_profile_with_evidence(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, EXPERTS, expert="priya-raman", tz="Asia/Tokyo")
+    assert at.title[0].value.replace("\\", "") == "Priya Raman"
+    body = texts(at)
+    assert "**Tuesdays** 15:00–16:00 Europe/London" in body and "Asia/Tokyo" in body
+    evidence = labels(at, "page_link")
+    assert evidence == [
+        "Payments ledger served stale balances during replica failover",
+        "Failover drills we automated — and the one that bit us",
+        "Zero-downtime schema migrations",
+    ]
+    assert "**Post-mortems written** (1)" in body
+    at.selectbox(key="experts.w.tz").select("Europe/Berlin").run()
+    assert param(at, "tz") == "Europe/Berlin" and param(at, "expert") == "priya-raman"
+
+
+def test_expert_picked_from_popular_topics(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, EXPERTS, tz="Not/AZone")
+    assert "tz" not in at.query_params  # an unknown zone is dropped, the browser's is used
+    at.get("button_group")[0].set_value("replication").run()
+    assert param(at, "topic") == "replication"
+    at.button(key="open-expert-experts-priya-raman").click().run()
+    assert param(at, "expert") == "experts/priya-raman"
+    assert at.title[0].value.replace("\\", "") == "Priya Raman"
+
+
+def test_document_page_and_unknown_documents(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, "portal/pages/document.py", doc=LEDGER_ID)
+    assert (
+        at.header[0].value.replace("\\", "")
+        == "Payments ledger served stale balances during replica failover"
+    )
+    at = run(monkeypatch, settings, "portal/pages/document.py", doc="nope")
+    assert "not in the archive" in at.warning[0].value
+    for page in (SHOWCASE, TALKS):
+        assert "not in the archive" in run(monkeypatch, settings, page, doc="nope").warning[0].value
+    assert (
+        "not in the directory"
+        in run(monkeypatch, settings, EXPERTS, expert="nobody").warning[0].value
+    )
+
+
+NEW_POSTMORTEM = """\
+---
+id: pm-2025-09-09-cert-expiry
+title: Carrier gateway certificate expired on a Sunday
+date: 2025-09-09
+severity: SEV2
+services: [carrier-gateway]
+---
+## Summary
+The TLS certificate of the carrier gateway expired; renewals had been failing silently.
+"""
+
+
+def test_a_reingest_is_picked_up_without_a_restart(monkeypatch, tmp_path, real_embedder) -> None:
+    content = write_content(tmp_path / "content")
+    settings = Settings(data_dir=tmp_path / "data")
+    Ingestor(settings, real_embedder).run([str(content)])
+    at = run(monkeypatch, settings, INCIDENTS)
+    assert len(at.dataframe[0].value) == 3
+    (content / "postmortems/2025-09-09-cert-expiry.md").write_text(NEW_POSTMORTEM)
+    Ingestor(settings, real_embedder).run([str(content)])
+    at.run()  # the same session, the same process: the next run opens the new generation
+    assert not at.exception
+    assert "Carrier gateway certificate expired on a Sunday" in list(at.dataframe[0].value["Title"])
