@@ -7,6 +7,8 @@ complete generation; unpublished folders are swept by the next writer.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 CURRENT = "CURRENT"
 GENERATIONS = "generations"
 KEEP_OLD = 2  # readers may still be answering from the previous one or two
+FICLONE = 0x40049409  # linux/fs.h: share the extents of another file (copy-on-write)
 
 
 def current_generation(data_dir: Path) -> Path | None:
@@ -53,11 +56,27 @@ def _link_or_copy(src: str, dst: str) -> None:
     """
     name = os.path.basename(src)
     if name.endswith(".duckdb") or name.endswith(".lock") or name.endswith(".wal"):
-        shutil.copy2(src, dst)
+        _clone_or_copy(src, dst)
         return
     try:
         os.link(src, dst)
     except OSError:  # another filesystem, or links not supported
+        shutil.copy2(src, dst)
+
+
+def _clone_or_copy(src: str, dst: str) -> None:
+    """A copy-on-write clone where the filesystem has them (btrfs, XFS), else a plain copy.
+
+    The catalog is the one file copied whole into every generation; a clone makes that
+    O(1) instead of O(catalog size).
+    """
+    try:
+        with open(src, "rb") as fin, open(dst, "xb") as fout:
+            fcntl.ioctl(fout.fileno(), FICLONE, fin.fileno())
+        shutil.copystat(src, dst)
+    except OSError:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(dst)
         shutil.copy2(src, dst)
 
 
@@ -66,7 +85,10 @@ def _fsync_tree(path: Path) -> None:
         for name in files:
             fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
             try:
-                os.fsync(fd)
+                # A file with other links is shared with a published generation, which was
+                # made durable when it was published: only this generation's own files need it.
+                if os.fstat(fd).st_nlink == 1:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
         _fsync_dir(Path(dirpath))

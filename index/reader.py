@@ -12,6 +12,8 @@ from index.keyword import KEYWORD_DIR, KeywordIndex
 from index.store import open_catalog
 from index.vectors import VECTORS_FILE, VectorIndex
 
+OPEN_ATTEMPTS = 5
+
 
 class IndexSnapshot:
     """Catalog, vectors and keyword index of the generation that was current when opened."""
@@ -20,23 +22,39 @@ class IndexSnapshot:
         self.data_dir = data_dir
         self.generation = generation
         self.con = open_catalog(generation, read_only=True)
-        meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
-        self.model_id: str = meta.get("model_id", "")
-        self.dim = int(meta.get("dim", "0") or 0)
-        vectors_path = generation / VECTORS_FILE
-        self.vectors = (
-            VectorIndex.load(vectors_path)
-            if vectors_path.exists()
-            else VectorIndex.create(self.dim or 1)
-        )
-        self.keyword = KeywordIndex(generation / KEYWORD_DIR)
+        try:
+            meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
+            self.model_id: str = meta.get("model_id", "")
+            self.dim = int(meta.get("dim", "0") or 0)
+            vectors_path = generation / VECTORS_FILE
+            self.vectors = (
+                VectorIndex.load(vectors_path)
+                if vectors_path.exists()
+                else VectorIndex.create(self.dim or 1)
+            )
+            # Opening a keyword folder that is gone would create an empty index in its place.
+            if not (generation / KEYWORD_DIR / "meta.json").exists():
+                raise FileNotFoundError(f"{generation / KEYWORD_DIR} has no index")
+            self.keyword = KeywordIndex(generation / KEYWORD_DIR)
+        except BaseException:
+            self.con.close()
+            raise
 
     @classmethod
     def open(cls, data_dir: Path) -> IndexSnapshot:
-        generation = generations.current_generation(data_dir)
-        if generation is None:
-            raise IndexNotBuiltError(data_dir)
-        return cls(data_dir, generation)
+        """The generation published now."""
+        # A writer that publishes KEEP_OLD + 1 versions while we open one sweeps it: retry.
+        for attempt in range(OPEN_ATTEMPTS):
+            generation = generations.current_generation(data_dir)
+            if generation is None:
+                raise IndexNotBuiltError(data_dir)
+            try:
+                return cls(data_dir, generation)
+            except Exception:
+                moved_on = generations.current_generation(data_dir) != generation
+                if not moved_on or attempt == OPEN_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     @property
     def version(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 from types import TracebackType
@@ -64,7 +65,10 @@ class IndexWriter:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if not self.published:
             self._discard()
@@ -83,11 +87,12 @@ class IndexWriter:
     def _discard(self) -> None:
         for closable in (getattr(self, "con", None), getattr(self, "cache", None)):
             if closable is not None:
-                try:
+                with contextlib.suppress(Exception):  # already failing; the folder goes next
                     closable.close()
-                except Exception:  # noqa: BLE001 - already failing; the folder is removed next
-                    pass
-        if self.generation is not None:
+        # An interrupt after the CURRENT swap (Ctrl-C in `publish`) must not delete what is live.
+        if self.generation is not None and self.generation != generations.current_generation(
+            self.data_dir
+        ):
             shutil.rmtree(self.generation, ignore_errors=True)
 
     def embedding_cache(self, dim: int) -> EmbeddingCache:

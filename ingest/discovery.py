@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt", ".json"})
@@ -32,7 +33,8 @@ class SourceUnit:
 
 @dataclass(frozen=True)
 class Unreadable:
-    """A path found during discovery that cannot be a document, and why."""
+    """A path found during discovery that cannot be read, and why. Documents indexed from it
+    (or from under it, for a folder) are kept: bad input never loses data."""
 
     path: str
     reason: str
@@ -72,6 +74,97 @@ def _units_in_dir(
     return units
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Which indexed files a run answers for: files it does not find there have vanished."""
+
+    prefixes: tuple[str, ...] = ()  # absolute paths: the path itself and all under it
+    groups: frozenset[tuple[str, str]] = frozenset()  # (folder, stem): a file and its pair
+
+    @cached_property
+    def _under(self) -> tuple[str, ...]:
+        return tuple(p.rstrip("/") + "/" for p in self.prefixes)
+
+    def covers(self, source_key: str) -> bool:
+        # String operations, not Path objects: this runs once per indexed file.
+        if source_key.startswith(self._under) or source_key in self.prefixes:
+            return True
+        if not self.groups:
+            return False
+        folder, _, name = source_key.rpartition("/")
+        return (folder, os.path.splitext(name)[0]) in self.groups
+
+
+def _kind_root(root: Path) -> Path:
+    # `hindsight ingest corpus/postmortems` should still know these are post-mortems.
+    if root.absolute().name.lower() in KIND_FOLDERS:
+        return root.parent if root.name else root.absolute().parent
+    return root
+
+
+def _shown(given: str, root: Path, path: Path) -> str:
+    return os.path.normpath(os.path.join(given, str(path.relative_to(root))))
+
+
+def _sort_files(
+    here: Path, names: list[str], root: Path, given: str
+) -> tuple[list[str], list[Unreadable]]:
+    """The names in HERE that are regular content files, and why the others are not."""
+    regular: list[str] = []
+    problems: list[Unreadable] = []
+    for name in names:
+        if _is_hidden(name):
+            continue
+        path = here / name
+        if path.is_symlink() and not path.exists():
+            problems.append(
+                Unreadable(_shown(given, root, path), "broken symbolic link (or a link loop)")
+            )
+        elif path.is_dir():
+            if path.is_symlink():
+                problems.append(
+                    Unreadable(
+                        _shown(given, root, path), "symbolic link to a folder is not followed"
+                    )
+                )
+        elif not path.is_file():
+            problems.append(Unreadable(_shown(given, root, path), "not a regular file"))
+        else:
+            regular.append(name)
+    return regular, problems
+
+
+def _walk(
+    top: Path, root: Path, given: str, kind_root: Path
+) -> tuple[list[SourceUnit], list[Unreadable]]:
+    units: list[SourceUnit] = []
+    problems: list[Unreadable] = []
+
+    def unreadable_folder(error: OSError) -> None:
+        # Its files are kept in the index (see Unreadable): a folder we cannot list now
+        # has not lost its documents.
+        folder = Path(error.filename or top)
+        problems.append(Unreadable(_shown(given, root, folder), f"cannot read: {error.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable_folder, followlinks=False):
+        here = Path(dirpath)
+        for d in list(dirnames):
+            if _is_hidden(d):
+                dirnames.remove(d)
+            elif (here / d).is_symlink():
+                dirnames.remove(d)
+                problems.append(
+                    Unreadable(
+                        _shown(given, root, here / d), "symbolic link to a folder is not followed"
+                    )
+                )
+        dirnames.sort()
+        regular, bad = _sort_files(here, filenames, root, given)
+        problems.extend(bad)
+        units.extend(_units_in_dir(here, regular, root, given, kind_root))
+    return units, problems
+
+
 def discover(given: str) -> tuple[list[SourceUnit], list[Unreadable]]:
     """Content files under GIVEN (a folder or one file), and paths that cannot be read."""
     root = Path(given)
@@ -85,32 +178,73 @@ def discover(given: str) -> tuple[list[SourceUnit], list[Unreadable]]:
         return units, []
     if not root.is_dir():
         return [], [Unreadable(given, "no such file or folder")]
-    # `hindsight ingest corpus/postmortems` should still know these are post-mortems.
-    named = root.absolute().name.lower() in KIND_FOLDERS
-    kind_root = (root.parent if root.name else root.absolute().parent) if named else root
+    return _walk(root, root, given, _kind_root(root))
+
+
+def _inside(path: Path, root: Path) -> Path | None:
+    """PATH relative to ROOT when discovery under ROOT would reach it, else None."""
+    try:
+        rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(root))
+    except ValueError:
+        return None
+    if any(_is_hidden(part) for part in rel.parts):
+        return None
+    folder = root
+    for part in rel.parts[:-1]:  # discovery never enters a linked folder
+        folder = folder / part
+        if folder.is_symlink():
+            return None
+    return rel
+
+
+def discover_changed(
+    given: str, paths: list[Path]
+) -> tuple[list[SourceUnit], list[Unreadable], Scope]:
+    """Like `discover`, but only for PATHS under GIVEN that changed (files or folders).
+
+    A file brings the files of its folder that share its stem (a transcript and its
+    sidecar); a folder brings everything under it. The scope says which indexed files the
+    result answers for, so that those not found any more can be removed.
+    """
+    root = Path(given)
+    if not root.exists():  # unmounted or renamed, perhaps: its documents are kept
+        return [], [Unreadable(given, "no such file or folder")], Scope()
+    if not root.is_dir():  # a single file: look at it whole
+        whole = discover(given)
+        return whole[0], whole[1], Scope(prefixes=(str(root.absolute()),))
+    kind_root = _kind_root(root)
     units: list[SourceUnit] = []
     problems: list[Unreadable] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
-        here = Path(dirpath)
-        for d in list(dirnames):
-            if _is_hidden(d):
-                dirnames.remove(d)
-            elif (here / d).is_symlink():
-                dirnames.remove(d)
-                rel = os.path.normpath(os.path.join(given, str((here / d).relative_to(root))))
-                problems.append(Unreadable(rel, "symbolic link to a folder is not followed"))
-        dirnames.sort()
-        regular: list[str] = []
-        for name in filenames:
-            if _is_hidden(name):
-                continue
-            path = here / name
-            rel = os.path.normpath(os.path.join(given, str(path.relative_to(root))))
-            if path.is_symlink() and not path.exists():
-                problems.append(Unreadable(rel, "broken symbolic link (or a link loop)"))
-            elif not path.is_file():
-                problems.append(Unreadable(rel, "not a regular file"))
-            else:
-                regular.append(name)
-        units.extend(_units_in_dir(here, regular, root, given, kind_root))
-    return units, problems
+    prefixes: list[str] = []
+    groups: set[tuple[str, str]] = set()
+    for changed in paths:
+        rel = _inside(changed, root)
+        if rel is None or not rel.parts:
+            continue
+        path = root / rel
+        if path.is_dir() and not path.is_symlink():
+            prefixes.append(str(path.absolute()))
+            found, bad = _walk(path, root, given, kind_root)
+            units.extend(found)
+            problems.extend(bad)
+            continue
+        if not path.exists() and not path.is_symlink():
+            prefixes.append(str(path.absolute()))  # it may have been a folder
+        folder = path.parent
+        if (str(folder.absolute()), path.stem) in groups:
+            continue
+        groups.add((str(folder.absolute()), path.stem))
+        try:
+            names = [n for n in os.listdir(folder) if Path(n).stem == path.stem]
+        except OSError:  # the folder went away too
+            continue
+        regular, bad = _sort_files(folder, names, root, given)
+        problems.extend(bad)
+        units.extend(_units_in_dir(folder, regular, root, given, kind_root))
+    unique_units = {u.source_key: u for u in units}
+    unique_problems = {p.path: p for p in problems}
+    return (
+        list(unique_units.values()),
+        list(unique_problems.values()),
+        Scope(prefixes=tuple(prefixes), groups=frozenset(groups)),
+    )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,15 +20,20 @@ from index.settings import Settings
 from index.store import FileState
 from index.writer import IndexWriter
 from ingest.chunking import chunk_document
-from ingest.discovery import SourceUnit, discover
+from ingest.discovery import Scope, SourceUnit, Unreadable, discover, discover_changed
 from ingest.documents import parse_document
 from ingest.report import FileOutcome, IngestReport
 
 # Bump when parsing or chunking changes meaning: every file is then re-read (vectors of
 # unchanged chunk texts still come from the embedding cache).
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 Progress = Callable[[int, int], None]  # (done, total) chunks embedded
+# A file whose mtime is this close to the moment it was read may change again within the same
+# timestamp tick; such "racy" files are re-hashed rather than trusted on size and mtime.
+RACY_NS = 2_000_000_000
+ID_TAKEN = "is already used by"  # a failure that another file's change can cure
+log = logging.getLogger("hindsight.ingest")
 
 
 @dataclass
@@ -37,6 +44,7 @@ class _Pending:
     size: int
     mtime_ns: int
     content_hash: str
+    read_at: dt.datetime
 
 
 def _signature(unit: SourceUnit) -> tuple[int, int]:
@@ -47,9 +55,23 @@ def _signature(unit: SourceUnit) -> tuple[int, int]:
 def _content_hash(unit: SourceUnit) -> str:
     digest = hashlib.sha256()
     for path in unit.files:
-        digest.update(path.read_bytes())
+        with path.open("rb") as fh:  # in blocks: a 5 GB video in the tree must not fill memory
+            while block := fh.read(1 << 20):
+                digest.update(block)
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _conflicted(state: FileState) -> bool:
+    """Failed only because another file held its id: worth another look every run."""
+    return state.state == "failed" and ID_TAKEN in (state.reason or "")
+
+
+def _racy(state: FileState) -> bool:
+    """Changed so shortly before it was read that a later change may keep the same mtime."""
+    if state.updated_at is None or state.mtime_ns is None:
+        return True
+    return state.mtime_ns >= state.updated_at.timestamp() * 1e9 - RACY_NS
 
 
 class Ingestor:
@@ -63,9 +85,19 @@ class Ingestor:
         self,
         roots: Iterable[str],
         *,
+        paths: Iterable[str | Path] | None = None,
         progress: Progress | None = None,
         on_scan: Callable[[int], None] | None = None,
     ) -> IngestReport:
+        """Bring the index in step with ROOTS.
+
+        Args:
+            roots: content folders (or files), as the user named them.
+            paths: when given, only these changed files or folders under ROOTS are looked at
+                (the watcher's events); the rest of the index is left as it is.
+            progress: called with (done, total) chunks embedded.
+            on_scan: called with the number of files found.
+        """
         started = time.perf_counter()
         started_at = dt.datetime.now()
         roots = list(roots)
@@ -74,16 +106,14 @@ class Ingestor:
         with IndexWriter(data_dir, self.embedder.model_id) as writer:
             states = writer.catalog.file_states()
             trust_stat = writer.catalog.get_meta("pipeline") == PIPELINE_VERSION
-            units, problems = [], []
-            for root in roots:
-                found, bad = discover(root)
-                units.extend(found)
-                problems.extend(bad)
-            for problem in problems:
-                report.outcomes.append(FileOutcome(problem.path, "skipped", problem.reason))
+            if not trust_stat:
+                paths = None  # a new index, model or pipeline: every file is read, not just these
+            units, problems, scopes = self._discover(roots, paths, states)
+            unreadable = self._record_unreadable(writer, roots, problems, states, report)
             if on_scan:
                 on_scan(len(units))
-            self._remove_vanished(writer, roots, units, states, report)
+            present = {u.source_key for u in units}
+            self._remove_vanished(writer, scopes, present, unreadable, states, report)
             pending = self._read_changed(writer, units, states, trust_stat, report)
             dim = self._embed_and_store(writer, pending, report, progress)
             report.seconds = time.perf_counter() - started
@@ -111,24 +141,91 @@ class Ingestor:
             report.generation = writer.generation.name
         return report
 
+    @staticmethod
+    def _discover(
+        roots: list[str], paths: Iterable[str | Path] | None, states: dict[str, FileState]
+    ) -> tuple[list[SourceUnit], list[Unreadable], list[Scope]]:
+        units: list[SourceUnit] = []
+        problems: list[Unreadable] = []
+        scopes: list[Scope] = []
+        if paths is None:
+            for root in roots:
+                found, bad = discover(root)
+                units.extend(found)
+                problems.extend(bad)
+                if Path(root).exists():  # a root that is gone (unmounted?) keeps its documents
+                    scopes.append(Scope(prefixes=(str(Path(root).absolute()),)))
+        else:
+            # Files that lost an id clash get another look: the other file may have changed.
+            changed = [Path(p) for p in paths]
+            changed += [Path(key) for key, state in states.items() if _conflicted(state)]
+            for root in roots:
+                found, bad, scope = discover_changed(root, changed)
+                units.extend(found)
+                problems.extend(bad)
+                scopes.append(scope)
+        # Clashing files go last, after the files whose ids they wanted have changed.
+        units.sort(key=lambda u: u.source_key in states and _conflicted(states[u.source_key]))
+        return units, problems, scopes
+
+    @staticmethod
+    def _record_unreadable(
+        writer: IndexWriter,
+        roots: list[str],
+        problems: list[Unreadable],
+        states: dict[str, FileState],
+        report: IngestReport,
+    ) -> set[str]:
+        """Report paths discovery could not use, and keep them in the file states for `stats`."""
+        inside = [os.path.abspath(r) + os.sep for r in roots]
+        keys: set[str] = set()
+        for problem in problems:
+            report.outcomes.append(FileOutcome(problem.path, "skipped", problem.reason))
+            key = os.path.abspath(problem.path)
+            if not any(key.startswith(r) for r in inside):
+                continue  # a root itself that is missing: nothing to keep a state for
+            keys.add(key)
+            old = states.get(key)
+            if old and (old.state, old.reason) == ("skipped", problem.reason):
+                continue
+            writer.catalog.put_file_state(
+                FileState(
+                    source_key=key,
+                    path=problem.path,
+                    root="",
+                    size=None,
+                    mtime_ns=None,
+                    content_hash=None,
+                    doc_id=old.doc_id if old else None,  # an earlier good version stays
+                    state="skipped",
+                    reason=problem.reason,
+                )
+            )
+        return keys
+
     def _remove_vanished(
         self,
         writer: IndexWriter,
-        roots: list[str],
-        units: list[SourceUnit],
+        scopes: list[Scope],
+        present: set[str],
+        unreadable: set[str],
         states: dict[str, FileState],
         report: IngestReport,
     ) -> None:
-        """Files indexed from these roots before that are gone now: drop their documents."""
-        present = {u.source_key for u in units}
-        scopes = [str(Path(r).absolute()) for r in roots]
+        """Files indexed from these scopes before that are gone now: drop their documents."""
+        kept = Scope(prefixes=tuple(unreadable))  # unreadable paths, and all under them
         for key, state in states.items():
-            inside = any(key == s or key.startswith(s.rstrip("/") + "/") for s in scopes)
-            if inside and key not in present:
-                if state.doc_id and writer.catalog.doc_owner(state.doc_id) == key:
-                    writer.remove_document(state.doc_id)
-                writer.catalog.drop_file_state(key)
+            if key in present or kept.covers(key):
+                continue
+            if any(scope.covers(key) for scope in scopes):
+                self._drop(writer, key, state)
                 report.outcomes.append(FileOutcome(state.path, "removed", "file no longer exists"))
+
+    @staticmethod
+    def _drop(writer: IndexWriter, key: str, state: FileState) -> None:
+        if state.doc_id and writer.catalog.doc_owner(state.doc_id) == key:
+            writer.remove_document(state.doc_id)
+        writer.catalog.drop_file_state(key)
 
     def _read_changed(
         self,
@@ -143,27 +240,23 @@ class Ingestor:
         for unit in units:
             key, shown = unit.source_key, unit.display_path
             old = states.get(key)
+            read_at = dt.datetime.now()
             try:
                 size, mtime_ns = _signature(unit)
-                if old and trust_stat and (old.size, old.mtime_ns) == (size, mtime_ns):
+                same_stat = (
+                    old is not None and trust_stat and (old.size, old.mtime_ns) == (size, mtime_ns)
+                )
+                if old and same_stat and not _racy(old) and not _conflicted(old):
                     self._report_unchanged(old, shown, report)
                     continue
                 content_hash = _content_hash(unit)
                 if old and trust_stat and old.content_hash == content_hash:
-                    writer.catalog.put_file_state(
-                        FileState(
-                            key,
-                            shown,
-                            str(unit.root),
-                            size,
-                            mtime_ns,
-                            content_hash,
-                            old.doc_id,
-                            old.state,
-                            old.reason,
-                            old.line,
+                    if not same_stat:  # touched, not changed: remember the new stat
+                        writer.catalog.put_file_state(
+                            replace(
+                                old, path=shown, size=size, mtime_ns=mtime_ns, updated_at=read_at
+                            )
                         )
-                    )
                     self._report_unchanged(old, shown, report)
                     continue
                 doc = parse_document(
@@ -173,7 +266,7 @@ class Ingestor:
                     writer, doc.doc_id, key, states
                 )
                 if owner:
-                    raise ParseError(f"id {doc.doc_id!r} is already used by {owner}")
+                    raise ParseError(f"id {doc.doc_id!r} {ID_TAKEN} {owner}")
                 claimed[doc.doc_id] = shown
                 chunks = chunk_document(
                     doc,
@@ -188,17 +281,36 @@ class Ingestor:
             except ParseError as exc:
                 self._record_problem(writer, unit, old, "failed", exc.reason, exc.line, report)
                 continue
+            except FileNotFoundError as exc:
+                if old is not None and not unit.primary.exists():
+                    # Deleted between discovery and reading: it is simply gone.
+                    self._drop(writer, key, old)
+                    report.outcomes.append(FileOutcome(shown, "removed", "deleted during the run"))
+                elif old is None and not unit.primary.exists():
+                    reason = "deleted before it could be read"  # a scratch file, most likely
+                    report.outcomes.append(FileOutcome(shown, "skipped", reason))
+                else:
+                    self._record_problem(
+                        writer, unit, old, "failed", f"cannot read: {exc.strerror}", None, report
+                    )
+                continue
             except (OSError, UnicodeError, ValueError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 self._record_problem(
                     writer, unit, old, "failed", f"cannot read: {reason}", None, report
                 )
                 continue
+            except Exception as exc:  # noqa: BLE001 - a parser bug must not cost the other files
+                log.warning("unexpected error reading %s", shown, exc_info=True)
+                reason = f"could not be read ({type(exc).__name__}: {exc}); please report this"
+                self._record_problem(writer, unit, old, "failed", reason, None, report)
+                continue
             for warning in doc.warnings:
                 report.warnings.append(f"{shown}: {warning}")
-            if old and old.doc_id and old.doc_id != doc.doc_id:
-                writer.remove_document(old.doc_id)  # the file now claims another id
-            pending.append(_Pending(unit, doc, chunks, size, mtime_ns, content_hash))
+            old_id = old.doc_id if old else None
+            if old_id and old_id != doc.doc_id and writer.catalog.doc_owner(old_id) == key:
+                writer.remove_document(old_id)  # the file now claims another id
+            pending.append(_Pending(unit, doc, chunks, size, mtime_ns, content_hash, read_at))
         return pending
 
     @staticmethod
@@ -230,10 +342,19 @@ class Ingestor:
         report: IngestReport,
     ) -> None:
         # A file that turned bad keeps its last good version searchable: bad input never loses data.
+        report.outcomes.append(FileOutcome(unit.display_path, state, reason, line))
         try:
             size, mtime_ns = _signature(unit)
         except OSError:
             size, mtime_ns = None, None  # type: ignore[assignment]
+        if old and (old.size, old.mtime_ns, old.state, old.reason, old.line) == (
+            size,
+            mtime_ns,
+            state,
+            reason,
+            line,
+        ):
+            return  # the same verdict as last time: nothing to write, nothing to publish
         writer.catalog.put_file_state(
             FileState(
                 unit.source_key,
@@ -248,7 +369,6 @@ class Ingestor:
                 line,
             )
         )
-        report.outcomes.append(FileOutcome(unit.display_path, state, reason, line))
 
     def _embed_and_store(
         self,
@@ -305,6 +425,7 @@ class Ingestor:
                     item.content_hash,
                     item.doc.doc_id,
                     "indexed",
+                    updated_at=item.read_at,
                 )
             )
             report.outcomes.append(

@@ -186,6 +186,18 @@ def test_showcase_turn_click_seeks(monkeypatch, real_index) -> None:
     assert any(b.proto.url.endswith("#t=20") for b in at.get("link_button"))
 
 
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(None, None), (0, None), (10, 0), (231, 1), (232, 1), (235, 2), (9999, 2)],
+)
+def test_the_turn_playing_at_a_whole_second(seconds, expected) -> None:
+    # Seek buttons and links write whole seconds: t=231 must light the turn at 231.63 s.
+    from portal.transcript import Turn, current
+
+    items = [Turn(1.2, 200.0, "A", "a"), Turn(231.63, 234.0, "B", "b"), Turn(235.0, 240.0, "A", "c")]
+    assert current(items, seconds) == expected
+
+
 def test_showcase_search_inside_transcript(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, SHOWCASE, doc=DRILLS_ID, tq="promote")

@@ -125,6 +125,16 @@ def test_facets_show_counts(monkeypatch, real_index) -> None:
     assert at.query_params["q"] in ("postgres", ["postgres"])
 
 
+def test_facet_counts_follow_a_filter_picked_below_them(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SEARCH)
+    at.get("button_group")[1].set_value(["SEV1"]).run()  # severity, drawn after kind
+    assert not at.exception
+    kinds = at.get("button_group")[0]
+    # Kind counts are computed before the severity widget is drawn: they must already use it.
+    assert [o.content for o in kinds.proto.options] == ["Incident · 1"]
+
+
 def test_date_range_from_url(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, SEARCH, **{"from": "2025-06-01", "to": "2025-12-31"})

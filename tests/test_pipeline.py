@@ -197,7 +197,9 @@ def test_kind_comes_from_the_given_folder_name_too(settings, fake_embedder, cont
     assert catalog.stats(snap.cursor()).documents_by_kind == {"postmortem": 3}
 
 
-def test_open_reader_keeps_its_version_while_a_writer_publishes(settings, fake_embedder, content_dir):
+def test_open_reader_keeps_its_version_while_a_writer_publishes(
+    settings, fake_embedder, content_dir
+):
     _ingest(settings, fake_embedder, content_dir)
     old = _snapshot_consistent(settings)
     old_count = old.keyword.count()
