@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import tomllib
@@ -16,9 +15,36 @@ from index.errors import ParseError
 _YAML_OPEN = re.compile(r"-{3,}[ \t]*")
 _YAML_CLOSE = re.compile(r"(?:-{3,}|\.{3})[ \t]*")
 _TOML_FENCE = re.compile(r"\+{3}[ \t]*")
-_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w-])")
 _JSON_OPEN = re.compile(r'\{\s*(?:"|$)')
 _TOML_LINE = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)")
+
+
+MAX_YAML_VALUES = 50_000  # far above any real front matter; stops "billion laughs" alias bombs
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as text: an impossible date is one bad field
+    (a warning, read by documents.to_date), not a file that cannot be parsed."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _expanded_size(value: Any, seen: dict[int, int]) -> int:
+    """How many values VALUE stands for once aliases are expanded (memoised by identity)."""
+    if not isinstance(value, dict | list):
+        return 1
+    key = id(value)
+    if key in seen:
+        return seen[key]
+    seen[key] = 1  # a cycle counts once instead of recursing forever
+    items = list(value.values()) if isinstance(value, dict) else value
+    total = 1 + sum(_expanded_size(v, seen) for v in items)
+    seen[key] = total
+    return total
 
 
 @dataclass(frozen=True)
@@ -60,7 +86,7 @@ def load_yaml_mapping(
 ) -> dict[str, Any]:
     """Parse YAML that must be a mapping; errors name the line in the file (source starts there)."""
     try:
-        data = yaml.safe_load(source)
+        data = yaml.load(source, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -68,21 +94,13 @@ def load_yaml_mapping(
         raise ParseError(f"invalid YAML {what}: {problem}", line) from exc
     except RecursionError as exc:  # `a: [[[[...` thousands deep
         raise ParseError(f"invalid YAML {what}: nested too deeply", first_line) from exc
-    except ValueError as exc:  # PyYAML builds dates itself: `date: 2024-13-45` lands here
-        line = first_line + _bad_date_line(source)
-        raise ParseError(f"invalid YAML {what}: {exc}", line) from exc
+    size = _expanded_size(data, {})
+    if size > MAX_YAML_VALUES:
+        raise ParseError(
+            f"invalid YAML {what}: aliases expand it to {size:,} values (limit {MAX_YAML_VALUES:,})",
+            first_line,
+        )
     return _require_mapping(data, first_line, what)
-
-
-def _bad_date_line(source: str) -> int:
-    """0-based line of the first impossible YYYY-MM-DD date (0 when none is found)."""
-    for n, line in enumerate(source.split("\n")):
-        for found in _DATE.finditer(line):
-            try:
-                dt.date(*map(int, found.groups()))
-            except ValueError:
-                return n
-    return 0
 
 
 def _closing_fence(lines: list[str], fence: re.Pattern[str], name: str) -> int:

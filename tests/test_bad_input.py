@@ -103,9 +103,9 @@ CASES = [
          "notes/x.md", "indexed", "field 'kind' must be text"),
     Case("date-not-a-date", {"notes/x.md": b"---\ntitle: x\ndate: next tuesday\n---\nbody\n"},
          "notes/x.md", "indexed", "is not a date"),
-    # PyYAML reads 2024-13-45 as a timestamp and fails the whole front matter on it.
+    # An impossible date is one bad field: the file is indexed, the date dropped with a warning.
     Case("date-out-of-range", {"notes/x.md": b"---\ntitle: x\ndate: 2024-13-45\n---\nbody\n"},
-         "notes/x.md", "failed", "month must be in 1..12", line=3),
+         "notes/x.md", "indexed", "'2024-13-45' is not a date"),
     Case("yaml-aliases-small", {"notes/x.md": _alias_levels(3)}, "notes/x.md", "indexed", ""),
     Case("yaml-file-not-a-mapping", {"experts/x.yaml": b"- a\n- b\n"},
          "experts/x.yaml", "failed", "must be a mapping of fields, got a list"),
@@ -238,11 +238,6 @@ def test_bad_input_is_reported_and_everything_else_indexed(case: Case, tmp_path:
     assert again.generation == report.generation
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/documents.py jsonable() expands YAML aliases: 6 levels = 531,441 items, "
-    "7 levels take 8 s and store 28 MB of metadata, 9 levels exhaust memory",
-)
 def test_yaml_alias_bomb_is_refused(tmp_path: Path):
     content = tmp_path / "content"
     _write(content, {**GOOD, "notes/bomb.md": _alias_levels(6)})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -57,10 +56,18 @@ def test_split(text: str, data: dict, body: str, body_line: int) -> None:
     assert (fm.data, fm.body, fm.body_line) == (data, body, body_line)
 
 
-def test_yaml_dates_stay_python_objects() -> None:
+def test_yaml_dates_stay_text_so_one_bad_date_is_one_bad_field() -> None:
     fm = split_front_matter("---\ndate: 2024-05-01\nstart_time: 2016-08-18T19:00:00Z\n---\n")
-    assert fm.data["date"] == dt.date(2024, 5, 1)
-    assert fm.data["start_time"] == dt.datetime(2016, 8, 18, 19, tzinfo=dt.UTC)
+    assert fm.data["date"] == "2024-05-01"
+    assert fm.data["start_time"] == "2016-08-18T19:00:00Z"
+    assert split_front_matter("---\ndate: 2024-13-45\n---\n").data == {"date": "2024-13-45"}
+
+
+def test_alias_bomb_is_refused_with_the_reason() -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 7)]
+    with pytest.raises(ParseError, match="aliases expand it to"):
+        split_front_matter("---\n" + "\n".join(levels) + "\n---\n")
 
 
 @pytest.mark.parametrize(
