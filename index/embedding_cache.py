@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 CACHE_FILE = "embeddings.duckdb"
+POINT_LOOKUPS = 64  # up to this many hashes, look each up by key instead of joining
 
 
 class EmbeddingCache:
@@ -27,6 +28,19 @@ class EmbeddingCache:
         """Cached vectors for those of HASHES that have one."""
         if not hashes:
             return {}
+        wanted = list(dict.fromkeys(hashes))
+        if len(wanted) <= POINT_LOOKUPS:
+            # A join scans every cached vector; primary-key point lookups cost ~1 ms each,
+            # which keeps a one-file update independent of the corpus size.
+            found = {}
+            for h in wanted:
+                row = self.con.execute(
+                    "SELECT vector FROM embeddings WHERE model_id = ? AND text_hash = ?",
+                    [self.model_id, h],
+                ).fetchone()
+                if row is not None:
+                    found[h] = np.asarray(row[0], dtype=np.float32)
+            return found
         table = pa.table({"h": pa.array(list(set(hashes)), pa.string())})
         self.con.register("wanted", table)
         try:
