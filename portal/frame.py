@@ -22,8 +22,9 @@ def _ago(moment: dt.datetime | None) -> str:
     return "just now"
 
 
-# Our own presentation rules (never content): long titles in page links wrap instead of
-# being cut with an ellipsis, and in-page document links read like links, left-aligned.
+# Our own presentation rules (never content): long titles in page links and in-page document
+# links (buttons) wrap instead of being cut with an ellipsis, and the buttons read like links,
+# left-aligned.
 STYLE = """<style>
 [data-testid="stPageLink-NavLink"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
@@ -32,6 +33,10 @@ STYLE = """<style>
 [data-testid="stPageLink-NavLink"] p { line-height: 1.45 !important; padding: 0.15rem 0 !important; }
 [class*="st-key-open-"] button { justify-content: flex-start; text-align: left; }
 [class*="st-key-open-"] button p { line-height: 1.45; }
+[class*="st-key-open-"] button [data-testid="stMarkdownContainer"],
+[class*="st-key-open-"] button p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 </style>"""
 
 

@@ -21,7 +21,7 @@ from index.embedder import SentenceTransformerEmbedder
 from index.errors import HindsightError
 from index.experts import ExpertMatch, find_experts
 from index.models import SearchHit
-from index.search import Searcher
+from index.search import Mode, Searcher
 from index.service import open_searcher
 from index.settings import Settings
 
@@ -104,18 +104,30 @@ class FilterKey:
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _search(
-    data_dir: str, version: str, settings_json: str, query: str, key: FilterKey, limit: int
+    data_dir: str,
+    version: str,
+    settings_json: str,
+    query: str,
+    key: FilterKey,
+    limit: int,
+    mode: Mode,
 ) -> list[SearchHit]:
     found = _searcher(data_dir, version, settings_json)
-    return found.search(query, limit=limit, filters=key.filters())
+    return found.search(query, limit=limit, filters=key.filters(), mode=mode)
 
 
-def search(query: str, key: FilterKey, limit: int) -> list[SearchHit]:
-    """Hybrid search over the current index; results cached per index version."""
+def search(query: str, key: FilterKey, limit: int, mode: Mode = "hybrid") -> list[SearchHit]:
+    """Search over the current index (hybrid unless MODE says); cached per index version."""
     found = require()
     s = settings()
     return _search(
-        str(s.data_dir.resolve()), found.snapshot.version, s.model_dump_json(), query, key, limit
+        str(s.data_dir.resolve()),
+        found.snapshot.version,
+        s.model_dump_json(),
+        query,
+        key,
+        limit,
+        mode,
     )
 
 

@@ -115,6 +115,7 @@ class PageState:
         """Take the URL's values when the URL changed since this page last wrote it."""
         url = self._url()
         if st.session_state.get(self._seen) == {k: url[k] for k in url if k in self.params}:
+            self._take_widgets()
             return
         for name, param in self.params.items():
             st.session_state[self.key(name)] = param.parse(url.get(name, []))
@@ -122,6 +123,23 @@ class PageState:
         for name in self.composite:
             st.session_state.pop(self.widget_key(name), None)
         st.session_state[self._seen] = {k: url[k] for k in url if k in self.params}
+
+    def _take_widgets(self) -> None:
+        # A widget changed by the user holds its new value from the start of the run, but the
+        # page value only follows when the widget is drawn: without this, anything computed
+        # before that (facet counts drawn above the facet) would use the previous value.
+        for name in self.params:
+            wkey = self.widget_key(name)
+            if wkey in st.session_state:
+                st.session_state[self.key(name)] = st.session_state[wkey]
+        for widget, names in self.composite.items():
+            value = st.session_state.get(self.widget_key(widget))
+            if value is None:
+                continue
+            picked = list(value) if isinstance(value, tuple | list) else [value]
+            for i, name in enumerate(names):
+                default = self.params[name].default
+                st.session_state[self.key(name)] = picked[i] if i < len(picked) else default
 
     def get(self, name: str) -> Any:
         param = self.params[name]

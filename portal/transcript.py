@@ -47,12 +47,13 @@ def turns(segments: list[Segment]) -> list[Turn]:
 
 
 def current(items: list[Turn], seconds: float | None) -> int | None:
-    """Index of the turn playing at SECONDS."""
+    """Index of the turn playing at SECONDS (whole seconds: links and seek buttons truncate)."""
     if seconds is None:
         return None
     found = None
     for i, turn in enumerate(items):
-        if turn.start <= seconds + 0.5:
+        # A seek button for a turn at 231.6 s writes t=231: that turn is the one playing.
+        if turn.start < int(seconds) + 1:
             found = i
         else:
             break

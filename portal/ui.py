@@ -92,16 +92,22 @@ def byline(doc: Document) -> str:
     return " · ".join(safe.text(p) for p in parts)
 
 
+_WORD = re.compile(r"\w+(?:[-.']\w+)*")  # "hs-codes", "max.poll.interval.ms", "it's"
+
+
 def highlight(passage: str, terms: Iterable[str]) -> str:
     """PASSAGE escaped, with each of TERMS marked; for st.markdown."""
-    wanted = sorted({t for t in terms if t and len(t) >= 2}, key=len, reverse=True)
+    wanted = tuple({t.lower() for t in terms if t and len(t) >= 2})
     if not wanted:
         return safe.text(passage)
-    # Terms may be stems ("promot"): mark the whole word they start.
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in wanted) + r")\w*", re.I)
+    # Terms may be stems ("promot"): mark the whole word they start. A hyphenated word is
+    # marked whole ("hs-codes"), else its marked halves read as separate chips ("hs - codes").
     out: list[str] = []
     pos = 0
-    for match in pattern.finditer(passage):
+    for match in _WORD.finditer(passage):
+        word = match.group(0).lower()
+        if not (word.startswith(wanted) or any(p.startswith(wanted) for p in word.split("-"))):
+            continue
         out.append(safe.text(passage[pos : match.start()]))
         out.append(f":orange-background[**{safe.text(match.group(0))}**]")
         pos = match.end()

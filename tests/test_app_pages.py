@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from index.settings import Settings
 from ingest.pipeline import Ingestor
+from portal.transcript import Turn, current
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 INCIDENTS = "portal/pages/incidents.py"
@@ -110,6 +111,17 @@ def test_incident_filter_widget_writes_the_url(monkeypatch, real_index) -> None:
     assert len(at.dataframe[0].value) == 1
 
 
+def test_incident_words_that_match_nothing_lead_to_search(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, INCIDENTS, q="shorten the TTL before we move providers")
+    assert "No incident matches these filters." in at.info[0].value
+    (link,) = [
+        el.proto for el in at.get("page_link") if "Search every post-mortem" in el.proto.label
+    ]
+    assert link.page.endswith("search") and "kind=postmortem" in link.query_string
+    assert "q=shorten" in link.query_string
+
+
 def test_incident_detail(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, INCIDENTS, doc=LEDGER_ID)
@@ -192,9 +204,11 @@ def test_showcase_turn_click_seeks(monkeypatch, real_index) -> None:
 )
 def test_the_turn_playing_at_a_whole_second(seconds, expected) -> None:
     # Seek buttons and links write whole seconds: t=231 must light the turn at 231.63 s.
-    from portal.transcript import Turn, current
-
-    items = [Turn(1.2, 200.0, "A", "a"), Turn(231.63, 234.0, "B", "b"), Turn(235.0, 240.0, "A", "c")]
+    items = [
+        Turn(1.2, 200.0, "A", "a"),
+        Turn(231.63, 234.0, "B", "b"),
+        Turn(235.0, 240.0, "A", "c"),
+    ]
     assert current(items, seconds) == expected
 
 

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from index.settings import Settings
 from ingest.pipeline import Ingestor
-from portal import safe
+from portal import safe, ui
 from portal.frame import STYLE
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -86,6 +86,27 @@ def test_markdown_is_neutralised(body: str, present: str, absent: str) -> None:
     assert absent not in out
     assert not UNSAFE_TARGET.search(outside_code(out))
     assert not RAW_TAG.search(outside_code(out))
+
+
+MARK = ":orange-background[**{}**]"
+
+
+@pytest.mark.parametrize(
+    ("passage", "terms", "marked"),
+    [
+        ("We promoted it.", ["promot"], ["We", MARK.format("promoted"), "it\\."]),
+        # A hyphenated word is one mark, whichever half matched: never "hs - codes".
+        ("Tags: hs-codes, llm", ["hs", "codes"], [MARK.format("hs\\-codes")]),
+        ("the HS-codes", ["codes"], [MARK.format("HS\\-codes")]),
+        ("set max.poll.interval.ms", ["max.poll"], [MARK.format("max\\.poll\\.interval\\.ms")]),
+        ("<b>x</b> bold", ["bold"], ["\\<b\\>x\\</b\\>", MARK.format("bold")]),
+        ("nothing here", ["zz"], ["nothing here"]),
+    ],
+)
+def test_highlight_marks_whole_words_and_escapes_the_rest(passage, terms, marked) -> None:
+    out = ui.highlight(passage, terms)
+    assert all(m in out for m in marked), out
+    assert out.count(":orange-background[") == sum(m.startswith(":orange") for m in marked)
 
 
 def test_text_escapes_every_markdown_and_html_special() -> None:

@@ -193,6 +193,15 @@ def test_no_results_offers_to_drop_a_filter_and_experts(monkeypatch, real_index)
     assert titles(at) == ["Shipment tracking unreachable after DNS provider migration"]
 
 
+def test_a_query_no_document_uses_says_so(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SEARCH, q="xqzzvv plorbnik")
+    assert titles(at)  # closest in meaning, still shown
+    assert at.info[0].value.startswith("No document uses the words “xqzzvv plorbnik”.")
+    at = run(monkeypatch, settings, SEARCH, q="replica failover")
+    assert not at.info and "best first" in texts(at)
+
+
 def test_show_more(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, SEARCH, q="failover", n="2")

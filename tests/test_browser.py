@@ -47,6 +47,10 @@ LIVE_MARKUP = ", ".join(
     + ["[data-testid='stMain'] script"]
     + [f"[data-testid='stMarkdownContainer'] {t}" for t in _TAGS]
 )
+# Labels of visible document-link buttons whose text overflows its box (cut with "…").
+CLIPPED_LINKS = """() => [...document.querySelectorAll(
+    "[class*='st-key-open-'] button [data-testid='stMarkdownContainer']")]
+  .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +118,9 @@ def test_find_the_incident_behind_a_change(server, page) -> None:  # type: ignor
         main = page.locator("[data-testid='stMain']")
         assert main.get_by_role("heading", name="Root cause").is_visible()
         assert main.get_by_text("Gate promotion on replay lag").is_visible()
+        # In-page document links (buttons: similar incidents) wrap long titles, never cut them.
+        assert page.locator("[class*='st-key-open-similar-'] button").count() > 0
+        assert page.evaluate(CLIPPED_LINKS) == []
         # The view reopens from its URL alone.
         open_page(page, page.url)
         assert page.get_by_role("heading", name=LEDGER).is_visible()

@@ -149,7 +149,7 @@ def tz_picker(container: Any) -> None:
         container.selectbox,
         "Show times in",
         options,
-        format_func=lambda z: z or f"My timezone ({browser_tz})",
+        format_func=lambda z: z or f"{browser_tz} (yours)",
     )
 
 
@@ -159,7 +159,7 @@ def list_view(people: list[Expert]) -> None:
         "People who have offered to help. Search by topic; book a slot or add their "
         "office hours to your calendar."
     )
-    search_col, tz_col = st.columns([3, 1])
+    search_col, tz_col = st.columns([5, 2])
     topic = page.widget(
         "topic",
         search_col.text_input,

@@ -68,7 +68,17 @@ def list_view() -> None:
     frame = incidents.sort(incidents.table(docs), page.get("sort"))
     if frame.empty:
         st.info("No incident matches these filters.", icon=":material/filter_alt_off:")
-        st.button("Clear filters", on_click=page.reset, args=("q", *(name for name, _ in FILTERS)))
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.button(
+                "Clear filters", on_click=page.reset, args=("q", *(name for name, _ in FILTERS))
+            )
+            if query:  # this box matches words exactly; Search also matches by meaning
+                st.page_link(
+                    links.SEARCH,
+                    label=f"Search every post-mortem for “{safe.text(query)}”",
+                    icon=":material/manage_search:",
+                    query_params={"q": query, "kind": "postmortem"},
+                )
         return
     st.caption(f"{len(frame)} incident{'s' if len(frame) != 1 else ''}")
     event = st.dataframe(

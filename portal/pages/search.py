@@ -128,7 +128,8 @@ def result(i: int, item: SearchHit | Document) -> None:
         title_col, date_col = st.columns([5, 1])
         with title_col:
             links.doc_link(item, bold=True)
-        date_col.caption(ui.nice_date(item.date))
+        if item.date or item.kind != "expert":  # people have no date: "undated" is noise
+            date_col.caption(ui.nice_date(item.date))
         kind = ui.badge(links.kind_label(item.kind), "primary", links.kind_icon(item.kind))
         line = " ".join(x for x in (kind, ui.chips(doc, tags=5)) if x)
         st.markdown(line)
@@ -229,7 +230,14 @@ with results_col:
     if not results:
         empty_results()
     else:
-        if text:
+        if text and not like_doc and not resources.search(text, key, 1, mode="keyword"):
+            # Meaning-based search always finds something; say when no word of it was found.
+            st.info(
+                f"No document uses the words “{safe.text(text)}”. "
+                "These are the closest in meaning — check your spelling or try other words.",
+                icon=":material/search_off:",
+            )
+        elif text:
             st.caption(f"Top {len(results)} results, best first, one per document.")
         else:
             suggestions()
