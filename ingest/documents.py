@@ -311,7 +311,9 @@ def action_items(value: Any) -> list[dict[str, str | None]]:
 def _front_matter_sections(metadata: dict[str, Any]) -> list[Section]:
     """Summary, keywords, tags and action items live in front matter; make them searchable."""
     lines = [s for s in (_text(metadata.get(f)) for f in _SUMMARY_FIELDS) if s][:1]
-    for name in ("keywords", "tags"):
+    # Tags alone make a short passage dense with query words that wins "best passage" and
+    # shows as a snippet repeating the chips; they already weigh in the keyword title field.
+    for name in ("keywords", "tags") if lines else ():
         values = metadata.get(name) or []
         if isinstance(values, list) and values:
             lines.append(f"{name.capitalize()}: {', '.join(values)}")

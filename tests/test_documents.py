@@ -458,3 +458,12 @@ def test_legacy_encoding_is_a_warning(tmp_path: Path) -> None:
     doc = parse(tmp_path, "a.md", "---\ntitle: Café\n---\nThe café failed.\n".encode("cp1252"))
     assert doc.title == "Café"
     assert doc.warnings == ("not UTF-8; decoded as windows-1252",)
+
+
+def test_tags_without_a_summary_make_no_passage_of_their_own(tmp_path: Path) -> None:
+    doc = parse(tmp_path, "talks/x.md", "---\ntitle: T\ntags: [envoy, retries]\n---\n## Body\nText.\n")
+    assert all("Tags:" not in s.text for s in doc.sections)
+    with_summary = parse(
+        tmp_path, "talks/y.md", "---\ntitle: T\nsummary: One line.\ntags: [envoy]\n---\nText.\n"
+    )
+    assert with_summary.sections[0].text == "One line.\nTags: envoy"
