@@ -135,6 +135,8 @@ def expert_calendar(expert: Expert, now: dt.datetime | None = None) -> bytes:
         event.add("description", _description(expert, booking))
         cal.add_component(event)
     cal.add_missing_timezones()
+    for tz in cal.walk("VTIMEZONE"):
+        tz.pop("COMMENT", None)  # icalendar's note on its 1970–2038 span would show in calendars
     return cal.to_ical()
 
 

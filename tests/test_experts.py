@@ -137,6 +137,7 @@ def test_expert_calendar_is_rfc5545_weekly_with_tzid() -> None:
     assert str(cal["PRODID"]) == "-//Hindsight//Office hours//EN"
     assert str(cal["VERSION"]) == "2.0"
     assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/London"]
+    assert b"COMMENT" not in data  # nothing that would show up as noise in people's calendars
     tuesday, thursday = _events(data)
     assert str(tuesday["SUMMARY"]) == "Office hours: Priya Raman"
     assert tuesday["RRULE"]["FREQ"] == ["WEEKLY"] and tuesday["RRULE"]["BYDAY"] == ["TU"]
