@@ -34,12 +34,13 @@ class EmbeddingCache:
             # which keeps a one-file update independent of the corpus size.
             found = {}
             for h in wanted:
-                row = self.con.execute(
+                # fetchall, not fetchone: an unfinished result blocks the connection's next call
+                rows = self.con.execute(
                     "SELECT vector FROM embeddings WHERE model_id = ? AND text_hash = ?",
                     [self.model_id, h],
-                ).fetchone()
-                if row is not None:
-                    found[h] = np.asarray(row[0], dtype=np.float32)
+                ).fetchall()
+                if rows:
+                    found[h] = np.asarray(rows[0][0], dtype=np.float32)
             return found
         table = pa.table({"h": pa.array(list(set(hashes)), pa.string())})
         self.con.register("wanted", table)
