@@ -27,6 +27,17 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
         default="auto", description="Where embeddings run; auto uses CUDA when present."
     )
+    query_backend: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="How queries are embedded: onnx (an export of the model run by onnxruntime, "
+        "made once and checked against torch; ~3 ms, no torch import), torch, or auto (onnx "
+        "for local models when onnxruntime is installed, else torch).",
+    )
+    onnx_cache_dir: Path | None = Field(
+        default=None,
+        description="Where ONNX exports of the model are kept (default: "
+        "~/.cache/hindsight/onnx, or under $XDG_CACHE_HOME).",
+    )
     batch_size: int = Field(default=32, ge=1, description="Chunks per embedding batch.")
     query_prompt: str = Field(
         default="", description="Prefix for queries (e.g. 'query: ' for E5 models)."

@@ -26,7 +26,7 @@ from ingest.report import FileOutcome, IngestReport
 
 # Bump when parsing or chunking changes meaning: every file is then re-read (vectors of
 # unchanged chunk texts still come from the embedding cache).
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
 Progress = Callable[[int, int], None]  # (done, total) chunks embedded
 # A file whose mtime is this close to the moment it was read may change again within the same

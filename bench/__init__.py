@@ -1,0 +1,1 @@
+"""Retrieval-quality evaluation: BEIR datasets and the judged query files, run in-process."""

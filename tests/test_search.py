@@ -1,0 +1,446 @@
+"""Search behaviour: identifiers, filters before the cut-off, grouping, index agreement, fusion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.catalog import SearchFilters
+from index.reader import IndexSnapshot
+from index.search import (
+    FusionParams,
+    Moment,
+    Searcher,
+    best_moment,
+    document_ranking,
+    fuse,
+    fuse_scores,
+    reciprocal_rank_fusion,
+)
+from index.settings import Settings
+from index.tokenize import query_terms, tokens
+from ingest.pipeline import Ingestor
+from tests.conftest import HashingEmbedder
+
+MODES = ("hybrid", "dense", "keyword")
+
+# --- tokenisation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # snake_case: the whole identifier and its meaningful parts ("at" is a stop word)
+        (
+            "innodb_flush_log_at_trx_commit",
+            ["innodbflushlogattrxcommit", "innodb", "flush", "log", "trx", "commit"],
+        ),
+        ("getUserById", ["getuserbyid", "get", "user", "id"]),  # camelCase
+        ("ERR_CONN_POOL_EXHAUSTED", ["errconnpoolexhaust", "err", "conn", "pool", "exhaust"]),
+        ("payments-ledger", ["paymentsledg", "payment", "ledger"]),  # kebab-case
+        ("api.v2.timeout", ["apiv2timeout", "api", "timeout"]),  # dotted; "v", "2" are noise
+        ("Pub/Sub", ["pubsub", "pub", "sub"]),
+        ("ZooKeeper", ["zookeep", "zoo", "keeper"]),  # a letters-only whole is stemmed too
+        ("shortening TTLs", ["shorten", "ttl"]),  # stemmed; a plural acronym meets its singular
+        ("naïve café", ["naïv", "café"]),  # accented words are not split as if camelCase
+        ("the and of", []),
+    ],
+)
+def test_tokens(text: str, expected: list[str]) -> None:
+    assert tokens(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("payments-ledger", "payments_ledger"),
+        ("payments-ledger", "PaymentsLedger"),
+        ("SHA-1", "sha1"),
+        ("HTTP/3", "http3"),
+        ("ZooKeeper", "Zookeeper"),
+        ("PostgreSQL", "postgresql"),
+    ],
+)
+def test_spellings_of_one_identifier_share_its_whole_term(a: str, b: str) -> None:
+    assert tokens(a)[0] == tokens(b)[0]
+
+
+def test_query_terms_are_distinct_and_ordered() -> None:
+    assert query_terms("Postgres postgres replica REPLICAS") == ["postgr", "replica"]
+
+
+# --- fusion ---------------------------------------------------------------------------------
+
+
+def test_reciprocal_rank_fusion_by_hand() -> None:
+    fused = reciprocal_rank_fusion([["a", "b"], ["b", "c"]], k=10)
+    assert fused == pytest.approx({"a": 1 / 11, "b": 1 / 12 + 1 / 11, "c": 1 / 12})
+    weighted = reciprocal_rank_fusion([["a"], ["b"]], weights=[2.0, 1.0], k=0)
+    assert weighted == pytest.approx({"a": 2.0, "b": 1.0})
+
+
+def test_document_ranking_places_a_document_at_its_best_chunk() -> None:
+    doc_of = {1: "x", 2: "y", 3: "x", 4: "z"}
+    assert document_ranking([3, 2, 1, 9, 4], doc_of) == ["x", "y", "z"]  # 9: unknown, skipped
+
+
+def test_fuse_gives_a_document_both_votes_even_from_different_chunks() -> None:
+    # Doc "a": chunk 1 leads the dense list, chunk 2 leads the keyword list. Doc "b" has one
+    # chunk second in both. Fused per chunk, "b" would win (2/(k+2) > 1/(k+1)); per document,
+    # "a" is first in both rankings and must win.
+    doc_of = {1: "a", 2: "a", 3: "b"}
+    fused = fuse([[1, 3, 2], [2, 3, 1]], doc_of, k=60)
+    assert [f.doc_id for f in fused] == ["a", "b"]
+    assert fused[0].score == pytest.approx(2 / 61)
+    assert fused[1].score == pytest.approx(2 / 62)
+
+
+def test_fuse_shows_the_chunk_with_the_best_combined_rank() -> None:
+    doc_of = {1: "a", 2: "a", 3: "a"}
+    # chunk 2 is second in both lists; chunks 1 and 3 are each first once and absent once
+    fused = fuse([[1, 2], [3, 2]], doc_of, k=1)
+    assert fused[0].chunk_id == 2  # 1/3 + 1/3 beats 1/2
+
+
+def test_fuse_weights_favour_one_retriever() -> None:
+    doc_of = {1: "a", 2: "b"}
+    assert [f.doc_id for f in fuse([[1, 2], [2, 1]], doc_of, weights=[2.0, 1.0])] == ["a", "b"]
+    assert [f.doc_id for f in fuse([[1, 2], [2, 1]], doc_of, weights=[1.0, 2.0])] == ["b", "a"]
+
+
+def test_fuse_scores_by_hand() -> None:
+    # dense scores 0.9 / 0.7 / 0.5 scale to 1 / 0.5 / 0; keyword 10 / 2 scale to 1 / 0.
+    doc_of = {1: "a", 2: "b", 3: "c", 4: "a"}
+    fused = fuse_scores([[(1, 0.9), (2, 0.7), (3, 0.5)], [(3, 10.0), (4, 2.0)]], doc_of)
+    assert [(f.doc_id, f.chunk_id) for f in fused] == [("a", 1), ("c", 3), ("b", 2)]
+    # a: max(1) / 2 + max(0) / 2 = 0.5; c: 0 / 2 + 1 / 2 = 0.5, behind a's stronger chunk; b: 0.25
+    assert [f.score for f in fused] == pytest.approx([0.5, 0.5, 0.25])
+
+
+def test_fuse_scores_keeps_gaps_that_ranks_lose() -> None:
+    # Keyword: "a" far ahead, "b" barely above "c". Dense: "b" just ahead of "a".
+    doc_of = {1: "a", 2: "b", 3: "c"}
+    dense, keyword = [(2, 0.80), (1, 0.79), (3, 0.10)], [(1, 30.0), (2, 2.1), (3, 2.0)]
+    assert fuse_scores([dense, keyword], doc_of)[0].doc_id == "a"
+    assert fuse([[2, 1, 3], [1, 2, 3]], doc_of)[0].doc_id in {"a", "b"}  # ranks: a tie
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "convex"])
+def test_both_fusions_answer_through_the_searcher(
+    identifier_index: Searcher, fusion: str
+) -> None:
+    identifier_index.params = FusionParams(fusion=fusion)  # type: ignore[arg-type]
+    assert identifier_index.search("innodb_flush_log_at_trx_commit")[0].doc_id == "pm-fsync"
+
+
+# --- transcript moments ----------------------------------------------------------------------
+
+
+def _unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_best_moment_is_the_best_single_passage_when_no_pair_beats_it() -> None:
+    vectors = [_unit(1, 0, 0), _unit(0, 1, 0), _unit(0, 0, 1)]
+    query = _unit(0, 1, 0.1)
+    scores = [float(v @ query) for v in vectors]
+    assert best_moment(scores, vectors.__getitem__) == Moment(1, 1, 1, pytest.approx(scores[1]))
+
+
+def test_best_moment_joins_two_passages_that_each_hold_half_the_answer() -> None:
+    # The query is halfway between passages 1 and 2: their mean is exactly the query.
+    vectors = [_unit(0, 0, 1), _unit(1, 0, 0), _unit(0, 1, 0)]
+    query = _unit(1, 1, 0)
+    scores = [float(v @ query) for v in vectors]
+    moment = best_moment(scores, vectors.__getitem__)
+    assert moment is not None
+    assert (moment.first, moment.last) == (1, 2)
+    assert moment.score == pytest.approx(1.0)  # (s1 + s2) / |v1 + v2| = cos(query, mean)
+    single = best_moment(scores, vectors.__getitem__, pairs=False)
+    assert single is not None and single.first == single.last
+
+
+def test_best_moment_skips_unknown_passages() -> None:
+    assert best_moment([None, None], lambda i: None) is None
+    moment = best_moment([None, 0.5, None], lambda i: _unit(1, 0))
+    assert moment == Moment(1, 1, 1, 0.5)
+
+
+# --- behaviour over a real index (fake embedder: plumbing) -----------------------------------
+
+
+def _ingest(settings: Settings, embedder: HashingEmbedder, root: Path) -> None:
+    report = Ingestor(settings, embedder).run([str(root)])
+    assert report.count("failed") == 0, report.outcomes
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def _note(doc_id: str, kind: str, title: str, body: str) -> str:
+    return f"---\nid: {doc_id}\nkind: {kind}\ntitle: {title}\n---\n{body}\n"
+
+
+IDENTIFIERS = {
+    "postmortems/pool.md": _note(
+        "pm-pool",
+        "postmortem",
+        "Checkout errors during the sale",
+        "## Root cause\nThe service raised ERR_CONN_POOL_EXHAUSTED because getUserById held a "
+        "connection for every call. We raised `max_pool_size` in payments-ledger.\n",
+    ),
+    "postmortems/fsync.md": _note(
+        "pm-fsync",
+        "postmortem",
+        "Lost writes after a crash",
+        "## Root cause\nThe replica ran with innodb_flush_log_at_trx_commit = 2.\n",
+    ),
+    "postmortems/other.md": _note(
+        "pm-other",
+        "postmortem",
+        "Slow dashboards",
+        "## Summary\nA missing index made the user dashboard slow for a week.\n",
+    ),
+}
+
+
+@pytest.fixture
+def identifier_index(tmp_path: Path, fake_embedder: HashingEmbedder) -> Searcher:
+    settings = Settings(data_dir=tmp_path / "data")
+    _ingest(settings, fake_embedder, _write(tmp_path / "content", IDENTIFIERS))
+    return Searcher(IndexSnapshot.open(settings.data_dir), fake_embedder.embed_query)
+
+
+@pytest.mark.parametrize(
+    ("query", "doc_id"),
+    [
+        ("innodb_flush_log_at_trx_commit", "pm-fsync"),  # whole
+        ("flush log commit", "pm-fsync"),  # by part
+        ("ERR_CONN_POOL_EXHAUSTED", "pm-pool"),
+        ("pool exhausted", "pm-pool"),
+        ("getUserById", "pm-pool"),
+        ("user by id", "pm-pool"),  # camelCase parts
+        ("payments_ledger", "pm-pool"),  # another spelling of payments-ledger
+        ("max_pool_size", "pm-pool"),
+    ],
+)
+def test_identifiers_are_found_whole_and_by_part(
+    identifier_index: Searcher, query: str, doc_id: str
+) -> None:
+    hits = identifier_index.search(query, mode="keyword")
+    assert hits and hits[0].doc_id == doc_id
+
+
+@pytest.mark.parametrize(
+    "query", ["innodb_flush_log_at_trx_commit", "ERR_CONN_POOL_EXHAUSTED", "getUserById"]
+)
+def test_hybrid_keeps_an_exact_identifier_first(identifier_index: Searcher, query: str) -> None:
+    # The fake embedder sees an identifier as one opaque word: only keyword search knows it.
+    expected = identifier_index.search(query, mode="keyword")[0].doc_id
+    assert identifier_index.search(query)[0].doc_id == expected
+
+
+def test_whole_identifier_outranks_a_document_with_only_its_parts(
+    tmp_path: Path, fake_embedder: HashingEmbedder
+) -> None:
+    files = {
+        "notes/parts.md": _note("parts", "note", "Notes", "We flush the log at commit time."),
+        "notes/whole.md": _note("whole", "note", "Config", "Set innodb_flush_log_at_trx_commit."),
+    }
+    settings = Settings(data_dir=tmp_path / "data")
+    _ingest(settings, fake_embedder, _write(tmp_path / "content", files))
+    searcher = Searcher(IndexSnapshot.open(settings.data_dir), fake_embedder.embed_query)
+    hits = searcher.search("innodb_flush_log_at_trx_commit", mode="keyword")
+    assert [h.doc_id for h in hits] == ["whole", "parts"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_filters_apply_before_the_cut_off(
+    tmp_path: Path, fake_embedder: HashingEmbedder, mode: str
+) -> None:
+    files = {
+        f"talks/t{i}.md": _note(
+            f"talk-{i}",
+            "talk",
+            f"Failover talk {i}",
+            "replication lag failover replication lag failover " * 3,
+        )
+        for i in range(12)
+    }
+    files |= {
+        f"postmortems/p{i}.md": _note(
+            f"pm-{i}",
+            "postmortem",
+            f"Incident {i}",
+            "The billing cron ran twice; queues grew; someone noticed replication lag.",
+        )
+        for i in range(4)
+    }
+    settings = Settings(data_dir=tmp_path / "data")
+    _ingest(settings, fake_embedder, _write(tmp_path / "content", files))
+    searcher = Searcher(
+        IndexSnapshot.open(settings.data_dir),
+        fake_embedder.embed_query,
+        FusionParams(candidates=3),  # a shallow cut-off makes a post-filter visibly fail
+    )
+    query = "replication lag failover"
+    unfiltered = searcher.search(query, limit=3, mode=mode)  # type: ignore[arg-type]
+    assert {h.kind for h in unfiltered} == {"talk"}
+    only = SearchFilters(kinds=("postmortem",))
+    hits = searcher.search(query, limit=3, filters=only, mode=mode)  # type: ignore[arg-type]
+    assert len(hits) == 3
+    assert {h.kind for h in hits} == {"postmortem"}
+    one = SearchFilters(doc_ids=("pm-2",))
+    assert [h.doc_id for h in searcher.search(query, filters=one, mode=mode)] == ["pm-2"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_results_are_grouped_per_document_with_the_best_passage(
+    tmp_path: Path, fake_embedder: HashingEmbedder, mode: str
+) -> None:
+    sections = "".join(
+        f"## Step {i}\nThe failover runbook step {i}: check replication before promoting.\n"
+        + "Other words fill this section so that every step becomes its own chunk. " * 12
+        + "\n\n"
+        for i in range(6)
+    )
+    special = "## Promotion gate\nCheck pg_last_wal_replay_lsn replication before promoting.\n"
+    files = {
+        "talks/runbook.md": _note("runbook", "talk", "Failover runbook", sections + special),
+        "talks/short.md": _note("short", "talk", "Short note", "Failover happens."),
+    }
+    settings = Settings(data_dir=tmp_path / "data")
+    _ingest(settings, fake_embedder, _write(tmp_path / "content", files))
+    snap = IndexSnapshot.open(settings.data_dir)
+    n_chunks = (
+        snap.cursor().execute("SELECT count(*) FROM chunks WHERE doc_id = 'runbook'").fetchone()[0]
+    )
+    assert n_chunks >= 5
+    searcher = Searcher(snap, fake_embedder.embed_query)
+    hits = searcher.search("pg_last_wal_replay_lsn replication promoting", mode=mode)  # type: ignore[arg-type]
+    assert [h.doc_id for h in hits].count("runbook") == 1
+    assert len({h.doc_id for h in hits}) == len(hits)
+    assert hits[0].doc_id == "runbook"
+    assert hits[0].heading == "Promotion gate"
+    assert "pg_last_wal_replay_lsn" in hits[0].snippet
+
+
+def _srt(lines: list[str]) -> str:
+    cues = []
+    for i, line in enumerate(lines):
+        start, end = i * 10, i * 10 + 10
+        cues.append(f"{i + 1}\n00:{start // 60:02d}:{start % 60:02d},000 --> "
+                    f"00:{end // 60:02d}:{end % 60:02d},000\n{line}\n")
+    return "\n".join(cues)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_transcript_hit_points_at_its_moment(
+    tmp_path: Path, fake_embedder: HashingEmbedder, mode: str
+) -> None:
+    filler = [f"Today we talk about topic number {i} and the weather and lunch plans." * 3
+              for i in range(40)]
+    filler[25] = "The promotion gate checks pg_last_wal_replay_lsn before any failover."
+    files = {"talks/long-talk.srt": _srt(filler)}
+    settings = Settings(data_dir=tmp_path / "data")
+    _ingest(settings, fake_embedder, _write(tmp_path / "content", files))
+    searcher = Searcher(IndexSnapshot.open(settings.data_dir), fake_embedder.embed_query)
+    top = searcher.search("pg_last_wal_replay_lsn promotion gate", mode=mode)[0]  # type: ignore[arg-type]
+    assert top.start is not None and top.end is not None
+    assert top.start <= 250 < top.end  # the cue at 4:10
+    assert top.end - top.start < 120  # a moment, not the whole 400-second talk
+    assert "pg_last_wal_replay_lsn" in top.snippet
+
+
+def _consistent(settings: Settings) -> IndexSnapshot:
+    """The catalog, the vectors and the keyword index hold exactly the same chunk ids."""
+    snap = IndexSnapshot.open(settings.data_dir)
+    ids = {r[0] for r in snap.cursor().execute("SELECT chunk_id FROM chunks").fetchall()}
+    assert ids
+    assert set(snap.vectors.ids().tolist()) == ids
+    assert snap.keyword.ids() == ids
+    return snap
+
+
+def test_keyword_and_vector_indexes_agree_after_incremental_updates(
+    settings: Settings, fake_embedder: HashingEmbedder, content_dir: Path
+) -> None:
+    _ingest(settings, fake_embedder, content_dir)
+    _consistent(settings).close()
+    dns = content_dir / "postmortems/2025-06-02-dns-ttl.md"
+    text = dns.read_text().replace("decommissioned", "zanzibar_ttl_setting")
+    dns.write_text(text, encoding="utf-8")
+    (content_dir / "talks/2025-02-zero-downtime-migrations.md").unlink()
+    _write(content_dir, {"talks/new.md": _note("talk-new", "talk", "Quokka", "quokka_mode on")})
+    _ingest(settings, fake_embedder, content_dir)
+    snap = _consistent(settings)
+    searcher = Searcher(snap, fake_embedder.embed_query)
+    found = searcher.search("zanzibar_ttl_setting", limit=3, mode="keyword")
+    assert found[0].doc_id == "pm-2025-06-02-dns-ttl"
+    assert searcher.search("decommissioned", mode="keyword") == []  # the old text is gone
+    for mode in MODES:
+        assert searcher.search("quokka_mode", limit=1, mode=mode)[0].doc_id == "talk-new"  # type: ignore[arg-type]
+        gone = searcher.search("NOT VALID VALIDATE CONSTRAINT", mode=mode)  # type: ignore[arg-type]
+        assert "talk-2025-02-zero-downtime-migrations" not in {h.doc_id for h in gone}
+
+
+def test_empty_query_and_zero_limit_return_nothing(
+    identifier_index: Searcher,
+) -> None:
+    assert identifier_index.search("   ") == []
+    assert identifier_index.search("pool", limit=0) == []
+    assert identifier_index.search("the of and", mode="keyword") == []
+
+
+# --- the real model over the small content tree ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_searcher(real_index, real_embedder) -> Searcher:  # type: ignore[no-untyped-def]
+    settings, _ = real_index
+    return Searcher(IndexSnapshot.open(settings.data_dir), real_embedder.embed_query)
+
+
+@pytest.mark.parametrize(
+    ("query", "doc_id", "modes"),
+    [
+        # an exact configuration key: keyword finds it, hybrid keeps it first
+        ("max_standby_streaming_delay", "pm-2025-03-14-ledger-replica-lag", ("keyword", "hybrid")),
+        ("pg_last_wal_replay_lsn", "pm-2025-03-14-ledger-replica-lag", ("keyword", "hybrid")),
+        # a description of upcoming work, in other words than the document's
+        (
+            "we're moving our DNS provider and shortening TTLs",
+            "pm-2025-06-02-dns-ttl",
+            ("dense", "hybrid"),
+        ),
+        (
+            "adding a foreign key to a big table without locking it",
+            "talk-2025-02-zero-downtime-migrations",
+            ("dense", "hybrid"),
+        ),
+    ],
+)
+def test_real_model_finds_identifiers_and_descriptions(
+    real_searcher: Searcher, query: str, doc_id: str, modes: tuple[str, ...]
+) -> None:
+    for mode in modes:
+        hits = real_searcher.search(query, limit=5, mode=mode)  # type: ignore[arg-type]
+        assert hits and hits[0].doc_id == doc_id, (mode, [h.doc_id for h in hits])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_real_model_points_at_the_moment_in_a_transcript(real_searcher: Searcher, mode: str) -> None:
+    query = "the drill refuses to promote unless replay lag is low"
+    top = real_searcher.search(query, limit=3, mode=mode)[0]  # type: ignore[arg-type]
+    assert top.doc_id == "showcase-2025-05-failover-drills"
+    assert top.start is not None and top.end is not None
+    assert top.start < 55.0 and top.end > 40.0  # the cue that says it
+    assert "promote" in top.snippet
