@@ -24,7 +24,8 @@ class SourceUnit:
 
     @property
     def source_key(self) -> str:
-        return str(self.primary.absolute())
+        # abspath, not Path.absolute(): "../x" and "/abs/x" must be one file
+        return os.path.abspath(self.primary)
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -211,7 +212,7 @@ def discover_changed(
         return [], [Unreadable(given, "no such file or folder")], Scope()
     if not root.is_dir():  # a single file: look at it whole
         whole = discover(given)
-        return whole[0], whole[1], Scope(prefixes=(str(root.absolute()),))
+        return whole[0], whole[1], Scope(prefixes=(os.path.abspath(root),))
     kind_root = _kind_root(root)
     units: list[SourceUnit] = []
     problems: list[Unreadable] = []
@@ -223,17 +224,17 @@ def discover_changed(
             continue
         path = root / rel
         if path.is_dir() and not path.is_symlink():
-            prefixes.append(str(path.absolute()))
+            prefixes.append(os.path.abspath(path))
             found, bad = _walk(path, root, given, kind_root)
             units.extend(found)
             problems.extend(bad)
             continue
         if not path.exists() and not path.is_symlink():
-            prefixes.append(str(path.absolute()))  # it may have been a folder
+            prefixes.append(os.path.abspath(path))  # it may have been a folder
         folder = path.parent
-        if (str(folder.absolute()), path.stem) in groups:
+        if (os.path.abspath(folder), path.stem) in groups:
             continue
-        groups.add((str(folder.absolute()), path.stem))
+        groups.add((os.path.abspath(folder), path.stem))
         try:
             names = [n for n in os.listdir(folder) if Path(n).stem == path.stem]
         except OSError:  # the folder went away too

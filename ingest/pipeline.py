@@ -154,7 +154,7 @@ class Ingestor:
                 units.extend(found)
                 problems.extend(bad)
                 if Path(root).exists():  # a root that is gone (unmounted?) keeps its documents
-                    scopes.append(Scope(prefixes=(str(Path(root).absolute()),)))
+                    scopes.append(Scope(prefixes=(os.path.abspath(root),)))
         else:
             # Files that lost an id clash get another look: the other file may have changed.
             changed = [Path(p) for p in paths]
