@@ -137,8 +137,11 @@ def markdown(results: list[Result], by_style: dict[str, dict[str, str]] | None =
         cells = [f"{table[(s, m)].ms_per_query:.1f}" if (s, m) in table else "" for m in modes]
         lines.append(f"| {s} | | " + " | ".join(cells) + " |")
     if by_style:
-        lines += ["", "| set | style | queries | metric | " + " | ".join(modes) + " |",
-                  "|---|---|---:|---|" + "---:|" * len(modes)]
+        lines += [
+            "",
+            "| set | style | queries | metric | " + " | ".join(modes) + " |",
+            "|---|---|---:|---|" + "---:|" * len(modes),
+        ]
         for s in sets:
             styles = by_style.get(s, {})
             metric = "hit@5" if s == "transcripts" else "nDCG@10"
@@ -146,33 +149,58 @@ def markdown(results: list[Result], by_style: dict[str, dict[str, str]] | None =
                 ids = [q for q, st in styles.items() if st == style]
                 cells = [
                     f"{mean(table[(s, m)].per_query[q][metric] for q in ids):.3f}"
-                    for m in modes if (s, m) in table
+                    for m in modes
+                    if (s, m) in table
                 ]
-                lines.append(f"| {s} | {style} | {len(ids)} | {metric} | " + " | ".join(cells) + " |")
+                lines.append(
+                    f"| {s} | {style} | {len(ids)} | {metric} | " + " | ".join(cells) + " |"
+                )
     return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.eval", description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m bench.eval",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--shared", type=Path, default=Path("../shared"),
-                        help="the shared data folder (skipped cleanly when absent)")
-    parser.add_argument("--data-dir", type=Path, default=Path(".hindsight-bench"),
-                        help="where the built indexes are cached (default .hindsight-bench/)")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=Path("../shared"),
+        help="the shared data folder (skipped cleanly when absent)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".hindsight-bench"),
+        help="where the built indexes are cached (default .hindsight-bench/)",
+    )
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated: {','.join(SETS)}")
     parser.add_argument("--modes", default="dense,keyword,hybrid", help="comma-separated modes")
     parser.add_argument("--by-style", action="store_true", help="also break down by query style")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write per-query results here")
-    parser.add_argument("--no-build", action="store_true", help="use the cached indexes as they are")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--fusion", choices=["rrf", "convex"], default="rrf",
-                        help="how hybrid fuses (default rrf, the product's default)")
-    parser.add_argument("--dense-weight", type=float, default=0.5, metavar="W",
-                        help="dense share of the fusion, keyword gets 1 - W (default 0.5)")
     parser.add_argument(
-        "--reference", action="store_true",
+        "--no-build", action="store_true", help="use the cached indexes as they are"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--fusion",
+        choices=["rrf", "convex"],
+        default="rrf",
+        help="how hybrid fuses (default rrf, the product's default)",
+    )
+    parser.add_argument(
+        "--dense-weight",
+        type=float,
+        default=0.5,
+        metavar="W",
+        help="dense share of the fusion, keyword gets 1 - W (default 0.5)",
+    )
+    parser.add_argument(
+        "--reference",
+        action="store_true",
         help="also run the published dense set-up on SciFact (one vector per whole document, "
         "exact search) to check model and metrics against MTEB's 0.645",
     )
@@ -215,15 +243,29 @@ def main(argv: list[str] | None = None) -> int:
             notes = (args.data_dir / "scifact" / "content").resolve()
             if not args.no_build:
                 write_beir_notes(scifact, notes)
-            plans.append((name, args.data_dir / "scifact" / "data", [notes],
-                          beir_queries(scifact), by_doc))
+            plans.append(
+                (name, args.data_dir / "scifact" / "data", [notes], beir_queries(scifact), by_doc)
+            )
         elif name == "postmortems" and (shared / "queries" / "postmortems_dev.jsonl").exists():
-            plans.append((name, args.data_dir / name / "data", [corpus / "postmortems"],
-                          postmortem_queries(shared / "queries" / "postmortems_dev.jsonl"), by_doc))
+            plans.append(
+                (
+                    name,
+                    args.data_dir / name / "data",
+                    [corpus / "postmortems"],
+                    postmortem_queries(shared / "queries" / "postmortems_dev.jsonl"),
+                    by_doc,
+                )
+            )
         elif name == "transcripts" and (shared / "queries" / "transcripts_dev.jsonl").exists():
-            plans.append((name, args.data_dir / name / "data", [corpus / "transcripts"],
-                          transcript_queries(shared / "queries" / "transcripts_dev.jsonl"),
-                          moment_metrics))
+            plans.append(
+                (
+                    name,
+                    args.data_dir / name / "data",
+                    [corpus / "transcripts"],
+                    transcript_queries(shared / "queries" / "transcripts_dev.jsonl"),
+                    moment_metrics,
+                )
+            )
         else:
             print(f"bench.eval: {name}: inputs not found under {shared} (skipped)", file=sys.stderr)
 
@@ -252,21 +294,35 @@ def main(argv: list[str] | None = None) -> int:
         searcher.snapshot.close()
 
     command = " ".join(argv if argv is not None else sys.argv[1:])
-    print(f"Model: {embedder.model_id} · fusion: {args.fusion} (dense share {args.dense_weight}) · "
-          f"date: {dt.date.today().isoformat()} · command: python -m bench.eval {command}")
+    print(
+        f"Model: {embedder.model_id} · fusion: {args.fusion} (dense share {args.dense_weight}) · "
+        f"date: {dt.date.today().isoformat()} · command: python -m bench.eval {command}"
+    )
     print()
     print(markdown(results, styles if args.by_style else None))
     if reference is not None:
         print()
-        print("Reference, SciFact (MTEB set-up: one vector per whole document, exact search): "
-              + ", ".join(f"{name} {value:.3f}" for name, value in reference.items()))
+        print(
+            "Reference, SciFact (MTEB set-up: one vector per whole document, exact search): "
+            + ", ".join(f"{name} {value:.3f}" for name, value in reference.items())
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(
-            [{"set": r.set_name, "mode": r.mode, "metrics": r.metrics,
-              "ms_per_query": r.ms_per_query, "per_query": r.per_query} for r in results],
-            indent=1,
-        ))
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "set": r.set_name,
+                        "mode": r.mode,
+                        "metrics": r.metrics,
+                        "ms_per_query": r.ms_per_query,
+                        "per_query": r.per_query,
+                    }
+                    for r in results
+                ],
+                indent=1,
+            )
+        )
     return 0
 
 

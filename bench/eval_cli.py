@@ -21,9 +21,15 @@ from index.models import SearchHit
 
 def _hit(item: dict) -> SearchHit:
     return SearchHit(
-        doc_id=item["doc_id"], path=item["path"], kind=item["kind"], title=item["title"],
-        score=item["score"], snippet=item["snippet"], chunk_id=0,
-        start=item.get("start"), end=item.get("end"),
+        doc_id=item["doc_id"],
+        path=item["path"],
+        kind=item["kind"],
+        title=item["title"],
+        score=item["score"],
+        snippet=item["snippet"],
+        chunk_id=0,
+        start=item.get("start"),
+        end=item.get("end"),
     )
 
 
@@ -36,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         isinstance(first["relevant"], list)
     )
     queries = {
-        q.query_id: q
-        for q in (transcript_queries if moments else postmortem_queries)(args.judged)
+        q.query_id: q for q in (transcript_queries if moments else postmortem_queries)(args.judged)
     }
     scores = []
     for line in args.results.read_text().splitlines():
@@ -45,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         query = queries[row["id"]]
         hits = [_hit(h) for h in row["hits"]]
         scores.append(
-            moment_metrics(hits, query) if moments
+            moment_metrics(hits, query)
+            if moments
             else doc_metrics([h.doc_id for h in hits], query.relevant)
         )
     for name in scores[0] if scores else []:

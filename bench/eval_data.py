@@ -66,7 +66,9 @@ def write_beir_notes(root: Path, out: Path) -> int:
     wanted: set[str] = set()
     for doc_id, title, text in beir_corpus(root):
         # JSON strings are valid YAML double-quoted scalars: any title survives the round trip.
-        note = f"---\nid: {json.dumps(doc_id)}\nkind: note\ntitle: {json.dumps(title)}\n---\n{text}\n"
+        note = (
+            f"---\nid: {json.dumps(doc_id)}\nkind: note\ntitle: {json.dumps(title)}\n---\n{text}\n"
+        )
         name = f"{_safe(doc_id)}.md"
         wanted.add(name)
         path = out / name
@@ -85,8 +87,12 @@ def _safe(doc_id: str) -> str:
 def postmortem_queries(path: Path) -> list[Query]:
     """`{"id", "query", "relevant": {uuid: grade}, "style"}` lines."""
     return [
-        Query(str(q["id"]), str(q["query"]), {str(k): int(v) for k, v in q["relevant"].items()},
-              style=str(q.get("style", "")))
+        Query(
+            str(q["id"]),
+            str(q["query"]),
+            {str(k): int(v) for k, v in q["relevant"].items()},
+            style=str(q.get("style", "")),
+        )
         for q in _jsonl(path)
     ]
 
@@ -100,7 +106,12 @@ def transcript_queries(path: Path) -> list[Query]:
             for m in q["relevant"]
         )
         out.append(
-            Query(str(q["id"]), str(q["query"]), {m.key: m.grade for m in moments}, moments,
-                  str(q.get("style", "")))
+            Query(
+                str(q["id"]),
+                str(q["query"]),
+                {m.key: m.grade for m in moments},
+                moments,
+                str(q.get("style", "")),
+            )
         )
     return out

@@ -201,7 +201,8 @@ def make_snippet(
     prefixes = {t[:4] for t in terms if len(t) >= 3}
     matched = tuple(
         dict.fromkeys(
-            w for w in re.findall(r"[\w.\-]+", flat)
+            w
+            for w in re.findall(r"[\w.\-]+", flat)
             if w[:4].lower() in prefixes or w[:3].lower() in prefixes
         )
     )
@@ -282,7 +283,9 @@ class Searcher:
             fused = fuse_scores(results, doc_of, weights)[:limit]
         rows = catalog.chunks_by_id(cur, [f.chunk_id for f in fused])
         shown = {f.doc_id: (f.chunk_id, [f.chunk_id]) for f in fused}
-        timed = [f.doc_id for f in fused if f.chunk_id in rows and rows[f.chunk_id].start is not None]
+        timed = [
+            f.doc_id for f in fused if f.chunk_id in rows and rows[f.chunk_id].start is not None
+        ]
         if vector is not None and timed:
             shown.update(self._moments(cur, timed, vector))
             more = [c for _, span in shown.values() for c in span if c not in rows]
@@ -332,10 +335,20 @@ class Searcher:
             snippet, highlights = make_snippet("\n".join(p.text for p in span), terms)
             hits.append(
                 SearchHit(
-                    doc_id=f.doc_id, path=doc.path, kind=doc.kind, title=doc.title,
-                    score=f.score, snippet=snippet, chunk_id=row.chunk_id, date=doc.date,
-                    heading=row.heading, start=span[0].start, end=span[-1].end,
-                    speaker=row.speaker, metadata=doc.metadata, highlights=highlights,
+                    doc_id=f.doc_id,
+                    path=doc.path,
+                    kind=doc.kind,
+                    title=doc.title,
+                    score=f.score,
+                    snippet=snippet,
+                    chunk_id=row.chunk_id,
+                    date=doc.date,
+                    heading=row.heading,
+                    start=span[0].start,
+                    end=span[-1].end,
+                    speaker=row.speaker,
+                    metadata=doc.metadata,
+                    highlights=highlights,
                 )
             )
         return hits

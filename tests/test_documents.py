@@ -461,7 +461,9 @@ def test_legacy_encoding_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_tags_without_a_summary_make_no_passage_of_their_own(tmp_path: Path) -> None:
-    doc = parse(tmp_path, "talks/x.md", "---\ntitle: T\ntags: [envoy, retries]\n---\n## Body\nText.\n")
+    doc = parse(
+        tmp_path, "talks/x.md", "---\ntitle: T\ntags: [envoy, retries]\n---\n## Body\nText.\n"
+    )
     assert all("Tags:" not in s.text for s in doc.sections)
     with_summary = parse(
         tmp_path, "talks/y.md", "---\ntitle: T\nsummary: One line.\ntags: [envoy]\n---\nText.\n"

@@ -97,13 +97,25 @@ def test_mean_over_queries() -> None:
 
 
 def _hit(path: str, start: float | None, end: float | None) -> SearchHit:
-    return SearchHit(doc_id=path, path=path, kind="talk", title="", score=0.0, snippet="",
-                     chunk_id=0, start=start, end=end)
+    return SearchHit(
+        doc_id=path,
+        path=path,
+        kind="talk",
+        title="",
+        score=0.0,
+        snippet="",
+        chunk_id=0,
+        start=start,
+        end=end,
+    )
 
 
 def test_moment_ids_match_file_and_overlapping_window() -> None:
-    judged = [Moment("a.srt", 60.0, 90.0, 2), Moment("a.srt", 80.0, 120.0, 1),
-              Moment("b.srt", 0.0, 30.0, 1)]
+    judged = [
+        Moment("a.srt", 60.0, 90.0, 2),
+        Moment("a.srt", 80.0, 120.0, 1),
+        Moment("b.srt", 0.0, 30.0, 1),
+    ]
     hits = [
         _hit("talks/a.srt", 85.0, 100.0),  # overlaps both a-windows: the grade-2 one first
         _hit("x/a.srt", 100.0, 110.0),  # the grade-2 window is taken: the grade-1 one
@@ -113,7 +125,12 @@ def test_moment_ids_match_file_and_overlapping_window() -> None:
         _hit("b.srt", 29.0, 45.0),
     ]
     assert moment_ids(hits, judged) == [
-        "a.srt@60-90", "a.srt@80-120", "", "", "", "b.srt@0-30",
+        "a.srt@60-90",
+        "a.srt@80-120",
+        "",
+        "",
+        "",
+        "b.srt@0-30",
     ]
 
 
@@ -146,17 +163,33 @@ def test_harness_on_a_tiny_beir_set(tmp_path: Path, capsys: pytest.CaptureFixtur
     (root / "qrels").mkdir(parents=True)
     docs = {
         "d1": ("Vitamin D and bone density", "Vitamin D supplements raise bone mineral density."),
-        "d2": ("Statins and muscle pain", "Statin therapy is linked to muscle pain in some patients."),
+        "d2": (
+            "Statins and muscle pain",
+            "Statin therapy is linked to muscle pain in some patients.",
+        ),
         "d3": ("Sleep and memory", "Deep sleep consolidates memories formed during the day."),
     }
-    (root / "corpus.jsonl").write_text("".join(
-        json.dumps({"_id": k, "title": t, "text": x}) + "\n" for k, (t, x) in docs.items()))
+    (root / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "title": t, "text": x}) + "\n" for k, (t, x) in docs.items())
+    )
     (root / "queries.jsonl").write_text(
-        json.dumps({"_id": "q1", "text": "statins cause muscle pain"}) + "\n"
-        + json.dumps({"_id": "q2", "text": "sleep helps memory"}) + "\n")
+        json.dumps({"_id": "q1", "text": "statins cause muscle pain"})
+        + "\n"
+        + json.dumps({"_id": "q2", "text": "sleep helps memory"})
+        + "\n"
+    )
     (root / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td2\t1\nq2\td3\t1\n")
-    args = ["--shared", str(tmp_path / "shared"), "--sets", "scifact", "--quiet",
-            "--data-dir", str(tmp_path / "bench"), "--json", str(tmp_path / "out.json")]
+    args = [
+        "--shared",
+        str(tmp_path / "shared"),
+        "--sets",
+        "scifact",
+        "--quiet",
+        "--data-dir",
+        str(tmp_path / "bench"),
+        "--json",
+        str(tmp_path / "out.json"),
+    ]
     assert main(args) == 0
     assert "| scifact | nDCG@10 | 1.000 | 1.000 | 1.000 |" in capsys.readouterr().out
     results = json.loads((tmp_path / "out.json").read_text())

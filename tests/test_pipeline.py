@@ -218,7 +218,9 @@ def test_open_reader_keeps_its_version_while_a_writer_publishes(
     )
 
 
-def test_relative_and_absolute_paths_name_the_same_file(settings, fake_embedder, content_dir, monkeypatch):
+def test_relative_and_absolute_paths_name_the_same_file(
+    settings, fake_embedder, content_dir, monkeypatch
+):
     _ingest(settings, fake_embedder, content_dir)
     monkeypatch.chdir(content_dir / "talks")
     report = Ingestor(settings, fake_embedder).run(["../"])  # the same tree, spelt relatively

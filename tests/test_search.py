@@ -128,9 +128,7 @@ def test_fuse_scores_keeps_gaps_that_ranks_lose() -> None:
 
 
 @pytest.mark.parametrize("fusion", ["rrf", "convex"])
-def test_both_fusions_answer_through_the_searcher(
-    identifier_index: Searcher, fusion: str
-) -> None:
+def test_both_fusions_answer_through_the_searcher(identifier_index: Searcher, fusion: str) -> None:
     identifier_index.params = FusionParams(fusion=fusion)  # type: ignore[arg-type]
     assert identifier_index.search("innodb_flush_log_at_trx_commit")[0].doc_id == "pm-fsync"
 
@@ -337,8 +335,10 @@ def _srt(lines: list[str]) -> str:
     cues = []
     for i, line in enumerate(lines):
         start, end = i * 10, i * 10 + 10
-        cues.append(f"{i + 1}\n00:{start // 60:02d}:{start % 60:02d},000 --> "
-                    f"00:{end // 60:02d}:{end % 60:02d},000\n{line}\n")
+        cues.append(
+            f"{i + 1}\n00:{start // 60:02d}:{start % 60:02d},000 --> "
+            f"00:{end // 60:02d}:{end % 60:02d},000\n{line}\n"
+        )
     return "\n".join(cues)
 
 
@@ -346,8 +346,10 @@ def _srt(lines: list[str]) -> str:
 def test_a_transcript_hit_points_at_its_moment(
     tmp_path: Path, fake_embedder: HashingEmbedder, mode: str
 ) -> None:
-    filler = [f"Today we talk about topic number {i} and the weather and lunch plans." * 3
-              for i in range(40)]
+    filler = [
+        f"Today we talk about topic number {i} and the weather and lunch plans." * 3
+        for i in range(40)
+    ]
     filler[25] = "The promotion gate checks pg_last_wal_replay_lsn before any failover."
     files = {"talks/long-talk.srt": _srt(filler)}
     settings = Settings(data_dir=tmp_path / "data")
@@ -437,7 +439,9 @@ def test_real_model_finds_identifiers_and_descriptions(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_real_model_points_at_the_moment_in_a_transcript(real_searcher: Searcher, mode: str) -> None:
+def test_real_model_points_at_the_moment_in_a_transcript(
+    real_searcher: Searcher, mode: str
+) -> None:
     query = "the drill refuses to promote unless replay lag is low"
     top = real_searcher.search(query, limit=3, mode=mode)[0]  # type: ignore[arg-type]
     assert top.doc_id == "showcase-2025-05-failover-drills"
