@@ -124,12 +124,39 @@ def size_tables(r: dict[str, Any]) -> list[str]:
             f"| {_f(ret.get('recall_at_10'), 3)} | {_f(e['search']['peak_rss_mb'], 0)} MB "
             f"| {_f(build.get('build_s'), 0)} s | {_f(build.get('peak_rss_mb'), 0)} MB |"
         )
+    out += ["", *_encode_lines(s)]
     for key, title in (
         ("phases_mean_ms", "Where a hybrid query's time goes"),
         ("phases_kind_filter_mean_ms", "Where a query filtered to post-mortems spends it"),
     ):
         out += ["", f"{title} (mean ms per query, instrumented pass):", "", *_phase_table(s, key)]
     return out
+
+
+def _encode_lines(s: dict[str, Any]) -> list[str]:
+    rows, tokens = [], 0.0
+    for x in ("10k", "100k", "1m"):
+        ret = _get(s, x, "retrievers") or {}
+        enc = ret.get("encode")
+        if enc:
+            tokens = enc["tokens_median"]
+            rows.append(
+                f"| {LABELS[x]} | {enc['onnx_ms']:.1f} / {enc['onnx_short_ms']:.1f} ms "
+                f"| {enc['torch_ms']:.1f} / {enc['torch_short_ms']:.1f} ms "
+                f"| {_f(ret.get('recall_at_10_on_topic'), 3)} "
+                f"| {_f(ret.get('recall_at_10_off_topic'), 3)} |"
+            )
+    if not rows:
+        return []
+    return [
+        f"Query embedding p50 (these queries, median {tokens:.0f} word pieces / a 3-word query) "
+        "and recall@10 by kind of query (60 judged on-topic queries / 240 off-topic SciFact "
+        "claims):",
+        "",
+        "| Chunks | ONNX (used) | torch | recall@10 on-topic | recall@10 off-topic |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 def _phase_table(s: dict[str, Any], key: str) -> list[str]:

@@ -69,15 +69,15 @@ class Timers:
             self._undo.pop()()
 
 
-def load_queries(shared: Path, n: int) -> list[str]:
-    """The judged dev queries, then SciFact claims, up to N distinct texts."""
+def load_queries(shared: Path, n: int, *, judged_only: bool = False) -> list[str]:
+    """The judged dev queries (on-topic), then SciFact claims (off-topic), up to N texts."""
     texts: list[str] = []
     for name in ("queries/postmortems_dev.jsonl", "queries/transcripts_dev.jsonl"):
         path = shared / name
         if path.exists():
             texts += [json.loads(line)["query"] for line in path.read_text().splitlines() if line]
     scifact = shared / "benchmarks/scifact/queries.jsonl"
-    if scifact.exists():
+    if scifact.exists() and not judged_only:
         texts += [json.loads(line)["text"] for line in scifact.read_text().splitlines() if line]
     return list(dict.fromkeys(texts))[:n]
 
@@ -221,15 +221,45 @@ def task_retrievers(args: dict[str, Any]) -> dict[str, Any]:
         best = np.take_along_axis(both, top, 1)
         best_ids = np.take_along_axis(both_ids, top, 1)
     recall = [len(set(a) & set(e.tolist())) / 10 for a, e in zip(ann_top, best_ids, strict=True)]
+    on_topic = len(load_queries(Path(args["shared"]), 10_000, judged_only=True))
+    encode = _encode_costs(embedder, queries)
     return {
         "chunks": len(snap.vectors),
         "vector_kind": snap.vectors.kind,
         "dense_ms": ms_stats(dense),
         "keyword_ms": ms_stats(kw),
         "recall_at_10": float(np.mean(recall)),
+        "recall_at_10_on_topic": float(np.mean(recall[:on_topic])),
+        "recall_at_10_off_topic": float(np.mean(recall[on_topic:])),
         "recall_min": float(np.min(recall)),
+        "encode": encode,
         "peak_rss_mb_before_recall": rss,
     }
+
+
+def _encode_costs(embedder: Any, queries: list[str]) -> dict[str, float]:
+    """One query's embedding: ONNX over the query set and for a short query, vs torch."""
+
+    def p50(encode: Callable[[str], Any], texts: list[str]) -> float:
+        seconds = []
+        for text in texts:
+            t = time.perf_counter()
+            encode(text)
+            seconds.append(time.perf_counter() - t)
+        return 1000 * statistics.median(seconds)
+
+    short = ["replica failover lag"] * 100
+    onnx = embedder.query_encoder()
+    tokens = [len(onnx.tokenizer.encode(q).ids) for q in queries] if onnx else [0]
+    out = {
+        "onnx_ms": p50(embedder.embed_query, queries),
+        "onnx_short_ms": p50(embedder.embed_query, short),
+        "tokens_median": statistics.median(tokens),
+    }
+    embedder.embed_query_torch("warm up")
+    out["torch_ms"] = p50(embedder.embed_query_torch, queries[:100])
+    out["torch_short_ms"] = p50(embedder.embed_query_torch, short)
+    return out
 
 
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
