@@ -47,7 +47,7 @@ class VectorParams:
     # region and stays near nprobe; an off-topic one, whose neighbours scatter over many
     # lists, probes more (a fixed 32 gave recall@10 0.86 for those at 1M, 1.00 on-topic).
     nprobe: int = 32
-    nprobe_max: int = 256
+    nprobe_max: int = 128
     probe_gap: float = 0.14
     fold_below: int = 20_000  # indexes this small fold every change: rewriting them is cheap
     delta_min: int = 2_000  # a delta is folded once it holds more than
@@ -56,6 +56,11 @@ class VectorParams:
     # A filter allowing at most this many ids is scored exactly, by id lookups (~1 µs each);
     # larger ones scan IVF lists with a selector (2,000 of 1M: 4 ms that way, 16 ms exactly).
     subset_exact_max: int = 1_000
+    # A filter allowing at least this share of the ids is applied to an unfiltered search
+    # that fetches k / share × overfetch: a selector over 150k of 1M ids costs ~15 ms to
+    # build per query, the larger unfiltered search ~2 ms (docs/benchmarks.md).
+    postfilter_share: float = 0.05
+    overfetch: float = 1.5
 
 
 def nlist_for(n: int) -> int:
@@ -69,6 +74,11 @@ def _in_sorted(values: np.ndarray, sorted_ref: np.ndarray) -> np.ndarray:
         return np.zeros(len(values), dtype=bool)
     pos = np.searchsorted(sorted_ref, values).clip(max=len(sorted_ref) - 1)
     return sorted_ref[pos] == values
+
+
+def _sorted(ids: np.ndarray) -> np.ndarray:
+    """IDS in ascending order (a filter's ids usually are: then no copy is made)."""
+    return ids if bool(np.all(ids[:-1] <= ids[1:])) else np.sort(ids)
 
 
 def _top(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -318,6 +328,26 @@ class VectorIndex:
         except RuntimeError as exc:  # FAISS: id not in the index
             raise KeyError(chunk_id) from exc
 
+    def vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the ids of IDS that are present, their stored vectors), in the order of IDS."""
+        ids = np.asarray(ids, dtype=np.int64)
+        found = np.zeros(len(ids), dtype=bool)
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        if len(self._delta):
+            _, delta_vectors = self._delta.live()  # consolidated: `where` rows index it
+            for n, chunk_id in enumerate(ids.tolist()):
+                where = self._delta.where.get(chunk_id)
+                if where is not None:
+                    out[n], found[n] = delta_vectors[where[1]], True
+        base = ~found & _in_sorted(ids, self.base_ids())
+        tombs = self._tombs()[0]
+        if len(tombs):
+            base &= ~_in_sorted(ids, tombs)
+        if base.any():
+            out[base] = self.index.reconstruct_batch(ids[base])
+            found |= base
+        return ids[found], out[found]
+
     def search(
         self, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
@@ -332,7 +362,7 @@ class VectorIndex:
         if allowed is not None:
             if len(allowed) == 0:
                 return []
-            allowed = np.asarray(allowed, dtype=np.int64)
+            allowed = _sorted(np.asarray(allowed, dtype=np.int64))
         hits = self._search_base(q, k, allowed) + self._search_delta(q[0], k, allowed)
         hits.sort(key=lambda h: -h[1])
         return hits[:k]
@@ -351,6 +381,8 @@ class VectorIndex:
                 allowed = allowed[~_in_sorted(allowed, tombs)]
             if _is_ivf(self.index) and len(allowed) <= self.params.subset_exact_max:
                 return self._exact_subset(q, k, allowed)
+            if len(allowed) >= self.params.postfilter_share * n:
+                return self._search_then_filter(q, k, allowed)
             sel = keep = faiss.IDSelectorBatch(allowed)
             # Fewer allowed ids per list: probe more lists to still meet enough of them.
             nprobe = math.ceil(nprobe / math.sqrt(max(len(allowed) / n, 1e-6)))
@@ -361,6 +393,20 @@ class VectorIndex:
             scores, ids = self.index.search(q, min(k, n), params=params)
         del keep  # the selector had to outlive the search
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+
+    def _search_then_filter(
+        self, q: np.ndarray, k: int, allowed: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """Top K of ALLOWED (sorted) from unfiltered searches, widened until K are found."""
+        n = int(self.index.ntotal)
+        fetch = min(n, math.ceil(k * self.params.overfetch * n / len(allowed)))
+        while True:
+            hits = self._search_base(q, fetch, None)
+            ids = np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits))
+            keep = [h for h, ok in zip(hits, _in_sorted(ids, allowed), strict=True) if ok]
+            if len(keep) >= k or len(hits) < fetch or fetch >= n:
+                return keep[:k]
+            fetch = min(n, fetch * 4)
 
     def _search_ivf(
         self, q: np.ndarray, k: int, sel: Any, nprobe: int
@@ -401,7 +447,7 @@ class VectorIndex:
     ) -> list[tuple[int, float]]:
         ids, vecs = self._delta.live()
         if allowed is not None and len(ids):
-            mask = _in_sorted(ids, np.sort(allowed))
+            mask = _in_sorted(ids, allowed)
             ids, vecs = ids[mask], vecs[mask]
         if not len(ids):
             return []

@@ -102,7 +102,9 @@ def test_adding_an_existing_id_replaces_its_vector(tmp_path, data, shape):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("allowed_n", [3, 40, 2_000])
+# 3, 40: scored exactly by id; 120: an IVF scan with a selector; 2,000: an unfiltered search
+# whose hits are filtered (more than VectorParams.postfilter_share of the ids).
+@pytest.mark.parametrize("allowed_n", [3, 40, 120, 2_000])
 def test_filtered_search_ranks_exactly_within_the_allowed_ids(tmp_path, data, shape, allowed_n):
     ids, vecs, queries = data
     index, _ = built(tmp_path, shape, data)
@@ -183,3 +185,15 @@ def test_an_empty_index_saves_loads_and_answers_nothing(tmp_path):
     index = VectorIndex.load(path)
     assert len(index) == 0 and index.dim == DIM and index.ids().tolist() == []
     assert index.search(np.ones(DIM, dtype=np.float32), 10) == []
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_vectors_of_reads_back_live_vectors_in_the_order_asked(tmp_path, data, shape):
+    ids, vecs, _ = data
+    index, _ = built(tmp_path, shape, data)
+    index.delete([int(ids[10])])
+    index.add(ids[[11]], vecs[[12]])  # replaced: the new vector is the one read back
+    asked = np.array([ids[N - 1], ids[10], 42, ids[11], ids[0]], dtype=np.int64)
+    found, vectors = index.vectors_of(asked)
+    assert found.tolist() == [ids[N - 1], ids[11], ids[0]]
+    np.testing.assert_allclose(vectors, vecs[[N - 1, 12, 0]], atol=1e-6)
