@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,16 @@ def allowed_doc_ids(cur: duckdb.DuckDBPyConnection, filters: SearchFilters) -> l
     ]
 
 
+def docs_with_facet(cur: duckdb.DuckDBPyConnection, facet: str, values: Sequence[str]) -> list[str]:
+    """Documents with any of VALUES under FACET (as filter_clause matches them)."""
+    rows = cur.execute(
+        "SELECT DISTINCT doc_id FROM doc_facets WHERE facet = ? "
+        f"AND value IN ({', '.join('?' * len(values))})",
+        [facet, *values],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def allowed_chunk_ids(cur: duckdb.DuckDBPyConnection, filters: SearchFilters) -> list[int]:
     where, params = filter_clause(filters)
     rows = cur.execute(
@@ -130,11 +141,15 @@ def document(cur: duckdb.DuckDBPyConnection, doc_id: str) -> Document | None:
     return _document(row, n[0] if n else 0)
 
 
-def documents_by_id(cur: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> dict[str, Document]:
+def documents_by_id(
+    cur: duckdb.DuckDBPyConnection, doc_ids: list[str], *, body: bool = True
+) -> dict[str, Document]:
+    """Documents by id; without BODY their body is empty (a transcript's is ~50 KB)."""
     if not doc_ids:
         return {}
+    columns = _DOC_COLUMNS if body else _DOC_COLUMNS.replace("body", "NULL AS body")
     rows = cur.execute(
-        f"SELECT {_DOC_COLUMNS} FROM documents d WHERE doc_id IN ({', '.join('?' * len(doc_ids))})",
+        f"SELECT {columns} FROM documents d WHERE doc_id IN ({', '.join('?' * len(doc_ids))})",
         doc_ids,
     ).fetchall()
     return {r[0]: _document(r) for r in rows}

@@ -35,6 +35,7 @@ class KeywordEntry:
     kind: str
     title: str  # document title, heading path and key metadata
     body: str
+    day: int | None = None  # the document's date, in days since 1970-01-01
 
 
 def _schema() -> tantivy.Schema:
@@ -42,6 +43,8 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("chunk_id", stored=True, indexed=True, fast=True)
     builder.add_text_field("doc_id", tokenizer_name="raw")
     builder.add_text_field("kind", tokenizer_name="raw")
+    # A fast field: a date range is a filter inside tantivy, not a term set of documents.
+    builder.add_integer_field("day", indexed=True, fast=True)
     builder.add_text_field("title", tokenizer_name="whitespace", index_option="freq")
     builder.add_text_field("body", tokenizer_name="whitespace", index_option="freq")
     return builder.build()
@@ -66,15 +69,16 @@ class KeywordIndex:
         writer = self._writer_handle()
         for e in entries:
             title = tokens(e.title)
-            writer.add_document(
-                tantivy.Document(
-                    chunk_id=e.chunk_id,
-                    doc_id=e.doc_id,
-                    kind=e.kind,
-                    title=" ".join(title),
-                    body=" ".join(title + tokens(e.body)),
-                )
-            )
+            fields: dict[str, object] = {
+                "chunk_id": e.chunk_id,
+                "doc_id": e.doc_id,
+                "kind": e.kind,
+                "title": " ".join(title),
+                "body": " ".join(title + tokens(e.body)),
+            }
+            if e.day is not None:
+                fields["day"] = e.day  # undated: outside every date range, as in the catalog
+            writer.add_document(tantivy.Document(**fields))
 
     def delete(self, chunk_ids: Iterable[int]) -> None:
         writer = self._writer_handle()
@@ -95,8 +99,13 @@ class KeywordIndex:
         *,
         doc_ids: Iterable[str] | None = None,
         kinds: Iterable[str] | None = None,
+        days: tuple[int | None, int | None] | None = None,
     ) -> list[tuple[int, float]]:
-        """Top K (chunk_id, bm25) for QUERY, restricted before the cut-off when asked."""
+        """Top K (chunk_id, bm25) for QUERY, restricted before the cut-off when asked.
+
+        DAYS is an inclusive (first, last) range of document dates in days since 1970-01-01,
+        either end open when None; undated documents are outside every range.
+        """
         terms = query_terms(query)
         if not terms:
             return []
@@ -119,6 +128,15 @@ class KeywordIndex:
             filters.append(tantivy.Query.term_set_query(self.schema, "doc_id", list(doc_ids)))
         if kinds is not None:
             filters.append(tantivy.Query.term_set_query(self.schema, "kind", list(kinds)))
+        if days is not None:
+            first, last = days
+            if first is None and last is None:
+                first = -(2**62)  # any date: only undated documents are left out
+            filters.append(
+                tantivy.Query.range_query(
+                    self.schema, "day", tantivy.FieldType.Integer, first, last
+                )
+            )
         if filters:
             text_query = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, text_query)] + [(tantivy.Occur.Must, f) for f in filters]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import duckdb
 
 from index import generations
-from index.errors import IndexNotBuiltError
+from index.chunk_table import ChunkTable
+from index.errors import IncompatibleIndexError, IndexNotBuiltError
 from index.keyword import KEYWORD_DIR, KeywordIndex
-from index.store import open_catalog
+from index.store import SCHEMA_VERSION, open_catalog
 from index.vectors import VECTORS_FILE, VectorIndex
 
 OPEN_ATTEMPTS = 5
@@ -22,10 +24,17 @@ class IndexSnapshot:
         self.data_dir = data_dir
         self.generation = generation
         self.con = open_catalog(generation, read_only=True)
+        self._table: ChunkTable | None = None
+        self._table_lock = threading.Lock()
         try:
             meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
             self.model_id: str = meta.get("model_id", "")
             self.dim = int(meta.get("dim", "0") or 0)
+            if meta.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
+                raise IncompatibleIndexError(
+                    f"The index in {data_dir} has an older layout (schema {meta['schema']}, "
+                    f"this version reads {SCHEMA_VERSION}) — re-run: hindsight ingest content/"
+                )
             vectors_path = generation / VECTORS_FILE
             self.vectors = (
                 VectorIndex.load(vectors_path)
@@ -67,6 +76,14 @@ class IndexSnapshot:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor per query: one snapshot may serve many threads."""
         return self.con.cursor()
+
+    @property
+    def table(self) -> ChunkTable:
+        """The in-memory chunk → document table, read on first use."""
+        with self._table_lock:
+            if self._table is None:
+                self._table = ChunkTable.load(self.cursor())
+            return self._table
 
     def close(self) -> None:
         self.con.close()

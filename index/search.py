@@ -9,9 +9,11 @@ best *moment*: the passage, or pair of adjacent passages, closest to the query i
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal, TypeVar
 
 import duckdb
@@ -19,14 +21,27 @@ import numpy as np
 
 from index import catalog
 from index.catalog import ChunkRow, SearchFilters
+from index.chunk_table import ChunkTable
 from index.models import SearchHit
 from index.reader import IndexSnapshot
+from index.timefmt import day_number
 from index.tokenize import query_terms
 
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
 SNIPPET_CHARS = 320
+MOMENT_SEEDS = 3  # pairs are tried around this many best passages of a transcript
+KEYWORD_HIT_COST = 10  # one keyword hit read costs about ten documents in a term set
 T = TypeVar("T", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a filter lets through: a boolean per document number, and sorted chunk ids."""
+
+    docs: np.ndarray
+    chunks: np.ndarray
+    filters: SearchFilters
 
 
 @dataclass(frozen=True)
@@ -230,14 +245,6 @@ class Searcher:
         self.embed_query = embed_query
         self.params = params or FusionParams()
 
-    def _dense(
-        self, vector: np.ndarray, n: int, allowed: np.ndarray | None
-    ) -> list[tuple[int, float]]:
-        return self.snapshot.vectors.search(vector, n, allowed=allowed)
-
-    def _keyword(self, query: str, n: int, doc_ids: list[str] | None) -> list[tuple[int, float]]:
-        return self.snapshot.keyword.search(query, n, doc_ids=doc_ids)
-
     def search(
         self,
         query: str,
@@ -255,64 +262,119 @@ class Searcher:
         if not query or limit <= 0:
             return []
         cur = self.snapshot.cursor()
+        table = self.snapshot.table
         filters = filters or SearchFilters()
-        doc_ids = None if filters.is_empty() else catalog.allowed_doc_ids(cur, filters)
-        if doc_ids is not None and not doc_ids:
+        allowed = None if filters.is_empty() else Allowed(*table.allowed(cur, filters), filters)
+        if allowed is not None and not len(allowed.chunks):
             return []
-        allowed = (
-            None
-            if doc_ids is None
-            else np.array(catalog.allowed_chunk_ids(cur, filters), dtype=np.int64)
-        )
         n = max(self.params.candidates, limit * 10)
         results: list[list[tuple[int, float]]] = []
         weights: list[float] = []
         vector = self.embed_query(query) if mode in ("hybrid", "dense") else None
         if vector is not None:
-            results.append(self._dense(vector, n, allowed))
+            chunks = None if allowed is None else allowed.chunks
+            results.append(self.snapshot.vectors.search(vector, n, allowed=chunks))
             weights.append(self.params.dense_weight)
         if mode in ("hybrid", "keyword"):
-            results.append(self._keyword(query, n, doc_ids))
+            results.append(self._keyword(query, n, allowed))
             weights.append(self.params.keyword_weight)
-        doc_of = _doc_of(cur, list({c for r in results for c, _ in r}))
+        doc_of = _doc_of(table, results)
         weights = [w / sum(weights) for w in weights]
         if self.params.fusion == "rrf":
             rankings = [[c for c, _ in r] for r in results]
             fused = fuse(rankings, doc_of, weights, self.params.rrf_k)[:limit]
         else:
             fused = fuse_scores(results, doc_of, weights)[:limit]
-        rows = catalog.chunks_by_id(cur, [f.chunk_id for f in fused])
         shown = {f.doc_id: (f.chunk_id, [f.chunk_id]) for f in fused}
-        timed = [
-            f.doc_id for f in fused if f.chunk_id in rows and rows[f.chunk_id].start is not None
-        ]
-        if vector is not None and timed:
-            shown.update(self._moments(cur, timed, vector))
-            more = [c for _, span in shown.values() for c in span if c not in rows]
-            rows.update(catalog.chunks_by_id(cur, more))
+        if vector is not None:
+            dense = dict(results[0])
+            shown.update(self._moments([f.doc_id for f in fused], vector, dense))
+        rows = catalog.chunks_by_id(cur, [c for _, span in shown.values() for c in span])
         return self._hits(cur, fused, shown, rows, query)
 
-    def _moments(
-        self, cur: duckdb.DuckDBPyConnection, doc_ids: list[str], vector: np.ndarray
-    ) -> dict[str, tuple[int, list[int]]]:
-        """Each transcript's best moment: its strongest passage, and its passages in order."""
-        out: dict[str, tuple[int, list[int]]] = {}
-        vectors = self.snapshot.vectors
-        for doc_id, passages in _timed_passages(cur, doc_ids).items():
-            ids = np.array(passages, dtype=np.int64)
-            cosine = dict(vectors.search(vector, len(ids), allowed=ids))
+    def _keyword(self, query: str, n: int, allowed: Allowed | None) -> list[tuple[int, float]]:
+        """Top N keyword hits among the allowed chunks.
 
-            def vector_of(i: int, _passages: list[int] = passages) -> np.ndarray | None:
-                try:
-                    return vectors.reconstruct(_passages[i])
-                except KeyError:
-                    return None
+        Kinds and dates are filters inside tantivy. Facets and document lists become a term
+        set of allowed documents (~1 µs a document) unless fetching enough unfiltered hits
+        to keep N of them is cheaper (~10 µs a hit: tantivy reads each hit's stored id).
+        """
+        keyword = self.snapshot.keyword
+        if allowed is None:
+            return keyword.search(query, n)
+        f = allowed.filters
+        days = None
+        if f.date_from is not None or f.date_to is not None:
+            days = (day_number(f.date_from), day_number(f.date_to))
+        native = partial(keyword.search, kinds=f.kinds or None, days=days)
+        if replace(f, kinds=(), date_from=None, date_to=None).is_empty():
+            return native(query, n)
+        table = self.snapshot.table
+        numbers = np.flatnonzero(allowed.docs)
+        share = len(allowed.chunks) / max(1, len(table))
+        fetch = math.ceil(n * 1.5 / share)
+        if len(numbers) <= KEYWORD_HIT_COST * fetch:
+            doc_ids = [table.doc_ids[i] for i in numbers]
+            return native(query, n, doc_ids=doc_ids)
+        while True:
+            hits = native(query, fetch)
+            docs = table.docs_of(np.array([c for c, _ in hits], dtype=np.int64))
+            ok = (docs >= 0) & allowed.docs[docs.clip(min=0)]
+            keep = [h for h, good in zip(hits, ok.tolist(), strict=True) if good]
+            if len(keep) >= n or len(hits) < fetch:
+                return keep[:n]
+            fetch *= 4
+
+    def _moments(
+        self, doc_ids: list[str], vector: np.ndarray, dense: dict[int, float]
+    ) -> dict[str, tuple[int, list[int]]]:
+        """Each transcript's best moment: its strongest passage, and its passages in order.
+
+        A transcript's best passage is the best of its chunks among the dense candidates
+        (they are the corpus's top chunks by cosine), so only its seed passages and their
+        neighbours are read back and scored; a transcript found by keyword alone has every
+        passage scored. Reading back every passage of ten long talks cost ~5 ms a query.
+        """
+        table = self.snapshot.table
+        plans: dict[str, tuple[np.ndarray, dict[int, float], list[int]]] = {}
+        for doc_id in doc_ids:
+            number = table.number(doc_id)
+            passages = table.passages(number) if number is not None else np.zeros(0, np.int64)
+            if not len(passages):
+                continue
+            known = {i: dense[c] for i, c in enumerate(passages.tolist()) if c in dense}
+            seeds = sorted(known, key=known.__getitem__, reverse=True)[:MOMENT_SEEDS]
+            read = (
+                sorted({j for i in seeds for j in (i - 1, i, i + 1) if 0 <= j < len(passages)})
+                if known
+                else list(range(len(passages)))
+            )
+            plans[doc_id] = (passages, known, read)
+        if not plans:
+            return {}
+        wanted = np.concatenate([p[r] for p, _, r in plans.values()])
+        ids, vectors = self.snapshot.vectors.vectors_of(wanted)
+        row_of = {c: i for i, c in enumerate(ids.tolist())}
+        cosine = vectors @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        out: dict[str, tuple[int, list[int]]] = {}
+        for doc_id, (passages, known, read) in plans.items():
+            rows: dict[int, int] = {}
+            scores: list[float | None] = [known.get(i) for i in range(len(passages))]
+            for i in read:
+                row = row_of.get(int(passages[i]))
+                if row is not None:
+                    rows[i] = row
+                    scores[i] = float(cosine[row])
+
+            def vector_of(i: int, _rows: dict[int, int] = rows) -> np.ndarray | None:
+                return vectors[_rows[i]] if i in _rows else None
 
             moment = best_moment(
-                [cosine.get(p) for p in passages], vector_of, pairs=self.params.moment_pairs
+                scores, vector_of, pairs=self.params.moment_pairs, seeds=MOMENT_SEEDS
             )
             if moment is not None:
-                out[doc_id] = (passages[moment.best], passages[moment.first : moment.last + 1])
+                span = [int(c) for c in passages[moment.first : moment.last + 1]]
+                out[doc_id] = (int(passages[moment.best]), span)
         return out
 
     def _hits(
@@ -323,7 +385,7 @@ class Searcher:
         rows: dict[int, ChunkRow],
         query: str,
     ) -> list[SearchHit]:
-        docs = catalog.documents_by_id(cur, [f.doc_id for f in fused])
+        docs = catalog.documents_by_id(cur, [f.doc_id for f in fused], body=False)
         terms = query_terms(query)
         hits: list[SearchHit] = []
         for f in fused:
@@ -354,29 +416,9 @@ class Searcher:
         return hits
 
 
-def _doc_of(cur: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[int, str]:
-    """The document of each chunk id (a join on a list parameter: ~4× faster than IN (?, …))."""
-    if not chunk_ids:
-        return {}
-    rows = cur.execute(
-        "SELECT c.chunk_id, c.doc_id FROM chunks c "
-        "JOIN (SELECT unnest(?::BIGINT[]) AS id) wanted ON c.chunk_id = wanted.id",
-        [chunk_ids],
-    ).fetchall()
-    return dict(rows)
-
-
-def _timed_passages(cur: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> dict[str, list[int]]:
-    """Chunk ids of each document's timed passages (transcript chunks), in time order."""
-    if not doc_ids:
-        return {}
-    rows = cur.execute(
-        "SELECT c.doc_id, c.chunk_id FROM chunks c "
-        "JOIN (SELECT unnest(?::VARCHAR[]) AS id) wanted ON c.doc_id = wanted.id "
-        "WHERE c.start_s IS NOT NULL ORDER BY c.doc_id, c.ordinal",
-        [doc_ids],
-    ).fetchall()
-    out: dict[str, list[int]] = {}
-    for doc_id, chunk_id in rows:
-        out.setdefault(doc_id, []).append(chunk_id)
-    return out
+def _doc_of(table: ChunkTable, results: list[list[tuple[int, float]]]) -> dict[int, str]:
+    """The document of each candidate chunk (chunks this snapshot lacks are left out)."""
+    ids = np.array(sorted({c for r in results for c, _ in r}), dtype=np.int64)
+    docs = table.docs_of(ids)
+    names = table.doc_ids
+    return {c: names[d] for c, d in zip(ids.tolist(), docs.tolist(), strict=True) if d >= 0}

@@ -15,6 +15,9 @@ from index.migrations import migrate
 from index.models import Chunk, ParsedDocument
 
 CATALOG_FILE = "catalog.duckdb"
+# The layout of a generation's files; an index built under another is rebuilt by the next
+# ingest and refused by readers until then. 2: the keyword index gained a `day` field.
+SCHEMA_VERSION = "2"
 
 
 @dataclass(frozen=True)

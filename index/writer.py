@@ -14,10 +14,9 @@ from index.embedding_cache import EmbeddingCache
 from index.keyword import KEYWORD_DIR, KeywordEntry, KeywordIndex
 from index.lock import WriterLock
 from index.models import Chunk, ParsedDocument
-from index.store import CATALOG_FILE, CatalogWriter, open_catalog
+from index.store import CATALOG_FILE, SCHEMA_VERSION, CatalogWriter, open_catalog
+from index.timefmt import day_number
 from index.vectors import VECTORS_FILE, VectorIndex
-
-SCHEMA_VERSION = "1"
 
 
 def keyword_title(doc: ParsedDocument, chunk: Chunk) -> str:
@@ -135,7 +134,14 @@ class IndexWriter:
         ids = np.array([c.chunk_id for c in chunks], dtype=np.int64)
         self.vectors(dim).add(ids, vectors)
         self.keyword.add(
-            KeywordEntry(c.chunk_id, doc.doc_id, doc.kind, keyword_title(doc, c), c.text)
+            KeywordEntry(
+                c.chunk_id,
+                doc.doc_id,
+                doc.kind,
+                keyword_title(doc, c),
+                c.text,
+                day_number(doc.date),
+            )
             for c in chunks
         )
 

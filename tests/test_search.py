@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import index.search as search_module
+from index import catalog
 from index.catalog import SearchFilters
 from index.reader import IndexSnapshot
 from index.search import (
+    Allowed,
     FusionParams,
     Moment,
     Searcher,
@@ -448,3 +452,114 @@ def test_real_model_points_at_the_moment_in_a_transcript(
     assert top.start is not None and top.end is not None
     assert top.start < 55.0 and top.end > 40.0  # the cue that says it
     assert "promote" in top.snippet
+
+
+# --- filtered keyword search and moments, against brute force ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def dated_index(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+    """24 notes over two years, half tagged, a few undated; all about the same incident."""
+    base = tmp_path_factory.mktemp("dated")
+    files = {}
+    for i in range(24):
+        date = "" if i % 7 == 0 else f"date: 202{4 + i % 2}-{1 + i % 12:02d}-15\n"
+        tags = "tags: [postgres]\n" if i % 2 else ""
+        body = "replication lag failover " * (1 + i % 5) + f"note {i} on the ledger database."
+        files[f"postmortems/p{i}.md"] = (
+            f"---\nid: pm-{i}\ntitle: Incident {i}\n{date}{tags}---\n{body}\n"
+        )
+    settings = Settings(data_dir=base / "data")
+    embedder = HashingEmbedder()
+    _ingest(settings, embedder, _write(base / "content", files))
+    return Searcher(IndexSnapshot.open(settings.data_dir), embedder.embed_query)
+
+
+FILTERED = [
+    SearchFilters(date_from=dt.date(2025, 2, 15)),  # both bounds are a document's date
+    SearchFilters(date_to=dt.date(2024, 7, 15)),
+    SearchFilters(facets={"tag": ("postgres",)}),
+    SearchFilters(facets={"tag": ("postgres",)}, date_from=dt.date(2025, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("hit_cost", [0, 10**9], ids=["post-filter", "term-set"])
+@pytest.mark.parametrize("filters", FILTERED, ids=repr)
+def test_filtered_keyword_search_equals_filtering_every_hit(
+    dated_index: Searcher, filters: SearchFilters, hit_cost: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each way of filtering keyword hits (in tantivy, by term set, after the fact) is exact."""
+    monkeypatch.setattr(search_module, "KEYWORD_HIT_COST", hit_cost)
+    snap = dated_index.snapshot
+    cur = snap.cursor()
+    allowed = set(catalog.allowed_doc_ids(cur, filters))
+    assert 0 < len(allowed) < 24
+    doc_of = dict(cur.execute("SELECT chunk_id, doc_id FROM chunks").fetchall())
+    every = snap.keyword.search("replication lag failover ledger", 1000)
+    expected = [c for c, _ in every if doc_of[c] in allowed][:5]
+    found = dated_index._keyword(
+        "replication lag failover ledger",
+        5,
+        Allowed(*snap.table.allowed(cur, filters), filters),
+    )
+    assert [c for c, _ in found] == expected
+
+
+def _brute_force_moment(
+    snap: IndexSnapshot, doc_id: str, vector: np.ndarray, pairs: bool
+) -> Moment:
+    """The moment scored over every passage of DOC_ID (what Searcher avoids doing)."""
+    number = snap.table.number(doc_id)
+    assert number is not None
+    ids, vectors = snap.vectors.vectors_of(snap.table.passages(number))
+    moment = best_moment(list(vectors @ vector), lambda i: vectors[i], pairs=pairs)
+    assert moment is not None
+    return Moment(
+        int(ids[moment.first]), int(ids[moment.last]), int(ids[moment.best]), moment.score
+    )
+
+
+@pytest.mark.parametrize(("candidates", "pairs"), [(5, False), (5, True), (200, True)])
+def test_moments_read_back_few_passages_but_match_scoring_them_all(
+    tmp_path: Path, fake_embedder: HashingEmbedder, candidates: int, pairs: bool
+) -> None:
+    """Only a talk's best passages and their neighbours are read back, yet the moment is the
+    one that scoring every passage finds: its best passage, or the pair that beats it."""
+    talks = {
+        f"talks/talk-{t}.srt": _srt(
+            # Words of its own in every cue: passages are nearly orthogonal, so a pair beats
+            # its halves when the query names both (shared filler would make them alike).
+            [f"topic{t}x{i} " + " ".join(f"w{t}y{i}z{j}" for j in range(15)) for i in range(20)]
+        )
+        for t in range(3)
+    }
+    settings = Settings(data_dir=tmp_path / "data", transcript_chunk_tokens=16)  # a cue each
+    _ingest(settings, fake_embedder, _write(tmp_path / "content", talks))
+    snap = IndexSnapshot.open(settings.data_dir)
+    assert len(snap.table.passages(0)) == 20
+    searcher = Searcher(
+        snap, fake_embedder.embed_query, FusionParams(candidates=candidates, moment_pairs=pairs)
+    )
+    spans = []
+    queries = ["topic1x5 topic1x6", "topic0x11 topic0x12", "topic2x3", "topic2x3 topic2x4 topic2x9"]
+    for query in queries:
+        vector = fake_embedder.embed_query(query)
+        for hit in searcher.search(query, limit=3, mode="dense"):
+            expected = _brute_force_moment(snap, hit.doc_id, vector, pairs)
+            shown = [
+                r[0]
+                for r in snap.cursor()
+                .execute(
+                    "SELECT chunk_id FROM chunks WHERE doc_id = ? AND start_s >= ? AND end_s <= ?",
+                    [hit.doc_id, hit.start, hit.end],
+                )
+                .fetchall()
+            ]
+            _, vecs = snap.vectors.vectors_of(np.array(shown, dtype=np.int64))
+            score = float((vecs @ vector).sum() / np.linalg.norm(vecs.sum(axis=0)))
+            # Equal scores, not ids: passages that tie may be shown either way.
+            assert score == pytest.approx(expected.score, abs=1e-6), (query, hit.doc_id)
+            assert hit.chunk_id in shown and len(shown) <= 2
+            spans.append(len(shown) == 2)
+    assert len(spans) >= 9
+    assert any(spans) == pairs  # the two-topic queries are answered by a pair
