@@ -136,6 +136,7 @@ def task_search(args: dict[str, Any]) -> dict[str, Any]:
     return {
         "chunks": len(searcher.snapshot.vectors),
         "vector_kind": searcher.snapshot.vectors.kind,
+        "profile": _profile(searcher, queries[:100]),
         "runs": runs,
         "phases_mean_ms": phases["hybrid"],
         "phases_kind_filter_mean_ms": phases["kind filter"],
@@ -152,6 +153,22 @@ def _latency(searcher: Any, queries: list[str], filters: Any) -> dict[str, float
     return ms_stats(seconds)
 
 
+def _profile(searcher: Any, queries: list[str]) -> str:
+    """cProfile of QUERIES, the functions that hold the time themselves first."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for q in queries:
+        searcher.search(q, limit=10)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+    return out.getvalue()
+
+
 def _breakdown(searcher: Any, queries: list[str], filters: Any) -> dict[str, float]:
     """Mean ms per query in each step of Searcher.search (functions wrapped by name)."""
     from index import catalog, search
@@ -159,20 +176,14 @@ def _breakdown(searcher: Any, queries: list[str], filters: Any) -> dict[str, flo
     timers = Timers()
     snap = searcher.snapshot
     timers.wrap(searcher, "embed_query", "encode query")
-    timers.wrap(snap.vectors, "search", "vector search (retrieval, moments)")
+    timers.wrap(snap.vectors, "search", "vector search")
     timers.wrap(snap.keyword, "search", "keyword search")
-    timers.wrap(catalog, "allowed_doc_ids", "filter: allowed documents")
-    timers.wrap(catalog, "allowed_chunk_ids", "filter: allowed chunks")
+    timers.wrap(snap.table, "allowed", "filter: allowed documents and chunks")
     timers.wrap(catalog, "chunks_by_id", "fetch chunks")
     timers.wrap(catalog, "documents_by_id", "fetch documents")
-    # Module functions of index/search.py, as far as they exist in this version of it.
-    for name, label in (
-        ("_doc_of", "chunk → document map"),
-        ("fuse", "fusion"),
-        ("_timed_passages", "transcript passages (moments)"),
-    ):
-        if hasattr(search, name):
-            timers.wrap(search, name, label)
+    timers.wrap(snap.vectors, "vectors_of", "moments: read back passages")
+    timers.wrap(search, "_doc_of", "chunk → document map")
+    timers.wrap(search, "fuse", "fusion")
     timers.wrap(search, "make_snippet", "snippets")
     total = []
     for q in queries:
