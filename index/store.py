@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from index.facets import document_facets
 from index.migrations import migrate
@@ -51,12 +52,74 @@ def _json_default(value: Any) -> str:
     return str(value)
 
 
+_TEXT, _INT, _BIG, _REAL = pa.string(), pa.int32(), pa.int64(), pa.float64()
+_WHEN = pa.timestamp("us")
+# The buffered tables' columns, in table order, with the Arrow type each is inserted as.
+_COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
+    "documents": [("doc_id", _TEXT), ("kind", _TEXT), ("title", _TEXT), ("path", _TEXT),
+                  ("source_key", _TEXT), ("date", pa.date32()), ("metadata", _TEXT),
+                  ("body", _TEXT), ("indexed_at", _WHEN)],
+    "doc_facets": [("doc_id", _TEXT), ("facet", _TEXT), ("value", _TEXT)],
+    "chunks": [("chunk_id", _BIG), ("doc_id", _TEXT), ("ordinal", _INT), ("text", _TEXT),
+               ("context", _TEXT), ("heading", _TEXT), ("text_hash", _TEXT),
+               ("n_tokens", _INT), ("start_s", _REAL), ("end_s", _REAL), ("speaker", _TEXT)],
+    "segments": [("doc_id", _TEXT), ("ordinal", _INT), ("start_s", _REAL), ("end_s", _REAL),
+                 ("speaker", _TEXT), ("text", _TEXT)],
+    "files": [("source_key", _TEXT), ("path", _TEXT), ("root", _TEXT), ("size", _BIG),
+              ("mtime_ns", _BIG), ("content_hash", _TEXT), ("doc_id", _TEXT), ("state", _TEXT),
+              ("reason", _TEXT), ("line", _INT), ("updated_at", _WHEN)],
+}  # fmt: skip
+FLUSH_ROWS = 50_000  # buffered rows are inserted at the latest at this many
+
+
 class CatalogWriter:
-    """Write side of the catalog, used by one ingest inside one transaction."""
+    """Write side of the catalog, used by one ingest inside one transaction.
+
+    Documents, their chunks, segments and facets, and file states are buffered and
+    inserted set-wise (Arrow tables): row-by-row statements cost ~1-3 ms each, as much as
+    everything else an ingest does besides the model (docs/benchmarks.md). Every read of
+    rows that may be buffered flushes first, so the buffer is invisible to callers.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.dirty = False  # set by every change; a clean session need not be published
+        self._rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in _COLUMNS}
+        self._buffered_docs: set[str] = set()
+        self._buffered_files: set[str] = set()
+        self._owners: dict[str, str] | None = None
+
+    def flush(self) -> None:
+        """Insert every buffered row (a file state replaces the one stored before)."""
+        files = self._rows["files"]
+        if files:
+            self.con.execute(
+                "DELETE FROM files WHERE source_key IN (SELECT unnest(?::VARCHAR[]))",
+                [sorted(self._buffered_files)],
+            )
+            # Only the last state buffered for a file counts.
+            self._rows["files"] = list({row[0]: row for row in files}.values())
+        for table, rows in self._rows.items():
+            if not rows:
+                continue
+            names = [name for name, _ in _COLUMNS[table]]
+            columns = list(zip(*rows, strict=True))
+            arrays = [
+                pa.array(col, type) for col, (_, type) in zip(columns, _COLUMNS[table], strict=True)
+            ]
+            self.con.register("incoming_rows", pa.Table.from_arrays(arrays, names=names))
+            try:
+                self.con.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
+            finally:
+                self.con.unregister("incoming_rows")
+            rows.clear()
+        self._buffered_docs.clear()
+        self._buffered_files.clear()
+
+    def _buffer(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        self._rows[table].extend(rows)
+        if sum(len(r) for r in self._rows.values()) >= FLUSH_ROWS:
+            self.flush()
 
     def get_meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
@@ -67,6 +130,7 @@ class CatalogWriter:
         self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
     def file_states(self) -> dict[str, FileState]:
+        self.flush()
         rows = self.con.execute(
             "SELECT source_key, path, root, size, mtime_ns, content_hash, doc_id, state, "
             "reason, line, updated_at FROM files"
@@ -75,42 +139,58 @@ class CatalogWriter:
 
     def put_file_state(self, state: FileState) -> None:
         self.dirty = True
-        self.con.execute("DELETE FROM files WHERE source_key = ?", [state.source_key])
-        self.con.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._buffered_files.add(state.source_key)
+        self._buffer(
+            "files",
             [
-                state.source_key,
-                state.path,
-                state.root,
-                state.size,
-                state.mtime_ns,
-                state.content_hash,
-                state.doc_id,
-                state.state,
-                state.reason,
-                state.line,
-                state.updated_at or dt.datetime.now(),
+                (
+                    state.source_key,
+                    state.path,
+                    state.root,
+                    state.size,
+                    state.mtime_ns,
+                    state.content_hash,
+                    state.doc_id,
+                    state.state,
+                    state.reason,
+                    state.line,
+                    state.updated_at or dt.datetime.now(),
+                )
             ],
         )
 
     def drop_file_state(self, source_key: str) -> None:
+        if source_key in self._buffered_files:
+            self.flush()
         self.dirty = True
         self.con.execute("DELETE FROM files WHERE source_key = ?", [source_key])
 
+    def _owner_map(self) -> dict[str, str]:
+        """doc_id -> source_key of every document, read once and kept in step by this writer."""
+        if self._owners is None:
+            self.flush()
+            rows = self.con.execute("SELECT doc_id, source_key FROM documents").fetchall()
+            self._owners = dict(rows)
+        return self._owners
+
     def doc_owner(self, doc_id: str) -> str | None:
-        row = self.con.execute(
-            "SELECT source_key FROM documents WHERE doc_id = ?", [doc_id]
-        ).fetchone()
-        return row[0] if row else None
+        return self._owner_map().get(doc_id)
 
     def chunk_ids(self, doc_id: str) -> list[int]:
+        if doc_id not in self._owner_map():
+            return []
+        if doc_id in self._buffered_docs:
+            self.flush()
         rows = self.con.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", [doc_id])
         return [r[0] for r in rows.fetchall()]
 
     def delete_document(self, doc_id: str) -> list[int]:
         """Remove a document and everything hanging off it; returns its chunk ids."""
-        self.dirty = True
+        if doc_id not in self._owner_map():
+            return []  # a new document: nothing to delete, no statement run
         ids = self.chunk_ids(doc_id)
+        del self._owner_map()[doc_id]
+        self.dirty = True
         for table in ("chunks", "segments", "doc_facets", "documents"):
             self.con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [doc_id])
         expert_ids = [
@@ -128,54 +208,28 @@ class CatalogWriter:
         self, doc: ParsedDocument, *, path: str, source_key: str, chunks: list[Chunk]
     ) -> None:
         self.dirty = True
-        self.con.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._buffered_docs.add(doc.doc_id)
+        if self._owners is not None:
+            self._owners[doc.doc_id] = source_key
+        metadata = json.dumps(doc.metadata, default=_json_default)
+        self._buffer(
+            "documents",
+            [(doc.doc_id, doc.kind, doc.title, path, source_key, doc.date, metadata, doc.body,
+              dt.datetime.now())],
+        )  # fmt: skip
+        self._buffer("doc_facets", [(doc.doc_id, f, v) for f, v in document_facets(doc.metadata)])
+        self._buffer(
+            "chunks",
+            [(c.chunk_id, c.doc_id, c.ordinal, c.text, c.context, c.heading, c.text_hash,
+              c.n_tokens, c.start, c.end, c.speaker) for c in chunks],
+        )  # fmt: skip
+        self._buffer(
+            "segments",
             [
-                doc.doc_id,
-                doc.kind,
-                doc.title,
-                path,
-                source_key,
-                doc.date,
-                json.dumps(doc.metadata, default=_json_default),
-                doc.body,
-                dt.datetime.now(),
+                (doc.doc_id, i, s.start, s.end, s.speaker, s.text)
+                for i, s in enumerate(doc.segments)
             ],
         )
-        facets = document_facets(doc.metadata)
-        if facets:
-            self.con.executemany(
-                "INSERT INTO doc_facets VALUES (?, ?, ?)",
-                [[doc.doc_id, facet, value] for facet, value in facets],
-            )
-        if chunks:
-            self.con.executemany(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [
-                        c.chunk_id,
-                        c.doc_id,
-                        c.ordinal,
-                        c.text,
-                        c.context,
-                        c.heading,
-                        c.text_hash,
-                        c.n_tokens,
-                        c.start,
-                        c.end,
-                        c.speaker,
-                    ]
-                    for c in chunks
-                ],
-            )
-        if doc.segments:
-            self.con.executemany(
-                "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    [doc.doc_id, i, s.start, s.end, s.speaker, s.text]
-                    for i, s in enumerate(doc.segments)
-                ],
-            )
         if doc.expert is not None:
             e = doc.expert
             self.con.execute(

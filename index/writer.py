@@ -155,6 +155,7 @@ class IndexWriter:
     def publish(self, dim: int | None) -> None:
         """Commit everything and make this generation the one readers open."""
         assert self.generation is not None
+        self.catalog.flush()
         self.catalog.set_meta("model_id", self.model_id)
         self.catalog.set_meta("schema", SCHEMA_VERSION)
         if dim is not None:
