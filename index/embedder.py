@@ -17,7 +17,7 @@ import os
 import shutil
 import threading
 import warnings
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -264,9 +264,29 @@ class SentenceTransformerEmbedder:
     def max_tokens(self) -> int:
         return int(self.model.max_seq_length or 0)
 
+    @cached_property
+    def _counter(self) -> Any:
+        """The model's fast tokenizer, copied without its padding and truncation (or None).
+
+        Chunking counts tokens ~15 times a chunk; through the transformers wrapper each
+        count cost ~0.15 ms, ~7 % of an ingest's time, directly ~0.02 ms.
+        """
+        backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            return None
+        from tokenizers import Tokenizer
+
+        counter = Tokenizer.from_str(backend.to_str())
+        counter.no_padding()
+        counter.no_truncation()
+        return counter
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one embedder per process; headings and prefixes repeat
     def count_tokens(self, text: str) -> int:
         """Word pieces including special tokens, as the model will see them."""
         prompt = self.settings.passage_prompt
+        if self._counter is not None:
+            return len(self._counter.encode(prompt + text, add_special_tokens=True).ids)
         # verbose=False: counting over-long text is the point here, not a mistake to warn about.
         encoded = self.model.tokenizer(prompt + text, add_special_tokens=True, verbose=False)
         return len(encoded["input_ids"])

@@ -129,3 +129,14 @@ def test_each_model_has_its_own_export_folder(model_copy, tmp_path):
     assert DEFAULT_MODEL_SHA256[:16] in default.name
     assert by_path is not None and by_path != default
     assert hub.onnx_folder() is None and hub.query_encoder() is None  # a hub name: torch
+
+
+def test_token_counts_are_the_models_own_at_any_length(real_embedder):
+    """The fast counter agrees with the model's tokenizer, past its 128 and 256 limits too."""
+    words = "Replica lag spiked: pg_last_wal_replay_lsn() stalled, naïve café retries 🚀 "
+    texts = ["", "a", words, words * 20, words * 60, "\n\n".join([words] * 3)]
+    tokenizer = real_embedder.model.tokenizer
+    for text in texts:
+        expected = len(tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+        assert real_embedder.count_tokens(text) == expected
+    assert real_embedder.count_tokens(words * 60) > 512  # never truncated
