@@ -7,7 +7,8 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,6 +33,9 @@ Progress = Callable[[int, int], None]  # (done, total) chunks embedded
 # A file whose mtime is this close to the moment it was read may change again within the same
 # timestamp tick; such "racy" files are re-hashed rather than trusted on size and mtime.
 RACY_NS = 2_000_000_000
+# New chunks embedded and stored together: enough for length-sorted batches of 32 to
+# waste little padding, few enough that parsing the next ones overlaps encoding these.
+EMBED_WINDOW = 512
 ID_TAKEN = "is already used by"  # a failure that another file's change can cure
 log = logging.getLogger("hindsight.ingest")
 
@@ -45,6 +49,27 @@ class _Pending:
     mtime_ns: int
     content_hash: str
     read_at: dt.datetime
+
+
+@dataclass
+class _Prepared:
+    """What the parse worker made of one file: unchanged, or parsed and chunked."""
+
+    size: int
+    mtime_ns: int
+    read_at: dt.datetime
+    content_hash: str | None = None  # None: unchanged by size and mtime, not even hashed
+    doc: ParsedDocument | None = None  # None: unchanged
+    chunks: list[Chunk] | None = None
+
+
+@dataclass
+class _EmbedState:
+    """Carried across the windows of one run."""
+
+    dim: int | None = None
+    done: int = 0
+    total: int = 0  # new chunks found so far: the total grows while files are still parsed
 
 
 def _signature(unit: SourceUnit) -> tuple[int, int]:
@@ -114,8 +139,12 @@ class Ingestor:
                 on_scan(len(units))
             present = {u.source_key for u in units}
             self._remove_vanished(writer, scopes, present, unreadable, states, report)
-            pending = self._read_changed(writer, units, states, trust_stat, report)
-            dim = self._embed_and_store(writer, pending, report, progress)
+            parser = ThreadPoolExecutor(1, thread_name_prefix="hindsight-parse")
+            try:
+                pending = self._read_changed(writer, units, states, trust_stat, report, parser)
+                dim = self._embed_and_store(writer, pending, report, progress)
+            finally:
+                parser.shutdown(cancel_futures=True)  # an interrupted run parses no further
             report.seconds = time.perf_counter() - started
             if not writer.catalog.dirty and trust_stat:
                 # Nothing changed: keep the published version rather than publish a copy of it.
@@ -227,6 +256,28 @@ class Ingestor:
             writer.remove_document(state.doc_id)
         writer.catalog.drop_file_state(key)
 
+    def _prepare(self, unit: SourceUnit, old: FileState | None, trust_stat: bool) -> _Prepared:
+        """The pure part of reading a file (stat, hash, parse, chunk): runs on the parse thread."""
+        read_at = dt.datetime.now()
+        size, mtime_ns = _signature(unit)
+        same_stat = old is not None and trust_stat and (old.size, old.mtime_ns) == (size, mtime_ns)
+        if old and same_stat and not _racy(old) and not _conflicted(old):
+            return _Prepared(size, mtime_ns, read_at)
+        content_hash = _content_hash(unit)
+        if old and trust_stat and old.content_hash == content_hash:
+            return _Prepared(size, mtime_ns, read_at, content_hash)
+        doc = parse_document(
+            unit.primary, unit.root, max_bytes=self.settings.max_bytes, sidecar=unit.sidecar
+        )
+        chunks = chunk_document(
+            doc,
+            self.embedder.count_tokens,
+            max_tokens=self.embedder.max_tokens,
+            target_tokens=self.settings.chunk_tokens,
+            transcript_target_tokens=self.settings.transcript_chunk_tokens,
+        )
+        return _Prepared(size, mtime_ns, read_at, content_hash, doc, chunks)
+
     def _read_changed(
         self,
         writer: IndexWriter,
@@ -234,47 +285,52 @@ class Ingestor:
         states: dict[str, FileState],
         trust_stat: bool,
         report: IngestReport,
-    ) -> list[_Pending]:
-        pending: list[_Pending] = []
+        parser: ThreadPoolExecutor,
+    ) -> Iterator[_Pending]:
+        """Changed files, parsed and chunked, in order; the rest reported or recorded.
+
+        Files are read on the PARSER thread, running ahead of the caller, which embeds what
+        it has been given meanwhile: parsing hides behind the model instead of preceding it.
+        All index changes happen on the calling thread.
+        """
+        ahead = [
+            parser.submit(self._prepare, u, states.get(u.source_key), trust_stat) for u in units
+        ]
         claimed: dict[str, str] = {}  # doc_id -> display path, this run
-        for unit in units:
+        for unit, prepared in zip(units, ahead, strict=True):
             key, shown = unit.source_key, unit.display_path
             old = states.get(key)
-            read_at = dt.datetime.now()
             try:
-                size, mtime_ns = _signature(unit)
-                same_stat = (
-                    old is not None and trust_stat and (old.size, old.mtime_ns) == (size, mtime_ns)
-                )
-                if old and same_stat and not _racy(old) and not _conflicted(old):
-                    self._report_unchanged(old, shown, report)
-                    continue
-                content_hash = _content_hash(unit)
-                if old and trust_stat and old.content_hash == content_hash:
-                    if not same_stat:  # touched, not changed: remember the new stat
+                result = prepared.result()
+                if result.doc is None or result.chunks is None:
+                    if (
+                        old
+                        and result.content_hash
+                        and (old.size, old.mtime_ns)
+                        != (
+                            result.size,
+                            result.mtime_ns,
+                        )
+                    ):  # touched, not changed: remember the new stat
                         writer.catalog.put_file_state(
                             replace(
-                                old, path=shown, size=size, mtime_ns=mtime_ns, updated_at=read_at
+                                old,
+                                path=shown,
+                                size=result.size,
+                                mtime_ns=result.mtime_ns,
+                                updated_at=result.read_at,
                             )
                         )
+                    assert old is not None  # only a file seen before is unchanged
                     self._report_unchanged(old, shown, report)
                     continue
-                doc = parse_document(
-                    unit.primary, unit.root, max_bytes=self.settings.max_bytes, sidecar=unit.sidecar
-                )
+                doc, chunks = result.doc, result.chunks
                 owner = claimed.get(doc.doc_id) or self._other_owner(
                     writer, doc.doc_id, key, states
                 )
                 if owner:
                     raise ParseError(f"id {doc.doc_id!r} {ID_TAKEN} {owner}")
                 claimed[doc.doc_id] = shown
-                chunks = chunk_document(
-                    doc,
-                    self.embedder.count_tokens,
-                    max_tokens=self.embedder.max_tokens,
-                    target_tokens=self.settings.chunk_tokens,
-                    transcript_target_tokens=self.settings.transcript_chunk_tokens,
-                )
             except SkipFile as exc:
                 self._record_problem(writer, unit, old, "skipped", exc.reason, None, report)
                 continue
@@ -310,8 +366,10 @@ class Ingestor:
             old_id = old.doc_id if old else None
             if old_id and old_id != doc.doc_id and writer.catalog.doc_owner(old_id) == key:
                 writer.remove_document(old_id)  # the file now claims another id
-            pending.append(_Pending(unit, doc, chunks, size, mtime_ns, content_hash, read_at))
-        return pending
+            yield _Pending(
+                unit, doc, chunks, result.size, result.mtime_ns, result.content_hash or "",
+                result.read_at,
+            )  # fmt: skip
 
     @staticmethod
     def _other_owner(
@@ -373,34 +431,57 @@ class Ingestor:
     def _embed_and_store(
         self,
         writer: IndexWriter,
-        pending: list[_Pending],
+        pending: Iterable[_Pending],
         report: IngestReport,
         progress: Progress | None,
     ) -> int | None:
-        if not pending:
-            return None
-        dim = self.embedder.dim
+        """Embed and store PENDING in windows of about EMBED_WINDOW new chunks, as they come.
+
+        Within a window, new chunks are sorted by length (padding is the main waste in encoder
+        batches) and embedded batch_size × 8 at a time; every vector goes into the embedding
+        cache as soon as it exists, so no chunk is embedded twice, even across a crash.
+        """
+        state = _EmbedState()
+        window: list[_Pending] = []
+        for item in pending:
+            window.append(item)
+            if sum(len(p.chunks) for p in window) >= EMBED_WINDOW:
+                self._embed_window(writer, window, state, report, progress)
+                window = []
+        if window:
+            self._embed_window(writer, window, state, report, progress)
+        return state.dim
+
+    def _embed_window(
+        self,
+        writer: IndexWriter,
+        pending: list[_Pending],
+        state: _EmbedState,
+        report: IngestReport,
+        progress: Progress | None,
+    ) -> None:
+        dim = state.dim = self.embedder.dim
         cache = writer.embedding_cache(dim)
         all_chunks = [c for p in pending for c in p.chunks]
         vectors = cache.get([c.text_hash for c in all_chunks])
+        # Earlier windows' vectors come back from the cache like any other run's.
         missing = list({c.text_hash: c for c in all_chunks if c.text_hash not in vectors}.values())
-        report.chunks_reused = len(all_chunks) - len(missing)
-        # Similar lengths batch together: padding is the main waste in encoder batches.
+        report.chunks_reused += len(all_chunks) - len(missing)
         missing.sort(key=lambda c: c.n_tokens)
         batch = self.settings.batch_size * 8
-        done = 0
+        state.total += len(missing)
         if progress:
-            progress(0, len(missing))
+            progress(state.done, state.total)
         for start in range(0, len(missing), batch):
             part = missing[start : start + batch]
             embedded = self.embedder.embed_batch([c.embed_text for c in part])
             hashes = [c.text_hash for c in part]
             cache.put(hashes, embedded)
             vectors.update(zip(hashes, embedded, strict=True))
-            done += len(part)
+            state.done += len(part)
             if progress:
-                progress(done, len(missing))
-        report.chunks_embedded = len(missing)
+                progress(state.done, state.total)
+        report.chunks_embedded += len(missing)
         for item in pending:
             matrix = (
                 np.stack([vectors[c.text_hash] for c in item.chunks])
@@ -431,4 +512,3 @@ class Ingestor:
             report.outcomes.append(
                 FileOutcome(item.unit.display_path, "indexed", chunks=len(item.chunks))
             )
-        return dim

@@ -29,6 +29,9 @@ def tqdm_progress(enabled: bool = True) -> Iterator[Progress | None]:
                 dynamic_ncols=True,
                 disable=None,
             )
+        if total != bar.total:  # files still being parsed add chunks to embed
+            bar.total = total
+            bar.refresh()
         bar.update(done - bar.n)
 
     try:

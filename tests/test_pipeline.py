@@ -226,3 +226,40 @@ def test_relative_and_absolute_paths_name_the_same_file(
     report = Ingestor(settings, fake_embedder).run(["../"])  # the same tree, spelt relatively
     assert report.count("failed") == 0
     assert report.count("unchanged") == 8
+
+
+def test_parsing_runs_ahead_while_earlier_files_are_embedded(
+    settings, tmp_path, monkeypatch
+) -> None:
+    """Files are parsed on another thread, so embedding starts before the last is read,
+    and a window's chunks never wait for the whole tree."""
+    import threading
+    import time
+
+    import ingest.pipeline as pipeline
+
+    root = tmp_path / "notes"
+    root.mkdir()
+    for i in range(16):
+        (root / f"n{i:02d}.md").write_text(f"# Note {i}\n\nReplica lag note number {i}.\n")
+    parsed: list[str] = []
+    seen_at_embed: list[int] = []
+    real_parse = pipeline.parse_document
+
+    def slow_parse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.02)
+        parsed.append(threading.current_thread().name)
+        return real_parse(*args, **kwargs)
+
+    class Recording(HashingEmbedder):
+        def embed_batch(self, texts):  # type: ignore[no-untyped-def]
+            seen_at_embed.append(len(parsed))
+            return super().embed_batch(texts)
+
+    monkeypatch.setattr(pipeline, "parse_document", slow_parse)
+    monkeypatch.setattr(pipeline, "EMBED_WINDOW", 2)
+    report = Ingestor(settings, Recording()).run([str(root)])
+    assert report.count("indexed") == 16 and report.chunks_embedded == 16
+    assert all(name.startswith("hindsight-parse") for name in parsed)
+    assert len(seen_at_embed) >= 4 and seen_at_embed[0] < 16  # embedding began mid-parse
+    _snapshot_consistent(settings)
