@@ -32,7 +32,6 @@ from index.embedding_cache import EmbeddingCache
 from index.reader import IndexSnapshot
 from index.search import Searcher
 from index.settings import Settings
-from index.store import CatalogWriter
 from index.vectors import VectorIndex
 from index.writer import IndexWriter
 from ingest.pipeline import Ingestor
@@ -57,13 +56,8 @@ def task_build(args: dict[str, Any]) -> dict[str, Any]:
         files = write_tree(corpus, tree, copies)
         written = time.perf_counter() - t
         t = time.perf_counter()
-        # The catalog's row-by-row inserts take two thirds of a synthetic-vector build (see
-        # the ingest profile); the Arrow version writes the same rows, three times faster.
-        timers = Timers()
-        timers.replace(CatalogWriter, "insert_document", arrow_insert_document)
         report = Ingestor(Settings(data_dir=data), embedder).run([str(tree)])
-        timers.restore()
-        how = f"hindsight ingest of {files} files (synthetic vectors, Arrow catalog inserts)"
+        how = f"hindsight ingest of {files} files (synthetic vectors)"
         extra = {"files": files, "write_tree_s": written, "report": report.summary()}
     else:
         _write_directly(data, docs, embedder, copies, args.get("copies_per_session", 40))
@@ -110,7 +104,6 @@ def _write_directly(
 
 def _bulk_put(writer: IndexWriter, items: list[Any], vectors: list[np.ndarray]) -> None:
     """Insert new documents (absent from the index) the way put_document would."""
-    import datetime as dt
 
     import pyarrow as pa
 
@@ -290,9 +283,6 @@ def task_ingest(args: dict[str, Any]) -> dict[str, Any]:
         result["ratio"] = result["raw_s"] / result["pipeline_s"]
         result["cpu_ratio"] = result["raw_cpu_s"] / result["pipeline_cpu_s"]
         rounds.append(result)
-    # What-if: the same pipeline with the catalog's rows inserted as Arrow tables.
-    what_if = _pipeline_once(embedder, tree, work / "data-arrow", arrow_inserts=True)
-    what_if.pop("texts")
     profile = _profile_once(embedder, tree, work / "data-profile") if args.get("profile") else ""
     chunks = rounds[0]["chunks"]
     tokens = rounds[0]["tokens"]
@@ -309,12 +299,6 @@ def task_ingest(args: dict[str, Any]) -> dict[str, Any]:
         "raw_tokens_per_s": tokens / raw_s,
         "ratio_median": statistics.median(r["ratio"] for r in rounds),
         "cpu_ratio_median": statistics.median(r["cpu_ratio"] for r in rounds),
-        "arrow_inserts": {
-            **what_if,
-            "ratio": raw_s / what_if["pipeline_s"],
-            "cpu_ratio": statistics.median(r["raw_cpu_s"] for r in rounds)
-            / what_if["pipeline_cpu_s"],
-        },
         "profile": profile,
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -345,18 +329,14 @@ def _chunk_texts(tree: Path) -> list[str]:
     return [c.embed_text for d in parse_corpus(tree, counter) for c in d.chunks]
 
 
-def _pipeline_once(
-    embedder: SentenceTransformerEmbedder, tree: Path, data: Path, *, arrow_inserts: bool = False
-) -> dict[str, Any]:
+def _pipeline_once(embedder: SentenceTransformerEmbedder, tree: Path, data: Path) -> dict[str, Any]:
     shutil.rmtree(data, ignore_errors=True)
     settings = Settings(data_dir=data, batch_size=embedder.settings.batch_size)
     timers = Timers()
-    if arrow_inserts:
-        timers.replace(CatalogWriter, "insert_document", arrow_insert_document)
     timers.wrap(Ingestor, "_read_changed", "parse + chunk")
     timers.wrap(SentenceTransformerEmbedder, "embed_batch", "embed")
     timers.wrap(IndexWriter, "put_document", "store (catalog, vectors, keyword)")
-    timers.wrap(IndexWriter, "publish", "publish")
+    timers.wrap(IndexWriter, "publish", "publish (buffered catalog rows, commit, saves)")
     timers.wrap(EmbeddingCache, "put", "embedding cache writes")
     t, cpu = time.perf_counter(), time.process_time()
     report = Ingestor(settings, embedder).run([str(tree)])
@@ -385,46 +365,6 @@ def _profile_once(embedder: SentenceTransformerEmbedder, tree: Path, data: Path)
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
     return out.getvalue()
-
-
-def arrow_insert_document(
-    self: CatalogWriter, doc: Any, *, path: str, source_key: str, chunks: list[Any]
-) -> None:
-    """CatalogWriter.insert_document with its many-row inserts as Arrow tables (a proposal)."""
-    import pyarrow as pa
-
-    from index.facets import document_facets
-
-    self.dirty = True
-    self.con.execute(
-        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [doc.doc_id, doc.kind, doc.title, path, source_key, doc.date,
-         json.dumps(doc.metadata, default=str), doc.body, dt.datetime.now()],
-    )  # fmt: skip
-    facets = document_facets(doc.metadata)
-    rows = {
-        "doc_facets": {"doc_id": [doc.doc_id] * len(facets), "facet": [f for f, _ in facets],
-                       "value": [v for _, v in facets]},
-        "chunks": {
-            "chunk_id": [c.chunk_id for c in chunks], "doc_id": [c.doc_id for c in chunks],
-            "ordinal": [c.ordinal for c in chunks], "text": [c.text for c in chunks],
-            "context": [c.context for c in chunks], "heading": [c.heading for c in chunks],
-            "text_hash": [c.text_hash for c in chunks], "n_tokens": [c.n_tokens for c in chunks],
-            "start_s": [c.start for c in chunks], "end_s": [c.end for c in chunks],
-            "speaker": [c.speaker for c in chunks],
-        },
-        "segments": {
-            "doc_id": [doc.doc_id] * len(doc.segments), "ordinal": list(range(len(doc.segments))),
-            "start_s": [s.start for s in doc.segments], "end_s": [s.end for s in doc.segments],
-            "speaker": [s.speaker for s in doc.segments], "text": [s.text for s in doc.segments],
-        },
-    }  # fmt: skip
-    for table, columns in rows.items():
-        if columns["doc_id"]:
-            self.con.register("bulk", pa.table(columns))
-            self.con.execute(f"INSERT INTO {table} SELECT * FROM bulk")
-            self.con.unregister("bulk")
-    assert doc.expert is None, "the benchmark corpus has no expert profiles"
 
 
 TASKS = {"build": task_build, "update": task_update, "ingest": task_ingest}

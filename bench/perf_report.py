@@ -254,14 +254,6 @@ def ingest_table(r: dict[str, Any]) -> list[str]:
             f"| {no} | {rd['pipeline_s']:.1f} | {rd['raw_s']:.1f} | {rd['ratio']:.3f}{cpu} "
             f"| {phases} |"
         )
-    arrow = ing.get("arrow_inserts")
-    if arrow:
-        out.append(
-            f"| what-if: catalog rows inserted as Arrow tables | {arrow['pipeline_s']:.1f} "
-            f"| {statistics.median(r['raw_s'] for r in ing['rounds']):.1f} "
-            f"| {arrow['ratio']:.3f} (CPU {arrow.get('cpu_ratio', float('nan')):.3f}) "
-            f"| " + " | ".join(f"{v:.1f}" for v in arrow["phases_s"].values()) + " |"
-        )
     busy = [r["raw_cores_busy"] for r in ing["rounds"] if "raw_cores_busy" in r]
     if busy:
         out.append(
