@@ -333,7 +333,7 @@ def _pipeline_once(embedder: SentenceTransformerEmbedder, tree: Path, data: Path
     shutil.rmtree(data, ignore_errors=True)
     settings = Settings(data_dir=data, batch_size=embedder.settings.batch_size)
     timers = Timers()
-    timers.wrap(Ingestor, "_read_changed", "parse + chunk")
+    timers.wrap(Ingestor, "_prepare", "parse + chunk (parse thread, overlaps embed)")
     timers.wrap(SentenceTransformerEmbedder, "embed_batch", "embed")
     timers.wrap(IndexWriter, "put_document", "store (catalog, vectors, keyword)")
     timers.wrap(IndexWriter, "publish", "publish (buffered catalog rows, commit, saves)")

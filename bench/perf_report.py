@@ -103,9 +103,10 @@ def floors(r: dict[str, Any]) -> list[str]:
 def size_tables(r: dict[str, Any]) -> list[str]:
     s = r.get("sizes", {})
     out = [
-        "| Chunks | Vector index | Hybrid p50 / p95 | kind filter p50 / p95 | date filter p50 "
-        "| Dense p50 | Keyword p50 | Recall@10 | Search peak RSS | Build | Build peak RSS |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Chunks | Vector index | Hybrid p50 / p95 | on-topic p50 / p95 | kind filter p50 / p95 "
+        "| date filter p50 | Dense p50 | Keyword p50 | Recall@10 | Search peak RSS | Build "
+        "| Build peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label in ("10k", "100k", "1m"):
         e = s.get(label)
@@ -114,11 +115,13 @@ def size_tables(r: dict[str, Any]) -> list[str]:
         runs = e["search"]["runs"]
         kind = runs.get("hybrid, kind=postmortem", {})
         date = runs.get("hybrid, date ≥ 2020", {})
+        judged = runs.get("hybrid, judged on-topic queries", {})
         ret = e.get("retrievers", {})
         build = e.get("build", {})
         out.append(
             f"| {e['search']['chunks']:,} | {e['search']['vector_kind']} "
             f"| {_f(runs['hybrid']['p50'])} / {_f(runs['hybrid']['p95'])} ms "
+            f"| {_f(judged.get('p50'))} / {_f(judged.get('p95'))} ms "
             f"| {_f(kind.get('p50'))} / {_f(kind.get('p95'))} ms | {_f(date.get('p50'))} ms "
             f"| {_f(_get(ret, 'dense_ms', 'p50'), 2)} ms "
             f"| {_f(_get(ret, 'keyword_ms', 'p50'), 2)} ms "

@@ -127,6 +127,8 @@ def task_search(args: dict[str, Any]) -> dict[str, Any]:
     }
     for label, filters in cases.items():
         runs[label] = _latency(searcher, queries if filters is None else queries[:100], filters)
+    on_topic = len(load_queries(Path(args["shared"]), 10_000, judged_only=True))
+    runs["hybrid, judged on-topic queries"] = _latency(searcher, queries[:on_topic], None)
     rss = peak_rss_mb()
     # Breakdowns, in second passes (the wrappers cost a little).
     phases = {
