@@ -8,7 +8,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -256,6 +256,21 @@ class Ingestor:
             writer.remove_document(state.doc_id)
         writer.catalog.drop_file_state(key)
 
+    @staticmethod
+    def _unchanged_by_stat(
+        unit: SourceUnit, old: FileState | None, trust_stat: bool
+    ) -> _Prepared | None:
+        """The file as last indexed, judged by size and mtime alone; None: look closer."""
+        if old is None or not trust_stat or _racy(old) or _conflicted(old):
+            return None
+        read_at = dt.datetime.now()
+        try:
+            size, mtime_ns = _signature(unit)
+        except OSError:
+            return None  # the closer look reports it
+        same = (old.size, old.mtime_ns) == (size, mtime_ns)
+        return _Prepared(size, mtime_ns, read_at) if same else None
+
     def _prepare(self, unit: SourceUnit, old: FileState | None, trust_stat: bool) -> _Prepared:
         """The pure part of reading a file (stat, hash, parse, chunk): runs on the parse thread."""
         read_at = dt.datetime.now()
@@ -293,15 +308,19 @@ class Ingestor:
         it has been given meanwhile: parsing hides behind the model instead of preceding it.
         All index changes happen on the calling thread.
         """
-        ahead = [
-            parser.submit(self._prepare, u, states.get(u.source_key), trust_stat) for u in units
-        ]
+        # Files unchanged by size and mtime (most, in a re-run) are settled here: a handoff to
+        # the parse thread costs more than their stat.
+        ahead: list[_Prepared | Future[_Prepared]] = []
+        for u in units:
+            old = states.get(u.source_key)
+            quick = self._unchanged_by_stat(u, old, trust_stat)
+            ahead.append(quick or parser.submit(self._prepare, u, old, trust_stat))
         claimed: dict[str, str] = {}  # doc_id -> display path, this run
         for unit, prepared in zip(units, ahead, strict=True):
             key, shown = unit.source_key, unit.display_path
             old = states.get(key)
             try:
-                result = prepared.result()
+                result = prepared if isinstance(prepared, _Prepared) else prepared.result()
                 if result.doc is None or result.chunks is None:
                     if (
                         old
