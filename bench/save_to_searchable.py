@@ -135,7 +135,7 @@ class Phases:
         for owner, name, label in self.TARGETS:
             original = owner.__dict__[name]
             fn = original.__func__ if isinstance(original, classmethod | staticmethod) else original
-            wrapped = self._wrap(fn, label)
+            wrapped: Any = self._wrap(fn, label)
             if isinstance(original, classmethod):
                 wrapped = classmethod(wrapped)
             elif isinstance(original, staticmethod):

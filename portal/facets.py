@@ -31,7 +31,7 @@ FACETS = (
     Facet("tag", "Tags", "multiselect"),
 )
 PARAMS = [state.many(f.name) for f in FACETS] + [state.day("from"), state.day("to")]
-COMPOSITE = {"dates": ("from", "to")}
+COMPOSITE: dict[str, tuple[str, ...]] = {"dates": ("from", "to")}
 
 
 def filter_key(page: PageState, *, without: str | None = None) -> FilterKey:

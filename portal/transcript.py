@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import streamlit as st
 
@@ -118,7 +119,7 @@ def show(state: PageState, segments: list[Segment], rec: Recording | None) -> No
             if shown
             else f"Nobody says “{safe.text(query)}” in this session."
         )
-    height = 600 if len(shown) > 6 else "content"
+    height: int | Literal["content"] = 600 if len(shown) > 6 else "content"
     with st.container(height=height, border=True, key="transcript"):
         earlier = playing - 1 if playing is not None and playing > 1 and not terms else 0
         if earlier:  # start the list at the moment playing; the turns before it fold away

@@ -5,6 +5,8 @@ URL: none (the search box opens the Search page with ?q=).
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -43,7 +45,7 @@ if st.session_state.get("overview.go"):
     st.switch_page(links.SEARCH, query_params={"q": st.session_state.pop("overview.go")})
 
 jobs = st.columns(3)
-JOBS = (
+JOBS: tuple[tuple[Any, str, str, str, dict[str, str]], ...] = (
     (
         links.SEARCH,
         ":material/manage_search:",

@@ -68,6 +68,11 @@ def counts_for(facet: str) -> dict[str, int]:
     return facets.archive_counts(cur, page, facet, ids) if ids else {}
 
 
+def _clear_filters() -> None:
+    for name, _ in facets.active(page):
+        facets.clear(page, name)
+
+
 filters_col, results_col = st.columns([1.2, 3], gap="large")
 with filters_col:
     st.markdown("**Filter**")
@@ -77,7 +82,7 @@ with filters_col:
             "Clear all filters",
             icon=":material/filter_alt_off:",
             type="tertiary",
-            on_click=lambda: [facets.clear(page, n) for n, _ in facets.active(page)],
+            on_click=_clear_filters,
         )
 
 key = facets.filter_key(page)
