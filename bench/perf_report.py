@@ -90,9 +90,12 @@ def floors(r: dict[str, Any]) -> list[str]:
         "{:,.0f} MB")  # fmt: skip
     cold = _get(s, "100k", "cold", "median_s")
     row("Cold start at 100k", "≤ 5 s", cold, None if cold is None else cold <= 5, "{:.2f} s")
-    upd = _get(s, "100k", "update", "median_visible_s")
-    row("One-file update at 100k (without embedding)", "≤ 1 s", upd,
+    upd = _get(s, "100k", "update", "median_watch_visible_s")
+    row("One-file update at 100k, as the watcher does it (without embedding)", "≤ 1 s", upd,
         None if upd is None else upd <= 1, "{:.2f} s")  # fmt: skip
+    full = _get(s, "100k", "update", "median_visible_s")
+    row("… after a full-tree `hindsight ingest` instead", "≤ 1 s", full,
+        None if full is None else full <= 1, "{:.2f} s")  # fmt: skip
     kw = _get(s, "1m", "retrievers", "keyword_ms", "p50")
     dense = _get(s, "1m", "retrievers", "dense_ms", "p50")
     row("Keyword p50 at 1M (not the bottleneck)", f"< dense ({_f(dense)} ms)", kw,
@@ -215,13 +218,20 @@ def update_table(r: dict[str, Any]) -> list[str]:
     upd = _get(r, "sizes", "100k", "update")
     if not upd:
         return ["(not measured)"]
+    watch = ""
+    if upd.get("watch_runs"):
+        watch = (
+            f"The watcher ingests only the changed path: edit searchable in "
+            f"{upd['median_watch_visible_s']:.2f} s (median of {len(upd['watch_runs'])}). "
+        )
     out = [
-        f"Median of {len(upd['runs'])} edits: ingest {upd['median_ingest_s']:.2f} s, "
+        f"{watch}A full-tree `hindsight ingest` after one edit (walks and stats every file), "
+        f"median of {len(upd['runs'])} edits: ingest {upd['median_ingest_s']:.2f} s, "
         f"ingest + open the new version + find the edit {upd['median_visible_s']:.2f} s. "
         f"The real model embeds such a file ({upd['real_embed_s']['median_chunks']:.0f} chunks) "
         f"in {upd['real_embed_s']['median_s']:.2f} s on top.",
         "",
-        "| Phase (median s) | |",
+        "| Phase of the full-tree ingest (median s) | |",
         "|---|---|",
     ]
     labels = list(upd["runs"][0]["phases_s"])
