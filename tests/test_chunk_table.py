@@ -102,3 +102,34 @@ def test_a_reader_refuses_an_index_of_another_layout(tmp_path: Path) -> None:
     report = Ingestor(settings, HashingEmbedder()).run([str(content)])  # rebuilds every file
     assert report.count("indexed") >= 8
     assert len(IndexSnapshot.open(settings.data_dir).table) > 0
+
+
+def test_a_large_vectors_file_is_read_through_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots of later generations share the base by hard link: it is warmed once."""
+    import threading
+
+    from index import reader
+
+    seen: list[Path] = []
+    done = threading.Event()
+
+    def record(path: Path) -> None:
+        seen.append(path)
+        done.set()
+
+    monkeypatch.setattr(reader, "_read_through", record)
+    monkeypatch.setattr(reader, "WARM_MIN_BYTES", 10)
+    base = tmp_path / "g1.faiss"
+    base.write_bytes(b"x" * 100)
+    (tmp_path / "g2.faiss").hardlink_to(base)
+    small = tmp_path / "small.faiss"
+    small.write_bytes(b"x")
+    for path in (base, tmp_path / "g2.faiss", small):
+        reader._warm(path)
+    assert done.wait(5)
+    for thread in threading.enumerate():
+        if thread.name == "hindsight-warm":
+            thread.join(5)
+    assert seen == [base]
