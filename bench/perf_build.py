@@ -178,12 +178,7 @@ def task_update(args: dict[str, Any]) -> dict[str, Any]:
         report = ingestor.run([str(tree)])
         ingest_s = time.perf_counter() - t
         timers.restore()
-        t = time.perf_counter()
-        snap = IndexSnapshot.open(data)
-        hits = Searcher(snap, embedder.embed_query).search(marker, mode="keyword", limit=3)
-        visible_s = time.perf_counter() - t
-        assert hits and hits[0].path.endswith(path.name), "the edit is not searchable"
-        snap.close()
+        visible_s = _find_edit(data, embedder, marker, path)
         phases = {label: timers.total(label) for *_, label in _UPDATE_PHASES}
         runs.append(
             {
@@ -203,12 +198,7 @@ def task_update(args: dict[str, Any]) -> dict[str, Any]:
         t = time.perf_counter()
         report = ingestor.run([str(tree)], paths=[path])
         ingest_s = time.perf_counter() - t
-        t = time.perf_counter()
-        snap = IndexSnapshot.open(data)
-        hits = Searcher(snap, embedder.embed_query).search(marker, mode="keyword", limit=3)
-        visible_s = time.perf_counter() - t
-        assert hits and hits[0].path.endswith(path.name), "the edit is not searchable"
-        snap.close()
+        visible_s = _find_edit(data, embedder, marker, path)
         watch_runs.append({"ingest_s": ingest_s, "open_and_query_s": visible_s})
     real = _real_embedding_seconds(targets[: args["updates"]], data)
     return {
@@ -223,6 +213,17 @@ def task_update(args: dict[str, Any]) -> dict[str, Any]:
         "real_embed_s": real,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _find_edit(data: Path, embedder: Any, marker: str, path: Path) -> float:
+    """Seconds to open the published version and find MARKER in PATH (asserted)."""
+    t = time.perf_counter()
+    snap = IndexSnapshot.open(data)
+    hits = Searcher(snap, embedder.embed_query).search(marker, mode="keyword", limit=3)
+    seconds = time.perf_counter() - t
+    assert hits and hits[0].path.endswith(path.name), "the edit is not searchable"
+    snap.close()
+    return seconds
 
 
 def _phases() -> list[tuple[Any, str, str]]:

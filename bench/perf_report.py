@@ -306,7 +306,7 @@ def render(r: dict[str, Any]) -> str:
         "",
         *cold_table(r),
         "",
-        "### One edited file at 100k chunks (the watcher's full-tree incremental ingest)",
+        "### One edited file at 100k chunks",
         "",
         *update_table(r),
         "",
