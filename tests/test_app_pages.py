@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import streamlit as st
 from conftest import write_content
@@ -12,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 from index.settings import Settings
 from ingest.pipeline import Ingestor
 from portal.transcript import Turn, current
+from tests.app_helpers import run, texts
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 INCIDENTS = "portal/pages/incidents.py"
 SHOWCASE = "portal/pages/showcase.py"
 TALKS = "portal/pages/talks.py"
@@ -26,23 +24,6 @@ DRILLS_ID = "showcase-2025-05-failover-drills"
 def _close_cached_index():
     yield
     st.cache_resource.clear()  # close the app's snapshots before the interpreter exits
-
-
-def run(monkeypatch: pytest.MonkeyPatch, settings: Settings, page: str, **params: str | list[str]):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("HINDSIGHT_DATA_DIR", str(settings.data_dir))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page(page)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]).replace(
-        "\\", ""
-    )
 
 
 def param(at: AppTest, name: str) -> str | None:

@@ -6,19 +6,17 @@ The browser test proves that nothing executes; these tests pin down what the pag
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import streamlit as st
 from browser_helpers import portal_content
-from streamlit.testing.v1 import AppTest
 
 from index.settings import Settings
 from ingest.pipeline import Ingestor
 from portal import safe, ui
 from portal.frame import STYLE
+from tests.app_helpers import run
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 UNSAFE_TARGET = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data|file)\s*:", re.I)
 RAW_TAG = re.compile(r"(?<!\\)<\s*(script|img|svg|iframe|a|b|i|details|div|style|marquee)\b", re.I)
 
@@ -147,13 +145,7 @@ HOSTILE_VIEWS = [
 
 @pytest.mark.parametrize(("page", "params"), HOSTILE_VIEWS)
 def test_hostile_content_is_sent_as_inert_text(monkeypatch, hostile_index, page, params) -> None:
-    monkeypatch.setenv("HINDSIGHT_DATA_DIR", str(hostile_index.data_dir))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page(page)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
+    at = run(monkeypatch, hostile_index, page, **params)
     markdown = [*at.markdown, *at.caption, *at.title, *at.header, *at.subheader]
     assert markdown
     for el in markdown:
@@ -171,11 +163,7 @@ def test_hostile_content_is_sent_as_inert_text(monkeypatch, hostile_index, page,
 
 
 def test_hostile_recording_and_links_are_not_linked(monkeypatch, hostile_index) -> None:
-    monkeypatch.setenv("HINDSIGHT_DATA_DIR", str(hostile_index.data_dir))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("portal/pages/showcase.py")
-    at.query_params["doc"] = "showcase-hostile"
-    at.run()
+    at = run(monkeypatch, hostile_index, "portal/pages/showcase.py", doc="showcase-hostile")
     assert not at.get("link_button"), "javascript: recording and data: slides get no button"
     assert "No recording is linked for this session" in "\n".join(c.value for c in at.caption)
     at.switch_page("portal/pages/experts.py")
@@ -186,12 +174,9 @@ def test_hostile_recording_and_links_are_not_linked(monkeypatch, hostile_index) 
 
 
 def test_local_recording_plays_from_the_moment(monkeypatch, hostile_index) -> None:
-    monkeypatch.setenv("HINDSIGHT_DATA_DIR", str(hostile_index.data_dir))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("portal/pages/showcase.py")
-    at.query_params["doc"] = "showcase-audio-demo"
-    at.query_params["t"] = "20"
-    at.run()
+    at = run(
+        monkeypatch, hostile_index, "portal/pages/showcase.py", doc="showcase-audio-demo", t="20"
+    )
     (audio,) = at.get("audio")
     assert audio.proto.start_time == 20 and audio.proto.autoplay
     at.button(key="seek-2").click().run()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from index.settings import Settings
+from tests.app_helpers import run, texts
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 SEARCH = "portal/pages/search.py"
 LEDGER = "Payments ledger served stale balances during replica failover"
 
@@ -19,23 +17,6 @@ LEDGER = "Payments ledger served stale balances during replica failover"
 def _close_cached_index():
     yield
     st.cache_resource.clear()  # close the app's snapshots before the interpreter exits
-
-
-def run(monkeypatch: pytest.MonkeyPatch, settings: Settings, page: str, **params: str | list[str]):  # type: ignore[no-untyped-def]
-    """The app on PAGE with PARAMS in its URL, run once."""
-    monkeypatch.setenv("HINDSIGHT_DATA_DIR", str(settings.data_dir))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page(page)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    """Everything the page wrote as Markdown or captions, one string."""
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
 
 
 def page_links(at: AppTest) -> list[tuple[str, str, dict[str, str]]]:
