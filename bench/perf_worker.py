@@ -55,12 +55,6 @@ class Timers:
         setattr(owner, name, kind(timed) if kind else timed)
         self._undo.append(lambda: setattr(owner, name, original))
 
-    def replace(self, owner: Any, name: str, new: Any) -> None:
-        """Swap OWNER.NAME for NEW until restore()."""
-        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-        setattr(owner, name, new)
-        self._undo.append(lambda: setattr(owner, name, original))
-
     def total(self, label: str) -> float:
         return sum(self.seconds.get(label, []))
 

@@ -110,6 +110,7 @@ def docs_with_facet(cur: duckdb.DuckDBPyConnection, facet: str, values: Sequence
 
 
 def allowed_chunk_ids(cur: duckdb.DuckDBPyConnection, filters: SearchFilters) -> list[int]:
+    """The chunks FILTERS allow, in SQL: the reference the chunk table is tested against."""
     where, params = filter_clause(filters)
     rows = cur.execute(
         f"SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) WHERE {where}", params
@@ -164,10 +165,6 @@ def chunks_by_id(cur: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[i
         chunk_ids,
     ).fetchall()
     return {r[0]: ChunkRow(*r) for r in rows}
-
-
-def doc_of_chunks(cur: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[int, str]:
-    return {k: v.doc_id for k, v in chunks_by_id(cur, chunk_ids).items()}
 
 
 def segments(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Segment]:

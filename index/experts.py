@@ -216,17 +216,16 @@ def find_experts(searcher: Searcher, query: str, *, limit: int = 10) -> list[Exp
 def _cosine_by_doc(
     searcher: Searcher, cur: duckdb.DuckDBPyConnection, query: str, filters: SearchFilters
 ) -> dict[str, float]:
-    chunk_ids = catalog.allowed_chunk_ids(cur, filters)
-    if not chunk_ids:
+    table = searcher.snapshot.table
+    _, chunk_ids = table.allowed(cur, filters)
+    if not len(chunk_ids):
         return {}
     vector = searcher.embed_query(query)
-    found = searcher.snapshot.vectors.search(
-        vector, len(chunk_ids), allowed=np.array(chunk_ids, dtype=np.int64)
-    )
-    docs = catalog.doc_of_chunks(cur, [cid for cid, _ in found])
+    found = searcher.snapshot.vectors.search(vector, len(chunk_ids), allowed=chunk_ids)
+    numbers = table.docs_of(np.array([cid for cid, _ in found], dtype=np.int64))
     best: dict[str, float] = {}
-    for cid, score in found:
-        doc_id = docs.get(cid)
+    for (_, score), number in zip(found, numbers.tolist(), strict=True):
+        doc_id = table.doc_ids[number] if number >= 0 else None
         if doc_id is not None and score > best.get(doc_id, -1.0):
             best[doc_id] = score
     return best

@@ -317,16 +317,10 @@ class VectorIndex:
 
     def reconstruct(self, chunk_id: int) -> np.ndarray:
         """The stored vector of CHUNK_ID (KeyError when absent)."""
-        where = self._delta.where.get(chunk_id)
-        if where is not None:
-            block, row = where
-            return self._delta.blocks[block][1][row].copy()
-        if chunk_id in self._tombstones:
+        found, vectors = self.vectors_of(np.array([chunk_id], dtype=np.int64))
+        if not len(found):
             raise KeyError(chunk_id)
-        try:
-            return np.asarray(self.index.reconstruct(int(chunk_id)), dtype=np.float32)
-        except RuntimeError as exc:  # FAISS: id not in the index
-            raise KeyError(chunk_id) from exc
+        return vectors[0]
 
     def vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the ids of IDS that are present, their stored vectors), in the order of IDS."""

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -213,6 +214,15 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def fake_embedder() -> HashingEmbedder:
     return HashingEmbedder()
+
+
+@pytest.fixture(scope="module")
+def close_app_resources() -> Iterator[None]:
+    """After a module of AppTest runs, close the snapshots the app cached (before exit)."""
+    yield
+    import streamlit as st
+
+    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from conftest import write_content
 from streamlit.testing.v1 import AppTest
 
@@ -20,10 +19,7 @@ LEDGER_ID = "pm-2025-03-14-ledger-replica-lag"
 DRILLS_ID = "showcase-2025-05-failover-drills"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _close_cached_index():
-    yield
-    st.cache_resource.clear()  # close the app's snapshots before the interpreter exits
+pytestmark = pytest.mark.usefixtures("close_app_resources")
 
 
 def param(at: AppTest, name: str) -> str | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import streamlit as st
 from browser_helpers import portal_content
 
 from index.settings import Settings
@@ -21,10 +20,7 @@ UNSAFE_TARGET = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data|file)\s*:",
 RAW_TAG = re.compile(r"(?<!\\)<\s*(script|img|svg|iframe|a|b|i|details|div|style|marquee)\b", re.I)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _close_cached_index():
-    yield
-    st.cache_resource.clear()  # close the app's snapshots before the interpreter exits
+pytestmark = pytest.mark.usefixtures("close_app_resources")
 
 
 def outside_code(markdown: str) -> str:

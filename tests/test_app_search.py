@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from index.settings import Settings
@@ -13,10 +12,7 @@ SEARCH = "portal/pages/search.py"
 LEDGER = "Payments ledger served stale balances during replica failover"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _close_cached_index():
-    yield
-    st.cache_resource.clear()  # close the app's snapshots before the interpreter exits
+pytestmark = pytest.mark.usefixtures("close_app_resources")
 
 
 def page_links(at: AppTest) -> list[tuple[str, str, dict[str, str]]]:
