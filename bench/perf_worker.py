@@ -105,7 +105,7 @@ def task_search(args: dict[str, Any]) -> dict[str, Any]:
     """End-to-end latency through the portal's searcher, then where the time goes."""
     import datetime as dt
 
-    from index.catalog import SearchFilters
+    from index.filters import SearchFilters
     from index.service import open_searcher
     from index.settings import Settings
 

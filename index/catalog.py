@@ -5,33 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
+from index.filters import SearchFilters
 from index.models import Document, Expert, OfficeHour, Segment
 from index.store import FileState
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """Restrictions applied before ranking's cut-off. Empty means no restriction."""
-
-    kinds: tuple[str, ...] = ()
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    facets: dict[str, tuple[str, ...]] = field(default_factory=dict)  # facet -> any of values
-    doc_ids: tuple[str, ...] | None = None
-
-    def is_empty(self) -> bool:
-        return (
-            not self.kinds
-            and self.date_from is None
-            and self.date_to is None
-            and not any(self.facets.values())
-            and self.doc_ids is None
-        )
 
 
 @dataclass(frozen=True)
@@ -75,20 +56,35 @@ def filter_clause(filters: SearchFilters) -> tuple[str, list[Any]]:
     if filters.date_to is not None:
         parts.append("d.date <= ?")
         params.append(filters.date_to)
-    for facet, values in filters.facets.items():
-        if values:
-            parts.append(
-                "d.doc_id IN (SELECT doc_id FROM doc_facets WHERE facet = ? "
-                f"AND value IN ({', '.join('?' * len(values))}))"
-            )
-            params.extend([facet, *values])
+    for facet, values in filters.facets:
+        parts.append(
+            "d.doc_id IN (SELECT doc_id FROM doc_facets WHERE facet = ? "
+            f"AND value IN ({', '.join('?' * len(values))}))"
+        )
+        params.extend([facet, *values])
     if filters.doc_ids is not None:
         if not filters.doc_ids:
             parts.append("FALSE")
         else:
             parts.append(f"d.doc_id IN ({', '.join('?' * len(filters.doc_ids))})")
             params.extend(filters.doc_ids)
+    if filters.access is not None:
+        clause, access_params = access_clause(filters.access)
+        parts.append(clause)
+        params.extend(access_params)
     return (" AND ".join(parts) or "TRUE"), params
+
+
+def access_clause(access: tuple[str, ...], column: str = "d.doc_id") -> tuple[str, list[Any]]:
+    """SQL condition: COLUMN is a document the access key ACCESS may see (index.access)."""
+    open_ = f"{column} NOT IN (SELECT doc_id FROM doc_facets WHERE facet = 'access')"
+    if not access:
+        return f"({open_})", []
+    member = (
+        f"{column} IN (SELECT doc_id FROM doc_facets WHERE facet = 'access' "
+        f"AND value IN ({', '.join('?' * len(access))}))"
+    )
+    return f"({open_} OR {member})", list(access)
 
 
 def allowed_doc_ids(cur: duckdb.DuckDBPyConnection, filters: SearchFilters) -> list[str]:
@@ -132,9 +128,13 @@ def documents(
     return [_document(r) for r in cur.execute(sql, params).fetchall()]
 
 
-def document(cur: duckdb.DuckDBPyConnection, doc_id: str) -> Document | None:
+def document(
+    cur: duckdb.DuckDBPyConnection, doc_id: str, filters: SearchFilters | None = None
+) -> Document | None:
+    """DOC_ID's document, or None when it is missing or outside FILTERS (alike, on purpose)."""
+    where, params = filter_clause(filters or SearchFilters())
     row = cur.execute(
-        f"SELECT {_DOC_COLUMNS} FROM documents d WHERE doc_id = ?", [doc_id]
+        f"SELECT {_DOC_COLUMNS} FROM documents d WHERE doc_id = ? AND {where}", [doc_id, *params]
     ).fetchone()
     if row is None:
         return None
@@ -182,7 +182,8 @@ def facet_counts(
     where, params = filter_clause(filters or SearchFilters())
     rows = cur.execute(
         "SELECT f.facet, f.value, count(DISTINCT f.doc_id) AS n FROM doc_facets f "
-        f"JOIN documents d USING (doc_id) WHERE {where} GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
+        f"JOIN documents d USING (doc_id) WHERE f.facet NOT IN ('access', 'related') "
+        f"AND {where} GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
         params,
     ).fetchall()
     kinds = cur.execute(
@@ -195,10 +196,13 @@ def facet_counts(
     return out
 
 
-def experts(cur: duckdb.DuckDBPyConnection) -> list[Expert]:
+def experts(cur: duckdb.DuckDBPyConnection, access: tuple[str, ...] | None) -> list[Expert]:
+    """Expert profiles whose document ACCESS may see (None: all), by name."""
+    where, params = access_clause(access, "doc_id") if access is not None else ("TRUE", [])
     rows = cur.execute(
         "SELECT expert_id, doc_id, name, role, team, email, chat, booking, topics, bio "
-        "FROM experts ORDER BY name"
+        f"FROM experts WHERE {where} ORDER BY name",
+        params,
     ).fetchall()
     slots: dict[str, list[OfficeHour]] = {}
     for expert_id, weekday, start, end, tz, where in cur.execute(
@@ -224,37 +228,56 @@ def experts(cur: duckdb.DuckDBPyConnection) -> list[Expert]:
     ]
 
 
-def documents_by_person(cur: duckdb.DuckDBPyConnection, name: str) -> list[Document]:
-    """Documents a person wrote, presented or spoke in, newest first."""
+def documents_by_person(
+    cur: duckdb.DuckDBPyConnection, name: str, filters: SearchFilters
+) -> list[Document]:
+    """Documents a person wrote, presented or spoke in (within FILTERS), newest first."""
+    where, params = filter_clause(filters)
     rows = cur.execute(
         f"SELECT {_DOC_COLUMNS} FROM documents d WHERE doc_id IN "
         "(SELECT doc_id FROM doc_facets WHERE facet = 'person' AND value = ?) "
-        "ORDER BY date DESC NULLS LAST",
-        [name],
+        f"AND {where} ORDER BY date DESC NULLS LAST",
+        [name, *params],
     ).fetchall()
     return [_document(r) for r in rows]
 
 
-def related(cur: duckdb.DuckDBPyConnection, doc: Document) -> list[Document]:
-    """Documents DOC names in `related`, and those that name DOC."""
+def related(
+    cur: duckdb.DuckDBPyConnection, doc: Document, filters: SearchFilters
+) -> list[Document]:
+    """Documents DOC names in `related`, and those that name DOC (within FILTERS)."""
     named = [str(x) for x in doc.metadata.get("related") or [] if x]
+    where, params = filter_clause(filters)
     rows = cur.execute(
         f"SELECT {_DOC_COLUMNS} FROM documents d WHERE doc_id IN "
-        "(SELECT doc_id FROM doc_facets WHERE facet = 'related' AND value = ?)",
-        [doc.doc_id.lower()],
+        f"(SELECT doc_id FROM doc_facets WHERE facet = 'related' AND value = ?) AND {where}",
+        [doc.doc_id.lower(), *params],
     ).fetchall()
-    found = documents_by_id(cur, named)
+    found = {d.doc_id: d for d in documents(cur, filters.with_doc_ids(named))} if named else {}
     out = [found[i] for i in named if i in found]
     out += [_document(r) for r in rows if r[0] not in found and r[0] != doc.doc_id]
     return out
 
 
-def file_states(cur: duckdb.DuckDBPyConnection) -> list[FileState]:
+def file_states(
+    cur: duckdb.DuckDBPyConnection, access: tuple[str, ...] | None = None
+) -> list[FileState]:
+    """Every file's ingest state; under ACCESS, files of documents it may not see are left out."""
+    where, params = _files_clause(access)
     rows = cur.execute(
         "SELECT source_key, path, root, size, mtime_ns, content_hash, doc_id, state, reason, "
-        "line, updated_at FROM files ORDER BY path"
+        f"line, updated_at FROM files WHERE {where} ORDER BY path",
+        params,
     ).fetchall()
     return [FileState(*r) for r in rows]
+
+
+def _files_clause(access: tuple[str, ...] | None) -> tuple[str, list[Any]]:
+    # A file that made no document (skipped, failed) has no access groups to check.
+    if access is None:
+        return "TRUE", []
+    clause, params = access_clause(access, "doc_id")
+    return f"(doc_id IS NULL OR {clause})", params
 
 
 @dataclass(frozen=True)
@@ -267,23 +290,33 @@ class IndexStats:
     files_by_state: dict[str, int]
 
 
-def stats(cur: duckdb.DuckDBPyConnection) -> IndexStats:
+def stats(cur: duckdb.DuckDBPyConnection, filters: SearchFilters) -> IndexStats:
+    """What the archive holds, counting only documents (and their files) within FILTERS."""
+    where, params = filter_clause(filters)
     docs = dict(
-        cur.execute("SELECT kind, count(*) FROM documents GROUP BY 1 ORDER BY 1").fetchall()
+        cur.execute(
+            f"SELECT kind, count(*) FROM documents d WHERE {where} GROUP BY 1 ORDER BY 1", params
+        ).fetchall()
     )
     chunks = dict(
         cur.execute(
-            "SELECT d.kind, count(*) FROM chunks c JOIN documents d USING (doc_id) GROUP BY 1 ORDER BY 1"
+            "SELECT d.kind, count(*) FROM chunks c JOIN documents d USING (doc_id) "
+            f"WHERE {where} GROUP BY 1 ORDER BY 1",
+            params,
         ).fetchall()
     )
-    n_experts = cur.execute("SELECT count(*) FROM experts").fetchone()
     model = cur.execute("SELECT value FROM meta WHERE key = 'model_id'").fetchone()
     last = cur.execute("SELECT max(finished_at) FROM ingest_runs").fetchone()
-    files = dict(cur.execute("SELECT state, count(*) FROM files GROUP BY 1").fetchall())
+    files_where, files_params = _files_clause(filters.access)
+    files = dict(
+        cur.execute(
+            f"SELECT state, count(*) FROM files WHERE {files_where} GROUP BY 1", files_params
+        ).fetchall()
+    )
     return IndexStats(
         documents_by_kind=docs,
         chunks_by_kind=chunks,
-        experts=n_experts[0] if n_experts else 0,
+        experts=len(experts(cur, filters.access)),
         model_id=model[0] if model else "",
         last_ingest=last[0] if last else None,
         files_by_state=files,

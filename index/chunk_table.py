@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
+from dataclasses import replace
 
 import duckdb
 import numpy as np
 
 from index import catalog
-from index.catalog import SearchFilters
+from index.access import may_see
+from index.filters import SearchFilters
 from index.timefmt import day_number
 
 NO_DATE = np.iinfo(np.int32).min  # a document without a date: outside every date range
@@ -36,6 +38,7 @@ class ChunkTable:
         doc_day: np.ndarray,
         passages: np.ndarray,
         passage_start: np.ndarray,
+        doc_access: dict[int, tuple[str, ...]] | None = None,
     ) -> None:
         self.ids = ids  # int64, sorted
         self.doc = doc  # int32: the document number of ids[i]
@@ -45,7 +48,8 @@ class ChunkTable:
         self._passages = passages  # timed chunk ids, grouped by document, in time order
         self._passage_start = passage_start  # document number → offset into _passages
         self._number = {d: i for i, d in enumerate(doc_ids)}
-        self._allowed: OrderedDict[Hashable, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._access = doc_access or {}  # document number → its access groups (restricted only)
+        self._allowed: OrderedDict[SearchFilters, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -66,6 +70,13 @@ class ChunkTable:
         timed = np.asarray(cols["timed"], dtype=bool)
         order = np.lexsort((np.asarray(cols["ordinal"])[timed], doc[timed]))
         counts = np.bincount(doc[timed], minlength=len(docs))
+        number = {r[0]: i for i, r in enumerate(docs)}
+        access: dict[int, list[str]] = {}
+        for doc_id, group in cur.execute(
+            "SELECT doc_id, value FROM doc_facets WHERE facet = 'access'"
+        ).fetchall():
+            if doc_id in number:
+                access.setdefault(number[doc_id], []).append(group)
         return cls(
             ids=ids,
             doc=doc,
@@ -74,6 +85,7 @@ class ChunkTable:
             doc_day=np.array([r[2] for r in docs], dtype=np.int32),
             passages=ids[timed][order],
             passage_start=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            doc_access={n: tuple(sorted(g)) for n, g in access.items()},
         )
 
     def __len__(self) -> int:
@@ -95,15 +107,31 @@ class ChunkTable:
         """Chunk ids of document NUMBER's timed passages (transcripts), in time order."""
         return self._passages[self._passage_start[number] : self._passage_start[number + 1]]
 
+    @property
+    def has_restricted(self) -> bool:
+        """True when some document carries access groups."""
+        return bool(self._access)
+
+    def effective(self, filters: SearchFilters) -> SearchFilters:
+        """FILTERS without an access restriction that cannot exclude anything here."""
+        if filters.access is None:
+            return filters
+        if not self._access or all(
+            set(groups) & set(filters.access) for groups in self._access.values()
+        ):
+            return replace(filters, access=None)
+        return filters
+
     def allowed(
         self, cur: duckdb.DuckDBPyConnection, filters: SearchFilters
     ) -> tuple[np.ndarray, np.ndarray]:
         """(a boolean per document, the sorted chunk ids) that FILTERS allow.
 
-        Same meaning as catalog.filter_clause; kind and date are tested here, facets asked of
-        the catalog. The last few results are kept: filters repeat across a session's queries.
+        Same meaning as catalog.filter_clause; kind, date and access are tested here, facets
+        asked of the catalog. The last few results are kept: filters repeat across queries
+        (the filter is the key, and it carries the viewer's access key).
         """
-        key = _key(filters)
+        key = filters
         with self._lock:
             if key in self._allowed:
                 self._allowed.move_to_end(key)
@@ -126,11 +154,14 @@ class ChunkTable:
             mask &= self._day >= day_number(filters.date_from)
         if filters.date_to is not None:
             mask &= self._day <= day_number(filters.date_to)
-        for facet, values in filters.facets.items():
-            if values:
-                mask &= self._mask_of(catalog.docs_with_facet(cur, facet, values))
+        for facet, values in filters.facets:
+            mask &= self._mask_of(catalog.docs_with_facet(cur, facet, values))
         if filters.doc_ids is not None:
             mask &= self._mask_of(filters.doc_ids)
+        if filters.access is not None:
+            for number, groups in self._access.items():
+                if not may_see(filters.access, groups):
+                    mask[number] = False
         return mask
 
     def _mask_of(self, doc_ids: Iterable[str]) -> np.ndarray:
@@ -138,8 +169,3 @@ class ChunkTable:
         numbers = [n for n in map(self._number.get, doc_ids) if n is not None]
         mask[numbers] = True
         return mask
-
-
-def _key(filters: SearchFilters) -> Hashable:
-    facets = tuple(sorted((f, tuple(sorted(v))) for f, v in filters.facets.items() if v))
-    return (filters.kinds, filters.date_from, filters.date_to, facets, filters.doc_ids)

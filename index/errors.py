@@ -41,3 +41,11 @@ class SkipFile(HindsightError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class AccessDenied(HindsightError):
+    """The request's identity cannot be trusted (or is missing); nothing is shown."""
+
+
+class AuthConfigError(HindsightError):
+    """The access settings are unsafe or incomplete; the portal refuses to start."""

@@ -12,7 +12,7 @@ import icalendar
 import numpy as np
 
 from index import catalog
-from index.catalog import SearchFilters
+from index.filters import SearchFilters
 from index.models import Document, Expert, OfficeHour
 from index.search import Searcher
 
@@ -151,13 +151,11 @@ def _description(expert: Expert, booking: str) -> str:
     return "\n".join(lines)
 
 
-def expert_evidence(cur: duckdb.DuckDBPyConnection, expert: Expert) -> list[Document]:
-    """What the expert wrote, presented or spoke in, newest first (their profile excluded)."""
-    return [d for d in catalog.documents_by_person(cur, expert.name) if d.kind != "expert"]
-
-
-def expert_for_doc(cur: duckdb.DuckDBPyConnection, doc_id: str) -> Expert | None:
-    return next((e for e in catalog.experts(cur) if doc_id in (e.doc_id, e.expert_id)), None)
+def expert_evidence(
+    cur: duckdb.DuckDBPyConnection, expert: Expert, filters: SearchFilters
+) -> list[Document]:
+    """What the expert wrote, presented or spoke in (within FILTERS), newest first."""
+    return [d for d in catalog.documents_by_person(cur, expert.name, filters) if d.kind != "expert"]
 
 
 def _norm(text: str) -> str:
@@ -189,20 +187,24 @@ class ExpertMatch:
     similarity: float  # best cosine between the query and the expert's profile passages
 
 
-def find_experts(searcher: Searcher, query: str, *, limit: int = 10) -> list[ExpertMatch]:
+def find_experts(
+    searcher: Searcher, query: str, *, limit: int = 10, access: tuple[str, ...] | None
+) -> list[ExpertMatch]:
     """Experts for QUERY: declared topics first, then by meaning over topics and bio.
 
     Args:
         searcher: its embedder and vectors score the experts' profile passages.
         query: a topic, a question, or empty for everyone (alphabetical).
         limit: at most this many.
+        access: the viewer's access key: profiles it may not see are never candidates.
     """
     query = query.strip()
     cur = searcher.snapshot.cursor()
-    people = catalog.experts(cur)
+    people = catalog.experts(cur, access)
     if not query:
         return [ExpertMatch(e, (), 0.0) for e in people][:limit]
-    cosine = _cosine_by_doc(searcher, cur, query, SearchFilters(kinds=("expert",)))
+    scope = searcher.snapshot.table.effective(SearchFilters(kinds=("expert",), access=access))
+    cosine = _cosine_by_doc(searcher, cur, query, scope)
     matches = []
     for e in people:
         topics = topic_matches(e, query)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from index.access import document_access
+
 # facet name -> metadata keys that feed it
 FACET_SOURCES: dict[str, tuple[str, ...]] = {
     "team": ("teams", "team"),
@@ -35,8 +37,11 @@ def normalise(facet: str, value: str) -> str:
 
 
 def document_facets(metadata: dict[str, Any]) -> list[tuple[str, str]]:
-    """(facet, value) pairs for one document's metadata, without duplicates."""
-    pairs: dict[tuple[str, str], None] = {}
+    """(facet, value) pairs for one document's metadata, without duplicates.
+
+    Its access groups are the facet `access` (index.access reads them back from there).
+    """
+    pairs: dict[tuple[str, str], None] = {("access", g): None for g in document_access(metadata)}
     for facet, keys in FACET_SOURCES.items():
         for key in keys:
             for value in _values(metadata.get(key)):

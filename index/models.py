@@ -6,8 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("postmortem", "showcase", "talk", "paper-review", "expert", "note")
-
 
 @dataclass(frozen=True)
 class Section:
@@ -128,7 +126,6 @@ class SearchHit:
     end: float | None = None
     speaker: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    highlights: tuple[str, ...] = ()  # query terms found in the snippet
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -20,8 +20,10 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from index import catalog
-from index.catalog import ChunkRow, SearchFilters
+from index.cache import ResultCache
+from index.catalog import ChunkRow
 from index.chunk_table import ChunkTable
+from index.filters import SearchFilters
 from index.models import Document, SearchHit
 from index.reader import IndexSnapshot
 from index.timefmt import day_number
@@ -246,6 +248,8 @@ class Searcher:
         self.snapshot = snapshot
         self.embed_query = embed_query
         self.params = params or FusionParams()
+        # Results of this snapshot, shared by every reader of it; keys carry the access key.
+        self.cache = ResultCache()
 
     def search(
         self,
@@ -265,7 +269,7 @@ class Searcher:
             return []
         cur = self.snapshot.cursor()
         table = self.snapshot.table
-        filters = filters or SearchFilters()
+        filters = table.effective(filters or SearchFilters())
         allowed = None if filters.is_empty() else Allowed(*table.allowed(cur, filters), filters)
         if allowed is not None and not len(allowed.chunks):
             return []
@@ -404,7 +408,7 @@ class Searcher:
             span = [rows[c] for c in span_ids if c in rows]
             if doc is None or row is None or not span:
                 continue  # removed by a writer since the candidates were read
-            snippet, highlights = make_snippet("\n".join(p.text for p in span), terms)
+            snippet, _ = make_snippet("\n".join(p.text for p in span), terms)
             hits.append(
                 SearchHit(
                     doc_id=f.doc_id,
@@ -420,7 +424,6 @@ class Searcher:
                     end=span[-1].end,
                     speaker=row.speaker,
                     metadata=doc.metadata,
-                    highlights=highlights,
                 )
             )
         return hits

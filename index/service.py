@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from index.access import Viewer
+from index.archive import Archive
 from index.embedder import SentenceTransformerEmbedder
 from index.errors import IncompatibleIndexError
 from index.reader import IndexSnapshot
@@ -22,3 +24,10 @@ def open_searcher(
             f"configured model is {embedder.model_id} — re-run: hindsight ingest content/"
         )
     return Searcher(snapshot, embedder.embed_query)
+
+
+def open_archive(
+    settings: Settings, viewer: Viewer, embedder: SentenceTransformerEmbedder | None = None
+) -> Archive:
+    """The published index as VIEWER may read it."""
+    return Archive(open_searcher(settings, embedder), viewer)

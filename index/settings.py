@@ -58,6 +58,31 @@ class Settings(BaseSettings):
         default=Path("content"), description="Content folder the portal and `make run` ingest."
     )
 
+    auth: Literal["none", "proxy", "oidc"] = Field(
+        default="none",
+        description="Who is looking: none (one local viewer without groups), proxy (identity "
+        "from an authenticating proxy's headers) or oidc (Streamlit's own login).",
+    )
+    admin_group: str = Field(
+        default="", description="Members of this group see every document (empty: nobody)."
+    )
+    proxy_user_header: str = Field(default="X-Forwarded-User", description="proxy: user name.")
+    proxy_email_header: str = Field(default="X-Forwarded-Email", description="proxy: e-mail.")
+    proxy_groups_header: str = Field(
+        default="X-Forwarded-Groups", description="proxy: groups, comma-separated."
+    )
+    proxy_secret_header: str = Field(
+        default="X-Hindsight-Proxy-Secret",
+        description="proxy: header carrying the shared secret the proxy adds to every request.",
+    )
+    proxy_secret: str = Field(
+        default="",
+        description="proxy: the shared secret; without it the portal must listen on localhost.",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="oidc: the ID-token claim that lists the user's groups."
+    )
+
     @property
     def max_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)

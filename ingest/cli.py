@@ -17,6 +17,7 @@ EXAMPLES = {
     "search": (
         'Examples:\n  hindsight search "replica lag during failover"\n'
         '  hindsight search --kind postmortem --limit 5 --json "TLS certificate expiry"\n'
+        '  hindsight search --groups security,sre "credential leak"\n'
         "  hindsight search --queries queries.jsonl > results.jsonl"
     ),
     "stats": "Examples:\n  hindsight stats\n  hindsight stats --json",
@@ -24,6 +25,10 @@ EXAMPLES = {
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible; exit 2 with the reason."""
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -79,14 +84,46 @@ def _print_hits(hits: list[Any]) -> None:
         print(f"    {hit.snippet}")
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    from index.catalog import SearchFilters
-    from index.service import open_searcher
+def _viewer(args: argparse.Namespace) -> Any:
+    """Who the command reads as: --all (everything), --groups G1,G2, or nobody's groups."""
+    from index.access import Viewer
+
+    if args.all:
+        return Viewer.everything("operator (--all)")
+    return Viewer.of("command line", groups=args.groups or "")
+
+
+def _archive(args: argparse.Namespace) -> Any:
+    from index.service import open_archive
 
     settings = _settings(args)
     _require_index(settings)
-    searcher = open_searcher(settings)
-    filters = SearchFilters(kinds=tuple(args.kind or ()))
+    return open_archive(settings, _viewer(args))
+
+
+def _kinds(args: argparse.Namespace) -> tuple[str, ...]:
+    from index.kinds import KINDS, known_kind
+
+    out = []
+    for raw in args.kind or ():
+        kind = known_kind(raw)
+        if kind is None:
+            raise UsageError(
+                f"unknown kind {raw!r}; valid kinds: {', '.join(KINDS)} (or 'incident')"
+            )
+        out.append(kind)
+    return tuple(out)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from index.filters import SearchFilters
+
+    if args.limit <= 0:
+        raise UsageError(f"--limit must be a positive number, not {args.limit}")
+    filters = SearchFilters(kinds=_kinds(args))
+    if not args.queries and not args.query:
+        raise UsageError("give a QUERY or --queries FILE")
+    archive = _archive(args)
     if args.queries:
         for line_no, line in enumerate(Path(args.queries).read_text().splitlines(), start=1):
             if not line.strip():
@@ -98,13 +135,10 @@ def cmd_search(args: argparse.Namespace) -> int:
                 raise HindsightError(
                     f'{args.queries}:{line_no}: expected {{"id": ..., "query": ...}} ({exc})'
                 ) from None
-            hits = searcher.search(query, limit=args.limit, filters=filters, mode=args.mode)
+            hits = archive.search(query, filters, limit=args.limit, mode=args.mode)
             print(json.dumps({"id": item.get("id"), "hits": [h.to_json() for h in hits]}))
         return EXIT_OK
-    if not args.query:
-        print("hindsight search: give a QUERY or --queries FILE", file=sys.stderr)
-        return EXIT_USAGE
-    hits = searcher.search(" ".join(args.query), limit=args.limit, filters=filters, mode=args.mode)
+    hits = archive.search(" ".join(args.query), filters, limit=args.limit, mode=args.mode)
     if args.json:
         for hit in hits:
             print(json.dumps(hit.to_json()))
@@ -114,16 +148,12 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from index import catalog
-    from index.reader import IndexSnapshot
-
+    archive = _archive(args)
     settings = _settings(args)
-    _require_index(settings)
-    snapshot = IndexSnapshot.open(settings.data_dir)
-    cur = snapshot.cursor()
-    st = catalog.stats(cur)
-    size = sum(f.stat().st_size for f in snapshot.generation.rglob("*") if f.is_file())
-    files = catalog.file_states(cur)
+    st = archive.stats()
+    generation = archive.searcher.snapshot.generation
+    size = sum(f.stat().st_size for f in generation.rglob("*") if f.is_file())
+    files = archive.file_states()
     if args.json:
         print(
             json.dumps(
@@ -133,7 +163,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
                     "experts": st.experts,
                     "model": st.model_id,
                     "index_bytes": size,
-                    "version": snapshot.version,
+                    "version": archive.version,
                     "last_ingest": st.last_ingest.isoformat() if st.last_ingest else None,
                     "files": [
                         {
@@ -151,7 +181,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     print(
-        f"Index      {settings.data_dir} (version {snapshot.version}, {size / 1e6:.1f} MB on disk)"
+        f"Index      {settings.data_dir} (version {archive.version}, {size / 1e6:.1f} MB on disk)"
     )
     print(f"Model      {st.model_id}")
     print(
@@ -191,6 +221,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="index location (default: $HINDSIGHT_DATA_DIR or .hindsight/)",
     )
+    reader = argparse.ArgumentParser(add_help=False)
+    who = reader.add_mutually_exclusive_group()
+    who.add_argument(
+        "--groups",
+        metavar="G1,G2",
+        help="read as a member of these groups (default: none; restricted documents hidden)",
+    )
+    who.add_argument(
+        "--all", action="store_true", help="read every document, restricted ones included"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     fmt = argparse.RawDescriptionHelpFormatter
 
@@ -209,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "search",
-        parents=[common],
+        parents=[common, reader],
         help="search the index",
         epilog=EXAMPLES["search"],
         formatter_class=fmt,
@@ -224,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "stats",
-        parents=[common],
+        parents=[common, reader],
         help="what is in the index",
         epilog=EXAMPLES["stats"],
         formatter_class=fmt,
@@ -248,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except UsageError as exc:
+        print(f"hindsight {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except IndexNotBuiltError as exc:
         print(f"hindsight: {exc}", file=sys.stderr)
         return EXIT_USAGE

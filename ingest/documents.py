@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import ParseError, SkipFile
+from index.kinds import known_kind, normalise_kind
 from index.models import ParsedDocument, Section
 from ingest.decoding import read_text
 from ingest.fields import string_list as _string_list
@@ -30,27 +31,6 @@ TRANSCRIPT_PARSERS: dict[str, Callable[[str], Transcript]] = {
 }
 SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | YAML_SUFFIXES | frozenset(TRANSCRIPT_PARSERS)
 
-# Front-matter `kind:` values and top-level folder names, normalised (lower case, "-" for " _").
-_KINDS = {
-    "postmortem": "postmortem",
-    "postmortems": "postmortem",
-    "post-mortem": "postmortem",
-    "post-mortems": "postmortem",
-    "incident": "postmortem",
-    "incidents": "postmortem",
-    "paper": "paper-review",
-    "papers": "paper-review",
-    "paper-review": "paper-review",
-    "paper-reviews": "paper-review",
-    "showcase": "showcase",
-    "showcases": "showcase",
-    "talk": "talk",
-    "talks": "talk",
-    "expert": "expert",
-    "experts": "expert",
-    "note": "note",
-    "notes": "note",
-}
 LIST_FIELDS = (
     "services",
     "teams",
@@ -178,23 +158,30 @@ def _relative(path: Path, root: Path) -> Path:
         return Path(path.name)
 
 
-def normalise_kind(value: str) -> str:
-    """`Post Mortem` -> `postmortem`; unknown kinds are kept, lower-cased."""
-    key = re.sub(r"[\s_]+", "-", value.strip().lower())
-    return _KINDS.get(key, key)
-
-
 def _kind(data: dict[str, Any], rel: Path, fallback: str, warnings: list[str]) -> str:
     raw = data.get("kind")
     if isinstance(raw, str) and raw.strip():
         return normalise_kind(raw)
     if raw is not None:
         warnings.append("field 'kind' must be text; ignored")
+    if looks_like_postmortem(data):
+        return "postmortem"
     if len(rel.parts) > 1:
-        folder = re.sub(r"[\s_]+", "-", rel.parts[0].lower())
-        if folder in _KINDS:
-            return _KINDS[folder]
+        folder = known_kind(rel.parts[0])
+        if folder:
+            return folder
     return fallback
+
+
+# Fields only an incident write-up carries: such a file is a post-mortem wherever it lives.
+POSTMORTEM_FIELDS = frozenset({"severity", "root_cause", "action_items"})
+POSTMORTEM_HINTS = frozenset({"trigger", "detection", "impact", "mitigation", "time_to_resolve"})
+
+
+def looks_like_postmortem(data: dict[str, Any]) -> bool:
+    """True when front matter has a post-mortem field, or two of its usual companions."""
+    keys = {re.sub(r"[\s-]+", "_", str(k).strip().lower()) for k in data}
+    return bool(keys & POSTMORTEM_FIELDS) or len(keys & POSTMORTEM_HINTS) >= 2
 
 
 def _title(data: dict[str, Any], body: str, kind: str, date: dt.date | None, rel: Path) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import duckdb
 import streamlit as st
 
-from index import catalog
-from index.catalog import SearchFilters
-from portal import links, state
-from portal.resources import FilterKey
+from index.archive import Archive
+from index.filters import SearchFilters
+from index.kinds import kind_label
+from portal import state
 from portal.state import PageState
 
 
@@ -34,13 +33,16 @@ PARAMS = [state.many(f.name) for f in FACETS] + [state.day("from"), state.day("t
 COMPOSITE: dict[str, tuple[str, ...]] = {"dates": ("from", "to")}
 
 
-def filter_key(page: PageState, *, without: str | None = None) -> FilterKey:
+def filter_key(page: PageState, *, without: str | None = None) -> SearchFilters:
     """The page's filters, optionally leaving out one facet (for that facet's counts)."""
-    chosen = {f.name: tuple(sorted(page.get(f.name))) for f in FACETS if f.name != without}
-    facets = tuple((name, values) for name, values in chosen.items() if name != "kind" and values)
+    chosen = {f.name: tuple(page.get(f.name)) for f in FACETS if f.name != without}
+    facets = {name: values for name, values in chosen.items() if name != "kind" and values}
     dates = (None, None) if without == "dates" else (page.get("from"), page.get("to"))
-    return FilterKey(
-        kinds=chosen.get("kind", ()), date_from=dates[0], date_to=dates[1], facets=facets
+    return SearchFilters(
+        kinds=chosen.get("kind", ()),
+        date_from=dates[0],
+        date_to=dates[1],
+        facets=tuple(facets.items()),
     )
 
 
@@ -61,7 +63,7 @@ def clear(page: PageState, name: str) -> None:
 
 def value_label(facet: str, value: str) -> str:
     if facet == "kind":
-        return links.kind_label(value)
+        return kind_label(value)
     return value.capitalize() if facet == "outcome" else value
 
 
@@ -113,15 +115,8 @@ def _dates(page: PageState) -> None:
 
 
 def archive_counts(
-    cur: duckdb.DuckDBPyConnection, page: PageState, facet: str, doc_ids: tuple[str, ...] | None
+    archive: Archive, page: PageState, facet: str, doc_ids: tuple[str, ...] | None
 ) -> dict[str, int]:
     """Documents per value of FACET under the page's other filters (within DOC_IDS if given)."""
-    key = filter_key(page, without=facet)
-    filters = SearchFilters(
-        kinds=key.kinds,
-        date_from=key.date_from,
-        date_to=key.date_to,
-        facets=dict(key.facets),
-        doc_ids=doc_ids,
-    )
-    return dict(catalog.facet_counts(cur, filters).get(facet, []))
+    filters = filter_key(page, without=facet).with_doc_ids(doc_ids)
+    return dict(archive.facet_counts(filters).get(facet, []))

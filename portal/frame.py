@@ -7,7 +7,8 @@ import datetime as dt
 import streamlit as st
 
 from index.errors import HindsightError
-from portal import links, resources
+from index.kinds import KIND_LABELS, kind_label
+from portal import auth, resources, safe
 
 
 def _ago(moment: dt.datetime | None) -> str:
@@ -48,23 +49,25 @@ def sidebar() -> None:
     settings = resources.settings()
     with st.sidebar:
         try:
-            found = resources.searcher()
+            found = resources.archive()
         except HindsightError as exc:
             st.error(str(exc))
             return
+        if settings.auth != "none":
+            st.caption(f":material/person: {safe.text(found.viewer.name) if found else ''}")
+            auth.sign_out_button(settings)
         if found is None:
             st.caption(resources.NO_INDEX)
         else:
-            stats = resources.stats()
-            if stats is not None:
-                counts = stats.documents_by_kind
-                lines = [
-                    f"{counts[k]} {links.kind_label(k).lower()}{'s' if counts[k] != 1 else ''}"
-                    for k in links.KIND_LABEL
-                    if counts.get(k)
-                ]
-                st.caption("**In the archive:** " + " · ".join(lines))
-                st.caption(f"Index `{found.snapshot.version}` · updated {_ago(stats.last_ingest)}")
+            stats = found.stats()
+            counts = stats.documents_by_kind
+            lines = [
+                f"{counts[k]} {kind_label(k).lower()}{'s' if counts[k] != 1 else ''}"
+                for k in KIND_LABELS
+                if counts.get(k)
+            ]
+            st.caption("**In the archive:** " + " · ".join(lines))
+            st.caption(f"Index `{found.version}` · updated {_ago(stats.last_ingest)}")
         st.caption(
             f"Data: `{settings.data_dir}` — set `HINDSIGHT_DATA_DIR` to use another index; "
             "refresh it with `hindsight ingest content/`."

@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from index.kinds import severity_rank
 from index.models import Document
 from portal import ui
 
-SEVERITY_RANK = {"SEV1": 1, "SEV2": 2, "SEV3": 3, "SEV4": 4}
 SORTS = {
     "newest": "Newest first",
     "oldest": "Oldest first",
@@ -71,7 +71,7 @@ def sort(frame: pd.DataFrame, how: str) -> pd.DataFrame:
     if how == "oldest":
         return frame.sort_values("Date", na_position="last", kind="stable")
     if how == "severity":
-        ranks = frame["Severity"].map(lambda s: SEVERITY_RANK.get(s or "", 9))
+        ranks = frame["Severity"].map(severity_rank)
         return (
             frame.assign(_r=ranks)
             .sort_values(["_r", "Date"], ascending=[True, False], kind="stable")

@@ -27,14 +27,6 @@ PAGE_OF_KIND = {
     "paper-review": TALKS,
     "expert": EXPERTS,
 }
-KIND_LABEL = {
-    "postmortem": "Incident",
-    "showcase": "Showcase",
-    "talk": "Talk",
-    "paper-review": "Paper review",
-    "expert": "Expert",
-    "note": "Note",
-}
 KIND_ICON = {
     "postmortem": ":material/local_fire_department:",
     "showcase": ":material/smart_display:",
@@ -43,10 +35,6 @@ KIND_ICON = {
     "expert": ":material/person:",
     "note": ":material/description:",
 }
-
-
-def kind_label(kind: str) -> str:
-    return KIND_LABEL.get(kind, kind.replace("-", " ").capitalize())
 
 
 def kind_icon(kind: str) -> str:

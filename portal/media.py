@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-import duckdb
 import streamlit as st
 
-from index import catalog
+from index.archive import Archive
 from index.models import Document
 from index.timefmt import clock
 from portal import safe
@@ -41,7 +40,7 @@ def _media_kind(suffix: str) -> Literal["video", "audio", "link"]:
     return "video" if suffix in VIDEO else "audio" if suffix in AUDIO else "link"
 
 
-def recording(cur: duckdb.DuckDBPyConnection, doc: Document) -> Recording | None:
+def recording(archive: Archive, doc: Document) -> Recording | None:
     """DOC's recording: an http(s) URL, or a media file beside its transcript."""
     raw = doc.metadata.get("recording")
     if not isinstance(raw, str) or not raw.strip():
@@ -51,21 +50,8 @@ def recording(cur: duckdb.DuckDBPyConnection, doc: Document) -> Recording | None
         if not href.lower().startswith(("http://", "https://")):
             return None
         return Recording(_media_kind(Path(urlsplit(href).path).suffix), href)
-    local = _local_media(cur, doc, raw.strip())
+    local = archive.local_media(doc, raw.strip())
     return Recording(_media_kind(local.suffix), str(local)) if local else None
-
-
-def _local_media(cur: duckdb.DuckDBPyConnection, doc: Document, raw: str) -> Path | None:
-    # Only media files in the transcript's own folder (or below) are served: content is
-    # untrusted, and `recording: /etc/passwd` must not turn the portal into a file server.
-    source = next((f.source_key for f in catalog.file_states(cur) if f.doc_id == doc.doc_id), None)
-    if source is None or "://" in raw:
-        return None
-    folder = Path(source).parent.resolve()
-    path = (folder / raw).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
-        return None
-    return path if _media_kind(path.suffix) != "link" else None
 
 
 def player(rec: Recording, seconds: float | None, *, autoplay: bool = False) -> None:

@@ -1,29 +1,26 @@
-"""Expensive objects, loaded once per process and keyed on the index version.
+"""The read-side door as the portal opens it: one Archive per run, for the current viewer.
 
-A re-ingest publishes a new generation; the next run sees a new version, opens it, and
-sessions keep answering from whichever snapshot they started the query with. Cached objects
-are shared between sessions and threads, so every query takes its own cursor.
+Expensive objects (the model, a snapshot's searcher) load once per process, keyed on the
+index version: a re-ingest publishes a new generation, the next run opens it, and sessions
+keep answering from whichever snapshot they started with. Results are cached inside the
+searcher under keys that carry the viewer's access key (index.archive).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import streamlit as st
 
-from index import catalog, generations
-from index.catalog import SearchFilters
+from index import generations
+from index.archive import Archive
 from index.embedder import SentenceTransformerEmbedder
 from index.errors import HindsightError
-from index.experts import ExpertMatch, find_experts
-from index.models import SearchHit
-from index.search import Mode, Searcher
+from index.search import Searcher
 from index.service import open_searcher
 from index.settings import Settings
+from portal import auth
 
 NO_INDEX = "No index yet — run: hindsight ingest content/"
 
@@ -52,19 +49,20 @@ def current_version(data_dir: Path) -> str | None:
     return generation.name if generation else None
 
 
-def searcher() -> Searcher | None:
-    """The searcher over the index published now, or None before the first ingest."""
+def archive() -> Archive | None:
+    """The archive published now as the current viewer may read it; None before any ingest."""
     s = settings()
+    viewer = auth.current_viewer(s)
     version = current_version(s.data_dir)
     if version is None:
         return None
-    return _searcher(str(s.data_dir.resolve()), version, s.model_dump_json())
+    return Archive(_searcher(str(s.data_dir.resolve()), version, s.model_dump_json()), viewer)
 
 
-def require() -> Searcher:
-    """The searcher, or an explanation on the page and a stop."""
+def require() -> Archive:
+    """The archive, or an explanation on the page and a stop."""
     try:
-        found = searcher()
+        found = archive()
     except HindsightError as exc:
         st.error(str(exc))
         st.stop()
@@ -72,81 +70,3 @@ def require() -> Searcher:
         st.info(NO_INDEX, icon=":material/inventory_2:")
         st.stop()
     return found
-
-
-def cursor() -> duckdb.DuckDBPyConnection:
-    return require().snapshot.cursor()
-
-
-def version() -> str:
-    return require().snapshot.version
-
-
-@dataclass(frozen=True)
-class FilterKey:
-    """SearchFilters in a hashable form, for caching search results."""
-
-    kinds: tuple[str, ...] = ()
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    facets: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    doc_ids: tuple[str, ...] | None = None
-
-    def filters(self) -> SearchFilters:
-        return SearchFilters(
-            kinds=self.kinds,
-            date_from=self.date_from,
-            date_to=self.date_to,
-            facets=dict(self.facets),
-            doc_ids=self.doc_ids,
-        )
-
-
-@st.cache_data(max_entries=512, show_spinner=False)
-def _search(
-    data_dir: str,
-    version: str,
-    settings_json: str,
-    query: str,
-    key: FilterKey,
-    limit: int,
-    mode: Mode,
-) -> list[SearchHit]:
-    found = _searcher(data_dir, version, settings_json)
-    return found.search(query, limit=limit, filters=key.filters(), mode=mode)
-
-
-def search(query: str, key: FilterKey, limit: int, mode: Mode = "hybrid") -> list[SearchHit]:
-    """Search over the current index (hybrid unless MODE says); cached per index version."""
-    found = require()
-    s = settings()
-    return _search(
-        str(s.data_dir.resolve()),
-        found.snapshot.version,
-        s.model_dump_json(),
-        query,
-        key,
-        limit,
-        mode,
-    )
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _experts(
-    data_dir: str, version: str, settings_json: str, query: str, limit: int
-) -> list[ExpertMatch]:
-    return find_experts(_searcher(data_dir, version, settings_json), query, limit=limit)
-
-
-def experts_for(query: str, limit: int = 10) -> list[ExpertMatch]:
-    """Experts on QUERY (declared topics first, then by meaning); cached per index version."""
-    found = require()
-    s = settings()
-    return _experts(
-        str(s.data_dir.resolve()), found.snapshot.version, s.model_dump_json(), query, limit
-    )
-
-
-def stats() -> catalog.IndexStats | None:
-    found = searcher()
-    return catalog.stats(found.snapshot.cursor()) if found else None

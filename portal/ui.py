@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from index import kinds
 from index.models import Document
 from portal import safe
 
@@ -42,8 +43,7 @@ def badge(label: str, color: str = "gray", icon: str | None = None) -> str:
 
 
 def severity(doc: Document) -> str:
-    raw = field(doc, "severity").upper().replace(" ", "").replace("-", "")
-    return raw if re.fullmatch(r"SEV\d", raw) else ""
+    return kinds.severity(doc.metadata.get("severity"))
 
 
 def outcome(doc: Document) -> str:
@@ -128,13 +128,6 @@ def sections(body: str) -> list[tuple[str, str]]:
         else:
             out[-1][1].append(line)
     return [(h, "\n".join(lines).strip()) for h, lines in out if h or "\n".join(lines).strip()]
-
-
-def find_section(parts: list[tuple[str, str]], *names: str) -> tuple[str, str] | None:
-    for heading, text in parts:
-        if any(heading.lower().startswith(n) for n in names):
-            return heading, text
-    return None
 
 
 def _same_title(heading: str, title: str) -> bool:

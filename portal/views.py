@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import duckdb
 import streamlit as st
 
-from index import catalog
+from index.archive import Archive
+from index.kinds import kind_label
 from index.models import Document
 from portal import links, safe, ui
 from portal.state import PageState
@@ -20,7 +20,7 @@ LINK_FIELDS = (
 
 
 def header(doc: Document) -> None:
-    st.caption(f"{links.kind_icon(doc.kind)} {links.kind_label(doc.kind)}")
+    st.caption(f"{links.kind_icon(doc.kind)} {kind_label(doc.kind)}")
     st.header(safe.text(doc.title.strip()) or "Untitled", anchor=False)
     st.caption(ui.byline(doc))
     line = ui.chips(doc, tags=12)
@@ -52,35 +52,21 @@ def _http(value: object) -> str | None:
 
 
 def related(
-    cur: duckdb.DuckDBPyConnection,
+    archive: Archive,
     doc: Document,
     *,
     title: str = "Related",
     here: PageState | None = None,
 ) -> None:
     """Documents this one names in `related`, and those that name it."""
-    found = catalog.related(cur, doc)
+    found = archive.related(doc)
     if not found:
         return
     st.markdown(f"**{title}**")
     for item in found:
         links.doc_link(
             item,
-            help=f"{links.kind_label(item.kind)} · {ui.nice_date(item.date)}",
+            help=f"{kind_label(item.kind)} · {ui.nice_date(item.date)}",
             here=here,
             key=f"related-{item.doc_id}",
         )  # one link per item
-
-
-def document_list(items: list[Document], *, empty: str = "Nothing here yet.") -> None:
-    """A compact list of documents, each a link with its date and chips."""
-    if not items:
-        st.caption(empty)
-        return
-    for item in items:
-        with st.container(border=True):
-            links.doc_link(item)
-            st.caption(f"{links.kind_label(item.kind)} · {ui.byline(item)}")
-            line = ui.chips(item, tags=4)
-            if line:
-                st.markdown(line)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from index import catalog
-from index.catalog import SearchFilters
 from index.errors import IncompatibleIndexError
+from index.filters import SearchFilters
 from index.reader import IndexSnapshot
 from index.settings import Settings
 from index.store import CATALOG_FILE

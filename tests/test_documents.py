@@ -50,6 +50,14 @@ def parse(root: Path, rel: str, text: str | bytes, sidecar: str | None = None):
         ("a.md", "kind: Paper Review\n", "paper-review"),
         ("a.md", "kind: RFC\n", "rfc"),
         ("talks/a.md", "kind: showcase\n", "showcase"),
+        # post-mortem front matter makes a post-mortem wherever the file lives
+        ("a.md", "severity: SEV2\n", "postmortem"),
+        ("notes/a.md", "root_cause: disk full\n", "postmortem"),
+        ("misc/a.md", "action_items: [rotate keys]\n", "postmortem"),
+        ("a.md", "trigger: deploy\nimpact: checkout down\n", "postmortem"),
+        ("a.md", "impact: none\n", "note"),  # one companion field alone is not enough
+        ("incidents/a.md", "", "postmortem"),
+        ("talks/a.md", "kind: talk\nseverity: low\n", "talk"),  # an explicit kind wins
     ],
 )
 def test_kind(tmp_path: Path, rel: str, front: str, kind: str) -> None:

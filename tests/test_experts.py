@@ -20,6 +20,7 @@ from index.experts import (
     topic_matches,
     upcoming,
 )
+from index.filters import SearchFilters
 from index.models import Expert, OfficeHour
 from index.service import open_searcher
 
@@ -198,25 +199,25 @@ def searcher(real_index, real_embedder):  # type: ignore[no-untyped-def]
 
 
 def test_find_experts_declared_topic_first(searcher) -> None:  # type: ignore[no-untyped-def]
-    (match,) = find_experts(searcher, "failover")
+    (match,) = find_experts(searcher, "failover", access=None)
     assert match.expert.name == "Priya Raman" and match.topics == ("failover",)
 
 
 def test_find_experts_semantic_over_bio(searcher) -> None:  # type: ignore[no-untyped-def]
     # No declared topic says "promotion" or "Postgres fleet"; the bio does.
-    found = find_experts(searcher, "who runs the Postgres fleet")
+    found = find_experts(searcher, "who runs the Postgres fleet", access=())
     assert [m.expert.name for m in found] == ["Priya Raman"]
     assert found[0].similarity > 0.35
 
 
 def test_find_experts_unrelated_topic_finds_nobody(searcher) -> None:  # type: ignore[no-untyped-def]
-    assert find_experts(searcher, "sourdough baking schedule") == []
+    assert find_experts(searcher, "sourdough baking schedule", access=None) == []
 
 
 def test_expert_evidence(searcher) -> None:  # type: ignore[no-untyped-def]
     cur = searcher.snapshot.cursor()
-    (priya,) = catalog.experts(cur)
-    ids = [d.doc_id for d in expert_evidence(cur, priya)]
+    (priya,) = catalog.experts(cur, None)
+    ids = [d.doc_id for d in expert_evidence(cur, priya, SearchFilters(access=()))]
     assert ids == [  # newest first; her own profile is not evidence
         "showcase-2025-05-failover-drills",
         "pm-2025-03-14-ledger-replica-lag",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from index import catalog, generations
+from index.filters import SearchFilters
 from index.reader import IndexSnapshot
 from index.search import Searcher
 from index.settings import Settings
@@ -33,7 +34,7 @@ def test_first_ingest_indexes_every_good_file(settings, fake_embedder, content_d
     assert report.count("indexed") == 8  # 2 post-mortems + latin-1 one, 3 transcripts, talk, expert
     assert report.count("failed") == 0
     snap = _snapshot_consistent(settings)
-    kinds = catalog.stats(snap.cursor()).documents_by_kind
+    kinds = catalog.stats(snap.cursor(), SearchFilters()).documents_by_kind
     assert kinds == {"expert": 1, "postmortem": 3, "showcase": 3, "talk": 1}
     assert any("not UTF-8" in w for w in report.warnings)
 
@@ -169,7 +170,6 @@ def test_real_model_finds_the_right_postmortem(real_index, real_embedder, query)
 def test_real_model_finds_the_moment_in_a_showcase(real_index, real_embedder):
     settings, _content = real_index
     searcher = Searcher(IndexSnapshot.open(settings.data_dir), real_embedder.embed_query)
-    from index.catalog import SearchFilters
 
     hits = searcher.search(
         "replica promoted with thirty eight seconds of lag",
@@ -194,7 +194,7 @@ def test_kind_comes_from_the_given_folder_name_too(settings, fake_embedder, cont
     report = _ingest(settings, fake_embedder, content_dir / "postmortems")
     assert report.count("indexed") == 3
     snap = IndexSnapshot.open(settings.data_dir)
-    assert catalog.stats(snap.cursor()).documents_by_kind == {"postmortem": 3}
+    assert catalog.stats(snap.cursor(), SearchFilters()).documents_by_kind == {"postmortem": 3}
 
 
 def test_open_reader_keeps_its_version_while_a_writer_publishes(

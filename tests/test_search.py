@@ -10,7 +10,7 @@ import pytest
 
 import index.search as search_module
 from index import catalog
-from index.catalog import SearchFilters
+from index.filters import SearchFilters
 from index.reader import IndexSnapshot
 from index.search import (
     Allowed,

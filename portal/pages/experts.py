@@ -14,15 +14,7 @@ from zoneinfo import available_timezones
 
 import streamlit as st
 
-from index import catalog
-from index.experts import (
-    ExpertMatch,
-    Occurrence,
-    calendar_filename,
-    expert_calendar,
-    expert_evidence,
-    upcoming,
-)
+from index.experts import ExpertMatch, Occurrence, calendar_filename, expert_calendar, upcoming
 from index.models import Expert
 from portal import links, resources, safe, state, ui
 from portal.state import PageState
@@ -44,8 +36,7 @@ def zones() -> list[str]:
 
 page = PageState("experts", [state.text("topic"), state.text("expert"), state.text("tz")])
 page.seed()
-searcher = resources.require()
-cur = searcher.snapshot.cursor()
+archive = resources.require()
 browser_tz = st.context.timezone if st.context.timezone in zones() else "UTC"
 if page.get("tz") and page.get("tz") not in zones():
     page.set("tz", "")
@@ -171,7 +162,7 @@ def list_view(people: list[Expert]) -> None:
     popular = [t for t, _ in Counter(t for e in people for t in e.topics).most_common(14)]
     if popular:
         st.pills("Or pick a topic", popular, key="experts.pick", on_change=pick_topic)
-    matches = resources.experts_for(topic or "", limit=50)
+    matches = archive.experts(topic or "", limit=50)
     if topic and not matches:
         st.info(
             f"Nobody has declared “{safe.text(topic)}” yet. Try a broader topic, or "
@@ -227,7 +218,7 @@ def profile_view(expert: Expert) -> None:
         contact_buttons(expert, key="profile")
     with main:
         ui.md(expert.bio)
-        evidence = expert_evidence(cur, expert)
+        evidence = archive.evidence(expert)
         st.subheader("Evidence", anchor=False)
         if not evidence:
             st.caption("Nothing in the archive names them as author, presenter or speaker yet.")
@@ -239,22 +230,14 @@ def profile_view(expert: Expert) -> None:
                     links.doc_link(doc, help=ui.nice_date(doc.date))
 
 
-people = catalog.experts(cur)
 wanted = page.get("expert")
 if wanted:
-    chosen = next(
-        (
-            e
-            for e in people
-            if wanted in (e.expert_id, e.doc_id) or e.expert_id.rsplit("/", 1)[-1] == wanted
-        ),
-        None,
-    )
+    chosen = archive.expert(wanted)
     if chosen is None:
         st.warning("That expert is not in the directory (any more).", icon=":material/link_off:")
         st.button("All experts", on_click=page.set, args=("expert", ""))
     else:
         profile_view(chosen)
 else:
-    list_view(people)
+    list_view(archive.people())
 page.publish()

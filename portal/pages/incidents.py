@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from index import catalog
-from index.catalog import SearchFilters
+from index.filters import SearchFilters
 from index.models import Document
 from portal import incidents, links, resources, safe, state, ui, views
 from portal.state import PageState
@@ -26,14 +25,13 @@ page = PageState(
     ],
 )
 page.seed()
-searcher = resources.require()
-cur = searcher.snapshot.cursor()
+archive = resources.require()
 
 
 def list_view() -> None:
     st.title("Incidents", anchor=False)
     st.caption("Every post-mortem, newest first. Pick a row to read the write-up.")
-    facet_values = catalog.facet_counts(cur, SearchFilters(kinds=("postmortem",)))
+    facet_values = archive.facet_counts(SearchFilters(kinds=("postmortem",)))
     top = st.columns([3, 2])
     query = page.widget(
         "q",
@@ -63,7 +61,7 @@ def list_view() -> None:
                 format_func=lambda v, c=counts: f"{v} ({c.get(v, 0)})",
             )
         )
-    docs = catalog.documents(cur, SearchFilters(kinds=("postmortem",), facets=chosen))
+    docs = archive.documents(SearchFilters(kinds=("postmortem",), facets=tuple(chosen.items())))
     docs = [d for d in docs if _matches(d, query or "")]
     frame = incidents.sort(incidents.table(docs), page.get("sort"))
     if frame.empty:
@@ -127,7 +125,7 @@ def detail_view(doc: Document) -> None:
     main, side = st.columns([5, 2], gap="large")
     with side:
         facts(doc)
-        views.related(cur, doc, title="Related incidents, sessions and talks", here=page)
+        views.related(archive, doc, title="Related incidents, sessions and talks", here=page)
         similar(doc)
         people(doc)
     with main:
@@ -208,13 +206,7 @@ def action_items(items: list[dict[str, object]]) -> None:
 
 
 def similar(doc: Document) -> None:
-    query = " ".join(
-        [doc.title, *ui.words(doc.metadata.get("tags")), str(doc.metadata.get("root_cause") or "")]
-    )
-    key = resources.FilterKey(kinds=("postmortem",))
-    hits = [h for h in resources.search(query, key, 4) if h.doc_id != doc.doc_id][:3]
-    related_ids = {d.doc_id for d in catalog.related(cur, doc)}
-    hits = [h for h in hits if h.doc_id not in related_ids]
+    hits = archive.similar_incidents(doc, limit=3)
     if hits:
         st.markdown("**Similar incidents**")
         for hit in hits:
@@ -223,7 +215,7 @@ def similar(doc: Document) -> None:
 
 def people(doc: Document) -> None:
     topic = " ".join([*ui.words(doc.metadata.get("services")), *ui.words(doc.metadata.get("tags"))])
-    matches = resources.experts_for(topic, limit=3) if topic else []
+    matches = archive.experts(topic, limit=3) if topic else []
     if matches:
         st.markdown("**People to ask**")
         for match in matches:
@@ -238,8 +230,8 @@ def people(doc: Document) -> None:
 
 doc_id = page.get("doc")
 if doc_id:
-    found = catalog.document(cur, doc_id)
-    if found is None or found.kind != "postmortem":
+    found = archive.document(doc_id, kind="postmortem")
+    if found is None:
         st.warning("That incident is not in the archive (any more).", icon=":material/link_off:")
         st.button("All incidents", on_click=page.set, args=("doc", ""))
     else:

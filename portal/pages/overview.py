@@ -11,12 +11,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from index import catalog
-from index.catalog import SearchFilters
+from index.filters import SearchFilters
+from index.kinds import kind_label
 from portal import links, resources, safe, ui
 
-searcher = resources.require()
-cur = searcher.snapshot.cursor()
+archive = resources.require()
 
 st.title("Hindsight", anchor=False)
 st.markdown(
@@ -118,7 +117,7 @@ def incident_chart(rows: list[dict[str, object]]) -> alt.Chart:
     )
 
 
-stats = catalog.stats(cur)
+stats = archive.stats()
 counts = stats.documents_by_kind
 metrics = st.columns(5)
 for col, (kind, label) in zip(
@@ -137,7 +136,7 @@ for col, (kind, label) in zip(
 chart_col, newest_col = st.columns([3, 2], gap="large")
 with chart_col:
     st.subheader("Incidents per month", anchor=False)
-    incidents = catalog.documents(cur, SearchFilters(kinds=("postmortem",)))
+    incidents = archive.documents(SearchFilters(kinds=("postmortem",)))
     rows = [
         {"month": d.date.replace(day=1), "severity": ui.severity(d) or "unrated"}
         for d in incidents
@@ -150,7 +149,7 @@ with chart_col:
 
 with newest_col:
     st.subheader("Newest", anchor=False)
-    for doc in catalog.documents(cur, limit=7):
+    for doc in archive.documents(limit=7):
         with st.container(gap=None):
             links.doc_link(doc)
-            st.caption(f"{links.kind_label(doc.kind)} · {safe.text(ui.nice_date(doc.date))}")
+            st.caption(f"{kind_label(doc.kind)} · {safe.text(ui.nice_date(doc.date))}")

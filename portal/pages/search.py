@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from index import catalog
+from index.filters import SearchFilters
+from index.kinds import kind_label
 from index.models import Document, SearchHit
 from index.timefmt import clock
 from index.tokenize import query_terms as index_terms
@@ -24,19 +25,11 @@ page = PageState(
     composite=facets.COMPOSITE,
 )
 page.seed()
-searcher = resources.require()
-cur = searcher.snapshot.cursor()
+archive = resources.require()
 
 
 def more_like(doc_id: str) -> None:
     page.update(like=doc_id, q="", n=None)
-
-
-def like_query(doc: Document) -> str:
-    """A query that stands for DOC: its title, tags and opening text."""
-    tags = " ".join(ui.words(doc.metadata.get("tags")))
-    body = " ".join(line for line in doc.body.splitlines() if not line.startswith("#"))
-    return " ".join(f"{doc.title}. {tags}. {body}".split()[:120])
 
 
 st.title("Search", anchor=False)
@@ -48,24 +41,25 @@ query = page.widget(
     placeholder="What are you about to change? e.g. “promote a Postgres replica”",
     icon=":material/search:",
 )
-like_doc = catalog.document(cur, page.get("like")) if page.get("like") else None
+like_doc = archive.document(page.get("like")) if page.get("like") else None
 if page.get("like") and like_doc is None:
     st.warning("The document for “more like this” is no longer in the archive.")
-text = like_query(like_doc) if like_doc else (query or "").strip()
+text = "" if like_doc else (query or "").strip()
 limit = min(page.get("n") or PAGE_SIZE, MAX_RESULTS)
 
 
-def hits_for(key: resources.FilterKey) -> list[SearchHit]:
-    found = resources.search(text, key, limit + 1)
-    return [h for h in found if not like_doc or h.doc_id != like_doc.doc_id][:limit]
+def hits_for(key: SearchFilters) -> list[SearchHit]:
+    if like_doc is not None:
+        return archive.more_like(like_doc.doc_id, key, limit=limit)[1]
+    return archive.search(text, key, limit=limit)
 
 
 def counts_for(facet: str) -> dict[str, int]:
-    if not text:
-        return facets.archive_counts(cur, page, facet, None)
+    if not text and like_doc is None:
+        return facets.archive_counts(archive, page, facet, None)
     key = facets.filter_key(page, without=facet)
     ids = tuple(h.doc_id for h in hits_for(key))
-    return facets.archive_counts(cur, page, facet, ids) if ids else {}
+    return facets.archive_counts(archive, page, facet, ids) if ids else {}
 
 
 def _clear_filters() -> None:
@@ -86,18 +80,16 @@ with filters_col:
         )
 
 key = facets.filter_key(page)
-if text:
+if text or like_doc is not None:
     results: list[SearchHit | Document] = list(hits_for(key))
 else:
-    results = list(catalog.documents(cur, key.filters(), limit=limit))
+    results = list(archive.documents(key, limit=limit))
 
 
 def transcript_moment(hit: SearchHit) -> None:
     """The cue in the passage that answers the query: who said it, when, and a way to hear it."""
     terms = index_terms(text)
-    cue = transcript.best_moment(
-        catalog.segments(cur, hit.doc_id), hit.start or 0.0, hit.end, terms
-    )
+    cue = transcript.best_moment(archive.segments(hit.doc_id), hit.start or 0.0, hit.end, terms)
     start = cue.start if cue else hit.start or 0.0
     speaker = cue.speaker if cue else hit.speaker
     who = safe.text(speaker) if speaker else "Someone"
@@ -108,7 +100,7 @@ def transcript_moment(hit: SearchHit) -> None:
         links.doc_link(
             hit, f"Open the session at {clock(start)}", seconds=start, icon=":material/subtitles:"
         )
-        rec = media.recording(cur, _as_document(hit))
+        rec = media.recording(archive, _as_document(hit))
         if rec is not None and not rec.playable:
             st.link_button(
                 f"Watch from {clock(start)}", rec.at(start), icon=":material/play_circle:"
@@ -135,7 +127,7 @@ def result(i: int, item: SearchHit | Document) -> None:
             links.doc_link(item, bold=True)
         if item.date or item.kind != "expert":  # people have no date: "undated" is noise
             date_col.caption(ui.nice_date(item.date))
-        kind = ui.badge(links.kind_label(item.kind), "primary", links.kind_icon(item.kind))
+        kind = ui.badge(kind_label(item.kind), "primary", links.kind_icon(item.kind))
         line = " ".join(x for x in (kind, ui.chips(doc, tags=5)) if x)
         st.markdown(line)
         if isinstance(item, SearchHit):
@@ -160,7 +152,7 @@ def result(i: int, item: SearchHit | Document) -> None:
 
 
 def experts_panel(topic: str, *, heading: str) -> None:
-    matches = resources.experts_for(topic, limit=3)
+    matches = archive.experts(topic, limit=3)
     if not matches:
         return
     st.markdown(f"**{heading}**")
@@ -180,9 +172,9 @@ def experts_panel(topic: str, *, heading: str) -> None:
 def without(name: str) -> int:
     """How many results there would be without the filter NAME."""
     key = facets.filter_key(page, without=name)
-    if text:
+    if text or like_doc is not None:
         return len(hits_for(key))
-    return len(catalog.documents(cur, key.filters(), limit=limit))
+    return len(archive.documents(key, limit=limit))
 
 
 def pick_topic() -> None:
@@ -194,7 +186,7 @@ def pick_topic() -> None:
 
 def suggestions() -> None:
     """Topics the archive knows most about, one click from a search."""
-    tags = [t for t, _ in catalog.facet_counts(cur).get("tag", [])[:10]]
+    tags = [t for t, _ in archive.facet_counts().get("tag", [])[:10]]
     if tags:
         st.pills(
             "Not sure where to start? Try a topic", tags, key="search.pick", on_change=pick_topic
@@ -235,14 +227,14 @@ with results_col:
     if not results:
         empty_results()
     else:
-        if text and not like_doc and not resources.search(text, key, 1, mode="keyword"):
+        if text and not archive.uses_words(text, key):
             # Meaning-based search always finds something; say when no word of it was found.
             st.info(
                 f"No document uses the words “{safe.text(text)}”. "
                 "These are the closest in meaning — check your spelling or try other words.",
                 icon=":material/search_off:",
             )
-        elif text:
+        elif text or like_doc is not None:
             st.caption(f"Top {len(results)} results, best first, one per document.")
         else:
             suggestions()

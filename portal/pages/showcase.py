@@ -11,8 +11,7 @@ import re
 
 import streamlit as st
 
-from index import catalog
-from index.catalog import SearchFilters
+from index.filters import SearchFilters
 from index.models import Document
 from index.timefmt import clock
 from portal import links, media, resources, safe, state, transcript, ui, views
@@ -30,8 +29,7 @@ page = PageState(
     ],
 )
 page.seed()
-searcher = resources.require()
-cur = searcher.snapshot.cursor()
+archive = resources.require()
 
 
 def month_label(month: str) -> str:
@@ -47,9 +45,9 @@ def list_view() -> None:
         "AI Showcase sessions: teams demo what worked and what did not. "
         "Open one to watch it and read the transcript, turn by turn."
     )
-    sessions = catalog.documents(cur, SearchFilters(kinds=("showcase",)))
+    sessions = archive.documents(SearchFilters(kinds=("showcase",)))
     months = sorted({d.date.strftime("%Y-%m") for d in sessions if d.date}, reverse=True)
-    counts = catalog.facet_counts(cur, SearchFilters(kinds=("showcase",)))
+    counts = archive.facet_counts(SearchFilters(kinds=("showcase",)))
     month_col, team_col, outcome_col = st.columns([2, 3, 3])
     month = page.get("month")
     if not re.fullmatch(r"\d{4}-\d{2}", month or "") or month not in months:
@@ -119,7 +117,7 @@ def card(doc: Document) -> None:
         when.caption(ui.nice_date(doc.date))
         st.markdown(ui.chips(doc, tags=5))
         names = ui.people(doc)
-        segments = catalog.segments(cur, doc.doc_id)
+        segments = archive.segments(doc.doc_id)
         length = f" · {clock(segments[-1].end)}" if segments else ""
         st.caption((safe.text("Presented by " + ", ".join(names)) if names else "") + length)
 
@@ -128,8 +126,8 @@ def session_view(doc: Document) -> None:
     views.back("All sessions", lambda: page.update(doc="", t=None, tq=""))
     views.header(doc)
     views.external_links(doc, (("slides", "Slides", ":material/slideshow:"),))
-    segments = catalog.segments(cur, doc.doc_id)
-    rec = media.recording(cur, doc)
+    segments = archive.segments(doc.doc_id)
+    rec = media.recording(archive, doc)
     watch, notes = st.columns([3, 2], gap="large")
     with watch:
         transcript.show(page, segments, rec)
@@ -137,12 +135,12 @@ def session_view(doc: Document) -> None:
         if doc.body.strip():
             st.markdown("**Session notes**")
             ui.md(doc.body, doc.title)
-        views.related(cur, doc, title="Related incidents and talks", here=page)
+        views.related(archive, doc, title="Related incidents and talks", here=page)
 
 
 doc_id = page.get("doc")
 if doc_id:
-    found = catalog.document(cur, doc_id)
+    found = archive.document(doc_id, kind="showcase")
     if found is None:
         st.warning("That session is not in the archive (any more).", icon=":material/link_off:")
         st.button("All sessions", on_click=page.update, kwargs={"doc": "", "t": None})

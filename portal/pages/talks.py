@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from index import catalog
-from index.catalog import SearchFilters
+from index.filters import SearchFilters
+from index.kinds import kind_label
 from index.models import Document
 from portal import links, media, resources, safe, state, transcript, ui, views
 from portal.state import PageState
@@ -28,14 +28,13 @@ page = PageState(
     ],
 )
 page.seed()
-searcher = resources.require()
-cur = searcher.snapshot.cursor()
+archive = resources.require()
 
 
 def list_view() -> None:
     st.title("Talks & paper reviews", anchor=False)
     st.caption("Tech talks and reading-group reviews, with their slides, papers and recordings.")
-    counts = catalog.facet_counts(cur, SearchFilters(kinds=KINDS))
+    counts = archive.facet_counts(SearchFilters(kinds=KINDS))
     kinds = dict(counts.get("kind", []))
     tags = dict(counts.get("tag", []))
     left, middle, right = st.columns([2, 3, 3])
@@ -48,7 +47,7 @@ def list_view() -> None:
             "Kind",
             list(KINDS),
             selection_mode="multi",
-            format_func=lambda k: f"{links.kind_label(k)} · {kinds.get(k, 0)}",
+            format_func=lambda k: f"{kind_label(k)} · {kinds.get(k, 0)}",
         )
     if page.widget_key("tag") not in st.session_state:
         page.set("tag", [t for t in page.get("tag") if t in tags])
@@ -67,8 +66,8 @@ def list_view() -> None:
         placeholder="title, speaker or paper",
         icon=":material/search:",
     )
-    docs = catalog.documents(
-        cur, SearchFilters(kinds=tuple(chosen_kinds) or KINDS, facets={"tag": tuple(chosen_tags)})
+    docs = archive.documents(
+        SearchFilters(kinds=tuple(chosen_kinds) or KINDS, facets=(("tag", tuple(chosen_tags)),))
     )
     words = (query or "").lower().split()
     docs = [d for d in docs if all(w in _haystack(d) for w in words)]
@@ -92,7 +91,7 @@ def card(doc: Document) -> None:
         with title:
             links.doc_link(doc, here=page, bold=True)
         when.caption(ui.nice_date(doc.date))
-        kind = ui.badge(links.kind_label(doc.kind), "primary", links.kind_icon(doc.kind))
+        kind = ui.badge(kind_label(doc.kind), "primary", links.kind_icon(doc.kind))
         line = " ".join([kind, ui.chips(doc, tags=5)])
         st.markdown(line)
         names = ui.people(doc)
@@ -113,19 +112,20 @@ def detail_view(doc: Document) -> None:
         paper_link = safe.link(paper, doc.metadata.get("paper_url"))
         st.markdown(f":material/article: **Paper:** {paper_link}")
     views.external_links(doc)
-    segments = catalog.segments(cur, doc.doc_id)
+    segments = archive.segments(doc.doc_id)
     main, side = st.columns([3, 1], gap="large")
     with main:
         if segments:
-            transcript.show(page, segments, media.recording(cur, doc))
+            transcript.show(page, segments, media.recording(archive, doc))
         ui.md(doc.body, doc.title)
     with side:
-        views.related(cur, doc, here=page)
+        views.related(archive, doc, here=page)
 
 
 doc_id = page.get("doc")
 if doc_id:
-    found = catalog.document(cur, doc_id)
+    found = archive.document(doc_id)
+    found = found if found is None or found.kind in KINDS else None
     if found is None:
         st.warning("That talk is not in the archive (any more).", icon=":material/link_off:")
         st.button("All talks", on_click=page.update, kwargs={"doc": "", "t": None})

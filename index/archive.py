@@ -1,0 +1,201 @@
+"""The one read-side door: everything the portal and the CLI read, for one viewer.
+
+An `Archive` is a snapshot's searcher seen by a `Viewer`. Every verb narrows what it reads to
+the documents the viewer may see *before* ranking, counting or cutting off, so a restricted
+document leaves no trace: not in hits, snippets, counts, related items, experts' evidence or
+a document URL (which answers exactly like a missing document). Results are cached per
+snapshot under keys that carry the viewer's access key, never shared across access sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from index import catalog
+from index.access import Viewer
+from index.experts import ExpertMatch, expert_evidence, find_experts
+from index.filters import SearchFilters
+from index.models import Document, Expert, SearchHit, Segment
+from index.search import Mode, Searcher
+from index.store import FileState
+
+T = TypeVar("T")
+LIKE_WORDS = 120  # "more like this" stands a document in for a query of this many words
+MEDIA_SUFFIXES = frozenset(
+    {".mp4", ".webm", ".mov", ".m4v", ".ogv", ".mp3", ".m4a", ".wav", ".ogg", ".oga", ".flac"}
+    | {".aac", ".opus"}
+)
+
+
+def like_query(doc: Document) -> str:
+    """A query that stands for DOC: its title, tags and opening text."""
+    tags = " ".join(_words(doc.metadata.get("tags")))
+    body = " ".join(line for line in doc.body.splitlines() if not line.startswith("#"))
+    return " ".join(f"{doc.title}. {tags}. {body}".split()[:LIKE_WORDS])
+
+
+def _words(value: object) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if v is not None and str(v).strip()]
+    return [str(value)] if value not in (None, "") else []
+
+
+class Archive:
+    """What VIEWER may read of one snapshot."""
+
+    def __init__(self, searcher: Searcher, viewer: Viewer) -> None:
+        self.searcher = searcher
+        self.viewer = viewer
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        return self.searcher.snapshot.version
+
+    def scope(self, filters: SearchFilters | None = None) -> SearchFilters:
+        """FILTERS narrowed to what the viewer may see (the only way filters reach a read)."""
+        return (filters or SearchFilters()).for_viewer(self.viewer)
+
+    def _cur(self) -> Any:
+        return self.searcher.snapshot.cursor()
+
+    def _cached(self, name: str, key: Hashable, compute: Callable[[], T]) -> T:
+        return self.searcher.cache.get((name, self.viewer.access_key, key), compute)
+
+    # -- search -----------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        filters: SearchFilters | None = None,
+        *,
+        limit: int = 10,
+        mode: Mode = "hybrid",
+    ) -> list[SearchHit]:
+        """Ranked documents for QUERY among those the viewer may see."""
+        scope = self.scope(filters)
+        return self._cached(
+            "search",
+            (query, scope, limit, mode),
+            lambda: self.searcher.search(query, limit=limit, filters=scope, mode=mode),
+        )
+
+    def uses_words(self, query: str, filters: SearchFilters | None = None) -> bool:
+        """True when a visible document contains a word of QUERY (keyword search finds it)."""
+        return bool(self.search(query, filters, limit=1, mode="keyword"))
+
+    def more_like(
+        self, doc_id: str, filters: SearchFilters | None = None, *, limit: int = 10
+    ) -> tuple[Document | None, list[SearchHit]]:
+        """The document DOC_ID (None when not visible) and the visible documents like it."""
+        doc = self.document(doc_id)
+        if doc is None:
+            return None, []
+        hits = self.search(like_query(doc), filters, limit=limit + 1)
+        return doc, [h for h in hits if h.doc_id != doc.doc_id][:limit]
+
+    def similar_incidents(self, doc: Document, *, limit: int = 3) -> list[SearchHit]:
+        """Post-mortems like DOC by title, tags and root cause (its `related` ones excluded)."""
+        query = " ".join(
+            [
+                doc.title,
+                *_words(doc.metadata.get("tags")),
+                str(doc.metadata.get("root_cause") or ""),
+            ]
+        )
+        hits = self.search(query, SearchFilters(kinds=("postmortem",)), limit=limit + 1)
+        named = {d.doc_id for d in self.related(doc)}
+        return [h for h in hits if h.doc_id != doc.doc_id and h.doc_id not in named][:limit]
+
+    # -- documents and listings ---------------------------------------------------------
+
+    def documents(
+        self, filters: SearchFilters | None = None, *, limit: int | None = None
+    ) -> list[Document]:
+        """Visible documents matching FILTERS, newest first."""
+        return catalog.documents(self._cur(), self.scope(filters), limit=limit)
+
+    def document(self, doc_id: str, *, kind: str | None = None) -> Document | None:
+        """One visible document (of KIND when given); None when missing or not visible."""
+        if not doc_id:
+            return None
+        scope = self.scope(SearchFilters(kinds=(kind,) if kind else ()))
+        return catalog.document(self._cur(), doc_id, scope)
+
+    def facet_counts(
+        self, filters: SearchFilters | None = None
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Per facet, (value, visible documents) under FILTERS, most common first."""
+        return catalog.facet_counts(self._cur(), self.scope(filters))
+
+    def segments(self, doc_id: str) -> list[Segment]:
+        """A visible transcript's cues in order; nothing for a document the viewer may not see."""
+        if self.document(doc_id) is None:
+            return []
+        return catalog.segments(self._cur(), doc_id)
+
+    def related(self, doc: Document) -> list[Document]:
+        """Visible documents DOC names in `related`, and visible ones that name it."""
+        return catalog.related(self._cur(), doc, self.scope())
+
+    def local_media(self, doc: Document, name: str) -> Path | None:
+        """A media file NAME beside a visible transcript's own file (or below its folder)."""
+        # Content is untrusted: `recording: /etc/passwd` must not turn the portal into a
+        # file server, so only media files in the transcript's own folder are served.
+        if "://" in name or self.document(doc.doc_id) is None:
+            return None
+        source = next(
+            (f.source_key for f in catalog.file_states(self._cur()) if f.doc_id == doc.doc_id),
+            None,
+        )
+        if source is None:
+            return None
+        folder = Path(source).parent.resolve()
+        path = (folder / name).resolve()
+        ok = path.is_relative_to(folder) and path.is_file()
+        return path if ok and path.suffix.lower() in MEDIA_SUFFIXES else None
+
+    # -- people -----------------------------------------------------------------------
+
+    def experts(self, query: str = "", *, limit: int = 10) -> list[ExpertMatch]:
+        """Visible experts for QUERY (declared topics first, then by meaning)."""
+        access = self.scope().access
+        return self._cached(
+            "experts",
+            (query.strip(), limit),
+            lambda: find_experts(self.searcher, query, limit=limit, access=access),
+        )
+
+    def people(self) -> list[Expert]:
+        """Every visible expert profile, by name."""
+        return catalog.experts(self._cur(), self.scope().access)
+
+    def expert(self, key: str) -> Expert | None:
+        """The visible expert whose id, document id or id's last part is KEY."""
+        if not key:
+            return None
+        return next(
+            (
+                e
+                for e in self.people()
+                if key in (e.expert_id, e.doc_id) or e.expert_id.rsplit("/", 1)[-1] == key
+            ),
+            None,
+        )
+
+    def evidence(self, expert: Expert) -> list[Document]:
+        """Visible documents the expert wrote, presented or spoke in, newest first."""
+        return expert_evidence(self._cur(), expert, self.scope())
+
+    # -- the index itself -------------------------------------------------------------
+
+    def stats(self) -> catalog.IndexStats:
+        """Counts of what the viewer may see, the model and the last ingest."""
+        return catalog.stats(self._cur(), self.scope())
+
+    def file_states(self) -> list[FileState]:
+        """Ingest state of every file the viewer may know about."""
+        return catalog.file_states(self._cur(), self.scope().access)

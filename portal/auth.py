@@ -1,0 +1,50 @@
+"""Who is looking, as Streamlit sees it: headers (proxy) or its own login (oidc).
+
+Every rule is in index.identity; this module only hands it what the request carries, and
+shows a sign-in screen or a refusal when there is no trusted identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from index import identity
+from index.access import Viewer
+from index.errors import AccessDenied, AuthConfigError
+from index.settings import Settings
+
+
+def current_viewer(settings: Settings) -> Viewer:
+    """The viewer of this run, or a sign-in screen / refusal and a stop."""
+    try:
+        identity.check_config(settings, st.get_option("server.address"))
+        if settings.auth == "proxy":
+            headers: Mapping[str, str] = dict(st.context.headers or {})
+            return identity.from_headers(headers, settings)
+        if settings.auth == "oidc":
+            return _oidc(settings)
+    except AuthConfigError as exc:
+        st.error(str(exc), icon=":material/gpp_bad:")
+        st.stop()
+    except AccessDenied as exc:
+        st.error(str(exc), icon=":material/lock:")
+        st.stop()
+    return identity.local_viewer()
+
+
+def _oidc(settings: Settings) -> Viewer:
+    if not st.user.is_logged_in:
+        st.title("Hindsight", anchor=False)
+        st.markdown("Sign in to read what the organisation has learned.")
+        st.button("Sign in", icon=":material/login:", type="primary", on_click=st.login)
+        st.stop()
+    claims: dict[str, Any] = dict(st.user.to_dict())
+    return identity.from_claims(claims, settings)
+
+
+def sign_out_button(settings: Settings) -> None:
+    if settings.auth == "oidc" and st.user.is_logged_in:
+        st.button("Sign out", icon=":material/logout:", type="tertiary", on_click=st.logout)

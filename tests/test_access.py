@@ -1,0 +1,233 @@
+"""Access control: every surface of the read-side door, as an outsider and as a member.
+
+The leak table runs each surface of `Archive` over a real index (real model, DuckDB, FAISS,
+tantivy) holding documents restricted to `security`. An outsider must see no trace of them —
+no id, title, canary word or count — and a member must see them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.access import Viewer, document_access, groups_of
+from index.archive import Archive
+from index.filters import SearchFilters
+from index.service import open_archive
+from ingest.cli import main
+from tests.access_fixtures import CANARY, RESTRICTED_IDS, build_restricted_index
+
+OUTSIDER = Viewer.of("outsider", groups="sre,payments")
+NOBODY = Viewer(name="local")
+MEMBER = Viewer.of("member", groups="sre,Security")
+ADMIN = Viewer.of("admin", groups="hindsight-admins", admin_group="Hindsight-Admins")
+LEDGER = "pm-2025-03-14-ledger-replica-lag"
+RESTRICTED_PM, RESTRICTED_SHOWCASE, RESTRICTED_EXPERT = RESTRICTED_IDS
+
+
+@pytest.fixture(scope="module")
+def restricted_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Any:
+    return build_restricted_index(tmp_path_factory.mktemp("access"), real_embedder)
+
+
+def _archive(settings: Any, viewer: Viewer, embedder: Any) -> Archive:
+    return open_archive(settings, viewer, embedder)
+
+
+Surface = Callable[[Archive], Any]
+SURFACES: dict[str, Surface] = {
+    "search hits and snippets": lambda a: a.search(f"{CANARY} failover key", limit=20),
+    "dense search": lambda a: a.search(f"{CANARY} signing key leaked", limit=20, mode="dense"),
+    "keyword search": lambda a: a.search(CANARY, limit=20, mode="keyword"),
+    "filtered search (facet)": lambda a: a.search(
+        "failover", SearchFilters(facets={"team": ("secops",)}), limit=20
+    ),
+    "search within kind": lambda a: a.search(
+        "key leaked in a runbook", SearchFilters(kinds=("postmortem",)), limit=20
+    ),
+    "word exists notice": lambda a: a.uses_words(CANARY) and CANARY,
+    "facet counts": lambda a: a.facet_counts(),
+    "facet counts of incidents": lambda a: a.facet_counts(SearchFilters(kinds=("postmortem",))),
+    "counts and stats": lambda a: (a.stats(), _counts_marker(a)),
+    "archive listing": lambda a: a.documents(),
+    "incident listing": lambda a: a.documents(SearchFilters(kinds=("postmortem",))),
+    "showcase listing": lambda a: a.documents(SearchFilters(kinds=("showcase",))),
+    "document URL": lambda a: [a.document(i) for i in RESTRICTED_IDS],
+    "incident URL": lambda a: a.document(RESTRICTED_PM, kind="postmortem"),
+    "related of a public incident": lambda a: a.related(a.document(LEDGER)),  # type: ignore[arg-type]
+    "more like a public incident": lambda a: a.more_like(LEDGER, limit=20),
+    "more like the restricted one": lambda a: a.more_like(RESTRICTED_PM, limit=5),
+    "similar incidents": lambda a: a.similar_incidents(a.document(LEDGER), limit=10),  # type: ignore[arg-type]
+    "experts on the topic": lambda a: a.experts(CANARY, limit=20),
+    "experts by meaning": lambda a: a.experts("red team credential rotation", limit=20),
+    "expert directory": lambda a: a.people(),
+    "expert profile URL": lambda a: a.expert(RESTRICTED_EXPERT),
+    "evidence of a public expert": lambda a: a.evidence(a.expert("experts/priya-raman")),  # type: ignore[arg-type]
+    "transcript segments": lambda a: a.segments(RESTRICTED_SHOWCASE),
+    "recording moments": lambda a: [
+        (h.doc_id, h.start, h.snippet) for h in a.search("red team found the key", limit=20)
+    ],
+    "file states": lambda a: a.file_states(),
+}
+
+
+def _counts_marker(archive: Archive) -> str:
+    """Counts only a restricted document could explain, spelt with the canary when present."""
+    stats = archive.stats()
+    public = {"postmortem": 3, "showcase": 3, "expert": 1}
+    extra = [k for k, n in public.items() if stats.documents_by_kind.get(k, 0) > n]
+    return CANARY if extra or stats.experts > 1 else ""
+
+
+def _trace(output: Any) -> list[str]:
+    """Every mark of the restricted documents in OUTPUT (reprs show ids, titles, snippets)."""
+    text = repr(output).lower()
+    return [t for t in (CANARY, *RESTRICTED_IDS, "secops", "ghost analyst") if t.lower() in text]
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_outsiders_see_no_trace(restricted_index, real_embedder, surface: str) -> None:
+    for viewer in (OUTSIDER, NOBODY):
+        archive = _archive(restricted_index, viewer, real_embedder)
+        assert _trace(SURFACES[surface](archive)) == [], f"{surface} leaks to {viewer.name}"
+
+
+# A member's similar incidents leave out the restricted one: it names the seed in `related`.
+@pytest.mark.parametrize("surface", [s for s in SURFACES if s != "similar incidents"])
+def test_members_and_admins_see_it(restricted_index, real_embedder, surface: str) -> None:
+    for viewer in (MEMBER, ADMIN):
+        archive = _archive(restricted_index, viewer, real_embedder)
+        assert _trace(SURFACES[surface](archive)), f"{surface} hides it from {viewer.name}"
+
+
+def test_outsider_still_gets_a_full_page(restricted_index, real_embedder) -> None:
+    # Restricted chunks are never candidates: they do not crowd visible ones off the page.
+    outsider = _archive(restricted_index, OUTSIDER, real_embedder)
+    member = _archive(restricted_index, MEMBER, real_embedder)
+    query = "zorbulon key failover drill"
+    visible = len(outsider.documents())
+    hits = outsider.search(query, limit=visible)
+    assert len(hits) == visible
+    assert {h.doc_id for h in member.search(query, limit=3)} & set(RESTRICTED_IDS)
+
+
+def test_cached_results_are_never_shared_across_access_sets(
+    restricted_index, real_embedder
+) -> None:
+    member = _archive(restricted_index, MEMBER, real_embedder)
+    outsider = Archive(member.searcher, OUTSIDER)  # the same searcher, cache and snapshot
+    assert _trace(member.search(CANARY, limit=5))
+    assert _trace(member.experts(CANARY))
+    assert _trace(outsider.search(CANARY, limit=5)) == []
+    assert _trace(outsider.experts(CANARY)) == []
+    assert len(member.searcher.cache) >= 4
+
+
+def test_a_missing_and_a_restricted_document_answer_alike(restricted_index, real_embedder):
+    outsider = _archive(restricted_index, OUTSIDER, real_embedder)
+    assert outsider.document(RESTRICTED_PM) is None
+    assert outsider.document("no-such-document") is None
+    assert outsider.more_like(RESTRICTED_PM) == outsider.more_like("no-such-document")
+    assert outsider.segments(RESTRICTED_SHOWCASE) == outsider.segments("no-such-document") == []
+
+
+def test_public_documents_stay_visible_to_everyone(restricted_index, real_embedder) -> None:
+    outsider = _archive(restricted_index, NOBODY, real_embedder)
+    assert outsider.document(LEDGER) is not None
+    assert [h.doc_id for h in outsider.search("replica promoted with replication lag")][:1] == [
+        LEDGER
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "sees"),
+    [
+        ([], False),
+        (["--groups", ""], False),
+        (["--groups", "sre,payments"], False),
+        (["--groups", "SECURITY"], True),
+        (["--all"], True),
+    ],
+)
+def test_cli_reads_as_the_given_groups(
+    restricted_index, tmp_path: Path, capsys, args: list[str], sees: bool
+) -> None:
+    data = ["--data-dir", str(restricted_index.data_dir)]
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(json.dumps({"id": "q1", "query": f"{CANARY} key"}) + "\n")
+    outputs = []
+    for command in (
+        ["search", "--json", f"{CANARY} signing key"],
+        ["search", "--queries", str(queries)],
+        ["search", f"{CANARY} signing key"],
+        ["stats", "--json"],
+    ):
+        assert main([*command, *data, *args]) == 0
+        outputs.append(capsys.readouterr().out)
+    found = [bool(_trace(out)) for out in outputs]
+    stats = json.loads(outputs[3])
+    assert found[:3] == [sees] * 3, found
+    assert (stats["documents"]["postmortem"] > 3) is sees
+    assert (stats["experts"] > 1) is sees
+
+
+def test_groups_and_all_exclude_each_other(restricted_index, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(
+            ["search", "x", "--all", "--groups", "a", "--data-dir", str(restricted_index.data_dir)]
+        )
+    assert exc.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "groups"),
+    [
+        (None, ()),
+        ("", ()),
+        ("Security", ("security",)),
+        ("sre, Payments ,", ("payments", "sre")),
+        (["SRE", "sre", " Ops "], ("ops", "sre")),
+    ],
+)
+def test_groups_are_read_from_lists_and_strings(raw: object, groups: tuple[str, ...]) -> None:
+    assert groups_of(raw) == groups
+    assert document_access({"access": raw}) == groups
+
+
+@pytest.mark.parametrize(
+    ("viewer", "access", "visible"),
+    [
+        (NOBODY, (), True),
+        (NOBODY, ("security",), False),
+        (OUTSIDER, ("security",), False),
+        (MEMBER, ("security",), True),
+        (MEMBER, ("legal", "security"), True),
+        (ADMIN, ("security",), True),
+        (Viewer.everything(), ("anything",), True),
+    ],
+)
+def test_who_may_see_what(viewer: Viewer, access: tuple[str, ...], visible: bool) -> None:
+    assert viewer.may_see(access) is visible
+
+
+def test_filters_are_hashable_cache_keys_with_the_viewer_access() -> None:
+    a = SearchFilters(kinds=("talk", "postmortem"), facets={"team": ("sre", "edge")})
+    b = SearchFilters(kinds=("postmortem", "talk"), facets={"team": ("edge", "sre")})
+    assert a == b and hash(a) == hash(b)
+    assert a.for_viewer(MEMBER) != a.for_viewer(OUTSIDER)
+    assert a.for_viewer(ADMIN).access is None and a.for_viewer(NOBODY).access == ()
+    assert a.without("team").facets == () and a.without("kind").kinds == ()
+
+
+@pytest.mark.parametrize("access", [(), ("security",), ("sre",), None])
+def test_chunk_table_access_agrees_with_sql(restricted_index, real_embedder, access) -> None:
+    from index import catalog
+
+    snapshot = _archive(restricted_index, NOBODY, real_embedder).searcher.snapshot
+    filters = SearchFilters(access=access)
+    _, chunks = snapshot.table.allowed(snapshot.cursor(), filters)
+    assert sorted(chunks.tolist()) == sorted(catalog.allowed_chunk_ids(snapshot.cursor(), filters))

@@ -1,0 +1,122 @@
+"""Access control through the portal's pages (AppTest): what an outsider and a member are shown.
+
+Every page reads through the one door with the viewer of the run; an outsider's pages carry
+no trace of the restricted documents (titles, canary word, counts, people), a member's do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from index.access import Viewer
+from portal import auth
+from tests.access_fixtures import CANARY, RESTRICTED_IDS, build_restricted_index
+from tests.app_helpers import run
+
+RESTRICTED_PM, RESTRICTED_SHOWCASE, RESTRICTED_EXPERT = RESTRICTED_IDS
+MEMBER = Viewer.of("member", groups="security")
+OUTSIDER = Viewer.of("outsider", groups="sre")
+
+pytestmark = pytest.mark.usefixtures("close_app_resources")
+
+# (page, URL params, whether a member's page shows a restricted document)
+PAGES: list[tuple[str, dict[str, Any]]] = [
+    ("portal/pages/overview.py", {}),
+    ("portal/pages/search.py", {"q": f"{CANARY} key"}),
+    ("portal/pages/search.py", {}),
+    ("portal/pages/search.py", {"q": "failover", "team": "secops"}),
+    ("portal/pages/search.py", {"like": "pm-2025-03-14-ledger-replica-lag"}),
+    ("portal/pages/search.py", {"like": RESTRICTED_PM}),
+    ("portal/pages/incidents.py", {}),
+    ("portal/pages/incidents.py", {"doc": RESTRICTED_PM}),
+    ("portal/pages/incidents.py", {"doc": "pm-2025-03-14-ledger-replica-lag"}),
+    ("portal/pages/showcase.py", {}),
+    ("portal/pages/showcase.py", {"doc": RESTRICTED_SHOWCASE}),
+    ("portal/pages/document.py", {"doc": RESTRICTED_SHOWCASE}),
+    ("portal/pages/experts.py", {}),
+    ("portal/pages/experts.py", {"topic": CANARY}),
+    ("portal/pages/experts.py", {"expert": RESTRICTED_EXPERT}),
+    ("portal/pages/experts.py", {"expert": "experts/priya-raman"}),
+]
+
+
+def everything(at: AppTest) -> str:
+    """All the text a page shows: Markdown, captions, headings, alerts, metrics, tables, labels."""
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "title", "header", "subheader", "info", "warning"):
+        parts += [str(el.value) for el in at.get(kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [df.value.to_csv() for df in at.dataframe]
+    for kind in ("button", "page_link", "download_button", "link_button"):
+        parts += [el.proto.label for el in at.get(kind)]
+    for widget in (*at.multiselect, *at.selectbox):
+        parts += [str(o) for o in widget.options]
+    parts += [str(el.proto) for el in at.get("arrow_vega_lite_chart")]
+    return "\n".join(parts).replace("\\", "")
+
+
+def traces(text: str, echoed: dict[str, Any] | None = None) -> list[str]:
+    """Marks of the restricted documents in TEXT, except words the URL itself put there."""
+    lowered = text.lower()
+    asked = " ".join(str(v) for v in (echoed or {}).values()).lower()
+    marks = (CANARY, "red team", "ghost analyst", "secops", *RESTRICTED_IDS)
+    return [m for m in marks if m.lower() in lowered and m.lower() not in asked]
+
+
+@pytest.fixture(scope="module")
+def restricted_settings(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Any:
+    return build_restricted_index(tmp_path_factory.mktemp("app-access"), real_embedder)
+
+
+def as_viewer(monkeypatch: pytest.MonkeyPatch, viewer: Viewer | None) -> None:
+    if viewer is not None:
+        monkeypatch.setattr(auth, "current_viewer", lambda settings: viewer)
+
+
+@pytest.mark.parametrize(("page", "params"), PAGES)
+@pytest.mark.parametrize("viewer", [None, OUTSIDER], ids=["no-auth", "outsider"])
+def test_outsiders_pages_show_no_trace(
+    monkeypatch, restricted_settings, page: str, params: dict[str, Any], viewer: Viewer | None
+) -> None:
+    as_viewer(monkeypatch, viewer)
+    at = run(monkeypatch, restricted_settings, page, **params)
+    assert traces(everything(at), params) == []
+
+
+MEMBER_SEES = [
+    ("portal/pages/overview.py", {}),
+    ("portal/pages/search.py", {"q": f"{CANARY} key"}),
+    ("portal/pages/incidents.py", {}),
+    ("portal/pages/incidents.py", {"doc": RESTRICTED_PM}),
+    ("portal/pages/showcase.py", {"doc": RESTRICTED_SHOWCASE}),
+    ("portal/pages/experts.py", {"topic": CANARY}),
+    ("portal/pages/experts.py", {"expert": "experts/priya-raman"}),
+]
+
+
+@pytest.mark.parametrize(("page", "params"), MEMBER_SEES)
+def test_members_pages_show_it(
+    monkeypatch, restricted_settings, page: str, params: dict[str, Any]
+) -> None:
+    as_viewer(monkeypatch, MEMBER)
+    at = run(monkeypatch, restricted_settings, page, **params)
+    assert traces(everything(at))
+
+
+def test_counts_follow_the_viewer(monkeypatch, restricted_settings) -> None:
+    def incidents_metric(viewer: Viewer | None) -> str:
+        as_viewer(monkeypatch, viewer)
+        at = run(monkeypatch, restricted_settings, "portal/pages/overview.py")
+        return next(m.value for m in at.metric if m.label == "Incidents")
+
+    assert incidents_metric(None) == "3"
+    assert incidents_metric(MEMBER) == "4"
+
+
+def test_a_restricted_url_reads_like_a_missing_one(monkeypatch, restricted_settings) -> None:
+    at = run(monkeypatch, restricted_settings, "portal/pages/incidents.py", doc=RESTRICTED_PM)
+    missing = run(monkeypatch, restricted_settings, "portal/pages/incidents.py", doc="nope")
+    assert [w.value for w in at.warning] == [w.value for w in missing.warning] != []
