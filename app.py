@@ -45,6 +45,8 @@ page = st.navigation(
         ),
     ]
 )
+# Each page names its browser tab; a document's view renames it after the document.
+st.set_page_config(page_title=f"{page.title} · Hindsight")
 frame.style()
 frame.sidebar()
 page.run()

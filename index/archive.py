@@ -17,16 +17,13 @@ from index import catalog
 from index.access import Viewer
 from index.experts import ExpertMatch, expert_evidence, find_experts
 from index.filters import SearchFilters
+from index.media import MEDIA_SUFFIXES
 from index.models import Document, Expert, SearchHit, Segment
 from index.search import Mode, Searcher
 from index.store import FileState
 
 T = TypeVar("T")
 LIKE_WORDS = 120  # "more like this" stands a document in for a query of this many words
-MEDIA_SUFFIXES = frozenset(
-    {".mp4", ".webm", ".mov", ".m4v", ".ogv", ".mp3", ".m4a", ".wav", ".ogg", ".oga", ".flac"}
-    | {".aac", ".opus"}
-)
 
 
 def like_query(doc: Document) -> str:

@@ -31,6 +31,15 @@ class UsageError(Exception):
     """The command line asks for something impossible; exit 2 with the reason."""
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hindsight")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
     if args.data_dir is not None:
@@ -50,6 +59,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.runner import ingest_paths
 
     settings = _settings(args)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
     with tqdm_progress(enabled=not args.quiet) as progress:
         report = ingest_paths(settings, args.paths, progress=progress)
     out = sys.stdout
@@ -215,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hindsight", description="Search what your organisation has learned."
     )
+    parser.add_argument("--version", action="version", version=f"hindsight {_version()}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data-dir",

@@ -7,10 +7,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from index.kinds import known_kind
+from index.media import MEDIA_SUFFIXES
+
 TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt", ".json"})
-KIND_FOLDERS = frozenset(
-    {"postmortems", "postmortem", "showcases", "showcase", "talks", "talk", "experts", "expert"}
-)
+
+
+def _is_kind_folder(name: str) -> bool:
+    """True for a folder whose name says its documents' kind (postmortems/, incidents/ …)."""
+    return known_kind(name) not in (None, "note")
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ def _is_hidden(name: str) -> bool:
 def _file_root(path: Path) -> Path:
     # A single file given directly: let its folder name still say the kind.
     parent = path.parent
-    return parent.parent if parent.name.lower() in KIND_FOLDERS else parent
+    return parent.parent if _is_kind_folder(parent.name) else parent
 
 
 def _units_in_dir(
@@ -63,6 +68,8 @@ def _units_in_dir(
         suffix = path.suffix.lower()
         if suffix in (".md", ".markdown") and path.stem in stems_with_transcript:
             continue  # a sidecar, ingested with its transcript
+        if suffix in MEDIA_SUFFIXES:
+            continue  # a recording: played beside its transcript, not ingested
         sidecar = None
         if suffix in TRANSCRIPT_SUFFIXES:
             for ext in (".md", ".markdown"):
@@ -98,7 +105,7 @@ class Scope:
 
 def _kind_root(root: Path) -> Path:
     # `hindsight ingest corpus/postmortems` should still know these are post-mortems.
-    if root.absolute().name.lower() in KIND_FOLDERS:
+    if _is_kind_folder(root.absolute().name):
         return root.parent if root.name else root.absolute().parent
     return root
 

@@ -125,6 +125,8 @@ def watch(
     try:
         while not stop.is_set() and not runner.run(None):  # the whole tree, once
             stop.wait(runner.delay)
+        # Load the model now, not on the first save: that save is searchable seconds later.
+        ingestor.embedder.embed_batch(["warm-up"])
         log.info("watching %s for changes", ", ".join(roots))
         while not stop.is_set():
             if not changes.due():

@@ -10,12 +10,10 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from index.archive import Archive
+from index.media import media_kind
 from index.models import Document
 from index.timefmt import clock
 from portal import safe
-
-VIDEO = frozenset({".mp4", ".webm", ".mov", ".m4v", ".ogv"})
-AUDIO = frozenset({".mp3", ".m4a", ".wav", ".ogg", ".oga", ".flac", ".aac", ".opus"})
 
 
 @dataclass(frozen=True)
@@ -35,11 +33,6 @@ class Recording:
         return f"{base}#t={int(seconds)}" if seconds else base
 
 
-def _media_kind(suffix: str) -> Literal["video", "audio", "link"]:
-    suffix = suffix.lower()
-    return "video" if suffix in VIDEO else "audio" if suffix in AUDIO else "link"
-
-
 def recording(archive: Archive, doc: Document) -> Recording | None:
     """DOC's recording: an http(s) URL, or a media file beside its transcript."""
     raw = doc.metadata.get("recording")
@@ -49,9 +42,9 @@ def recording(archive: Archive, doc: Document) -> Recording | None:
     if href is not None:
         if not href.lower().startswith(("http://", "https://")):
             return None
-        return Recording(_media_kind(Path(urlsplit(href).path).suffix), href)
+        return Recording(media_kind(Path(urlsplit(href).path).suffix), href)
     local = archive.local_media(doc, raw.strip())
-    return Recording(_media_kind(local.suffix), str(local)) if local else None
+    return Recording(media_kind(local.suffix), str(local)) if local else None
 
 
 def player(rec: Recording, seconds: float | None, *, autoplay: bool = False) -> None:

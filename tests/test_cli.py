@@ -37,6 +37,37 @@ def test_missing_index_is_one_clear_line(tmp_path, capsys, args, code, message):
     assert len(err) == 1 and message in err[0] and "nowhere" in err[0]
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "--kind", "incidnet", "x"], "valid kinds: postmortem, showcase, talk"),
+        (["search", "--limit", "0", "x"], "--limit must be a positive number"),
+        (["search", "--limit", "-3", "x"], "--limit must be a positive number"),
+        (["search"], "give a QUERY or --queries FILE"),
+        (["ingest", "no/such/folder"], "no such file or folder: no/such/folder"),
+    ],
+)
+def test_impossible_requests_say_why_and_exit_2(tmp_path, capsys, args, message):
+    assert main([*args, "--data-dir", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+
+
+def test_kind_accepts_what_people_call_it(real_index, capsys):
+    settings, _ = real_index
+    data = ["--data-dir", str(settings.data_dir), "--json"]
+    assert main(["search", "--kind", "incident", "replica failover", *data]) == 0
+    kinds = {json.loads(line)["kind"] for line in capsys.readouterr().out.splitlines()}
+    assert kinds == {"postmortem"}
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith("hindsight 0.")
+
+
 def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["search", "--limit", "many", "x"])

@@ -197,6 +197,23 @@ def test_kind_comes_from_the_given_folder_name_too(settings, fake_embedder, cont
     assert catalog.stats(snap.cursor(), SearchFilters()).documents_by_kind == {"postmortem": 3}
 
 
+@pytest.mark.parametrize("folder", ["incidents", "post-mortems", "Incident"])
+def test_a_folder_named_for_incidents_holds_postmortems(settings, fake_embedder, tmp_path, folder):
+    root = tmp_path / folder
+    root.mkdir()
+    (root / "a.md").write_text("---\ntitle: Disk full\n---\nThe WAL volume filled.\n")
+    _ingest(settings, fake_embedder, root)
+    snap = IndexSnapshot.open(settings.data_dir)
+    assert catalog.stats(snap.cursor(), SearchFilters()).documents_by_kind == {"postmortem": 1}
+
+
+def test_a_recording_beside_its_transcript_is_not_content(settings, fake_embedder, content_dir):
+    (content_dir / "showcases/2025-05-failover-drills.mp3").write_bytes(b"ID3" + bytes(64))
+    report = _ingest(settings, fake_embedder, content_dir)
+    assert report.count("skipped") == 0 and report.count("failed") == 0
+    assert not any(".mp3" in o.describe() for o in report.outcomes)
+
+
 def test_open_reader_keeps_its_version_while_a_writer_publishes(
     settings, fake_embedder, content_dir
 ):

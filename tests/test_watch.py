@@ -103,6 +103,14 @@ def _note(title: str, words: str, doc_id: str | None = None) -> str:
     return f"---\n{front}title: {title}\n---\n# {title}\n\n{words}\n"
 
 
+def test_the_model_is_loaded_before_the_first_change(settings: Settings, tmp_path: Path):
+    # An unchanged tree embeds nothing on the first run; the watcher still warms the model.
+    (tmp_path / "empty").mkdir()
+    embedder = HashingEmbedder()
+    with _watching(settings, tmp_path / "empty", embedder) as handle:
+        handle.wait_for(lambda: "warm-up" in embedder.embedded, "the model warmed up")
+
+
 def test_new_file_becomes_searchable(watcher: Watcher):
     path = watcher.content / "talks/new-talk.md"
     path.write_text(_note("Brand new talk", "quetzal migrations explained"))
