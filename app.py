@@ -37,6 +37,12 @@ page = st.navigation(
             url_path="experts",
         ),
         st.Page(
+            "portal/pages/health.py",
+            title="Index health",
+            icon=":material/monitor_heart:",
+            url_path="health",
+        ),
+        st.Page(
             "portal/pages/document.py",
             title="Document",
             icon=":material/description:",

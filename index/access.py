@@ -38,6 +38,9 @@ class Viewer:
     email: str = ""
     groups: frozenset[str] = field(default_factory=frozenset)
     sees_everything: bool = False  # admins, and operators reading with --all
+    # The person at this machine (auth none, the CLI): sees which files failed to ingest even
+    # though a file that failed has no readable access groups. Signed-in viewers do not.
+    operator: bool = False
 
     @classmethod
     def of(
@@ -49,7 +52,7 @@ class Viewer:
 
     @classmethod
     def everything(cls, name: str = "operator") -> Viewer:
-        return cls(name=name, sees_everything=True)
+        return cls(name=name, sees_everything=True, operator=True)
 
     @property
     def access_key(self) -> tuple[str, ...]:

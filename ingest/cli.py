@@ -98,11 +98,13 @@ def _print_hits(hits: list[Any]) -> None:
 
 def _viewer(args: argparse.Namespace) -> Any:
     """Who the command reads as: --all (everything), --groups G1,G2, or nobody's groups."""
+    from dataclasses import replace
+
     from index.access import Viewer
 
     if args.all:
         return Viewer.everything("operator (--all)")
-    return Viewer.of("command line", groups=args.groups or "")
+    return replace(Viewer.of("command line", groups=args.groups or ""), operator=True)
 
 
 def _archive(args: argparse.Namespace) -> Any:

@@ -11,7 +11,7 @@ from index.kinds import KIND_LABELS, kind_label
 from portal import auth, resources, safe
 
 
-def _ago(moment: dt.datetime | None) -> str:
+def ago(moment: dt.datetime | None) -> str:
     if moment is None:
         return "never"
     now = dt.datetime.now(moment.tzinfo) if moment.tzinfo else dt.datetime.now()
@@ -67,7 +67,15 @@ def sidebar() -> None:
                 if counts.get(k)
             ]
             st.caption("**In the archive:** " + " · ".join(lines))
-            st.caption(f"Index `{found.version}` · updated {_ago(stats.last_ingest)}")
+            st.caption(f"Index `{found.version}` · updated {ago(stats.last_ingest)}")
+            failed = stats.files_by_state.get("failed", 0)
+            if failed and found.viewer.operator:
+                st.page_link(
+                    "portal/pages/health.py",
+                    label=f"{failed} file{'s' if failed != 1 else ''} failed to ingest",
+                    icon=":material/error:",
+                    query_params={"state": "failed"},
+                )
         st.caption(
             f"Data: `{settings.data_dir}` — set `HINDSIGHT_DATA_DIR` to use another index; "
             "refresh it with `hindsight ingest content/`."

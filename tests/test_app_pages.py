@@ -304,3 +304,23 @@ def test_a_reingest_is_picked_up_without_a_restart(monkeypatch, tmp_path, real_e
     at.run()  # the same session, the same process: the next run opens the new generation
     assert not at.exception
     assert "Carrier gateway certificate expired on a Sunday" in list(at.dataframe[0].value["Title"])
+
+
+# --- Index health ----------------------------------------------------------------------------
+
+
+def test_health_view_says_why_a_file_is_missing(monkeypatch, tmp_path, fake_embedder) -> None:
+    content = write_content(tmp_path / "content")
+    (content / "postmortems/broken.md").write_text("---\ntitle: [oops\n---\n")
+    settings = Settings(data_dir=tmp_path / "data")
+    Ingestor(settings, fake_embedder).run([str(content)])
+    monkeypatch.setenv("HINDSIGHT_MODEL", fake_embedder.model_id)
+    at = run(monkeypatch, settings, "portal/pages/health.py")
+    table = at.dataframe[0].value
+    row = table[table["File"].str.endswith("postmortems/broken.md")].iloc[0]
+    assert row["State"] == "failed" and row["Line"] == 2 and "YAML" in row["Reason"]
+    assert {m.label: m.value for m in at.metric}["Failed"] == "1"
+    # Failed files are shown by default; indexed ones on request.
+    assert set(table["State"]) == {"failed"}
+    at = run(monkeypatch, settings, "portal/pages/health.py", state=["indexed"])
+    assert len(at.dataframe[0].value) == 8
