@@ -171,14 +171,17 @@ class Archive:
         return catalog.experts(self._cur(), self.scope().access)
 
     def expert(self, key: str) -> Expert | None:
-        """The visible expert whose id, document id or id's last part is KEY."""
+        """The visible expert whose id, document id, id's last part or name is KEY."""
         if not key:
             return None
+        name = " ".join(key.split()).casefold()
         return next(
             (
                 e
                 for e in self.people()
-                if key in (e.expert_id, e.doc_id) or e.expert_id.rsplit("/", 1)[-1] == key
+                if key in (e.expert_id, e.doc_id)
+                or e.expert_id.rsplit("/", 1)[-1] == key
+                or " ".join(e.name.split()).casefold() == name
             ),
             None,
         )

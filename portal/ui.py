@@ -6,10 +6,12 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from index import kinds
+from index.facets import normalise
 from index.models import Document
 from portal import safe
 
@@ -51,24 +53,36 @@ def outcome(doc: Document) -> str:
     return raw if raw in OUTCOMES else ""
 
 
+def filter_link(chip: str, page: str, **params: str) -> str:
+    """CHIP (Markdown) as a link to PAGE filtered by PARAMS (facet values as the index keeps them).
+
+    Relative URLs, so a portal served under a base path still works; values are URL-encoded.
+    """
+    values = {k: normalise(k, v) for k, v in params.items()}
+    return f"[{chip}]({page}?{urlencode(values)})"
+
+
 def chips(doc: Document, *, tags: int = 6) -> str:
-    """The chips for a document's most useful metadata, as one Markdown line."""
+    """The chips for a document's most useful metadata, each a link that filters by it."""
     out: list[str] = []
     sev = severity(doc)
     if sev:
-        out.append(badge(sev, SEVERITY_COLOR.get(sev, "gray")))
+        chip = badge(sev, SEVERITY_COLOR.get(sev, "gray"))
+        out.append(filter_link(chip, "search", kind="postmortem", severity=sev))
     result = outcome(doc)
     if result:
-        out.append(badge(result, OUTCOME_COLOR[result], OUTCOME_ICON[result]))
+        chip = badge(result, OUTCOME_COLOR[result], OUTCOME_ICON[result])
+        out.append(filter_link(chip, "showcase", outcome=result))
     status = field(doc, "status")
     if status and doc.kind == "postmortem":
         out.append(badge(status, "green" if status.lower() == "resolved" else "blue"))
     for team in words(doc.metadata.get("teams")) + words(doc.metadata.get("team")):
-        out.append(badge(team, "violet", ":material/group:"))
+        out.append(filter_link(badge(team, "violet", ":material/group:"), "search", team=team))
     for service in words(doc.metadata.get("services"))[:4]:
-        out.append(badge(service, "blue", ":material/dns:"))
+        chip = badge(service, "blue", ":material/dns:")
+        out.append(filter_link(chip, "search", service=service))
     for tag in words(doc.metadata.get("tags"))[:tags]:
-        out.append(badge(f"#{tag}", "gray"))
+        out.append(filter_link(badge(f"#{tag}", "gray"), "search", tag=tag))
     return " ".join(out)
 
 
@@ -83,13 +97,16 @@ def nice_date(value: dt.date | None) -> str:
     return value.strftime("%d %b %Y").lstrip("0") if value else "undated"
 
 
+def person_link(name: str) -> str:
+    """NAME, escaped, as a link to their page in the experts directory."""
+    return f"[{safe.text(name)}](experts?{urlencode({'expert': name})})"
+
+
 def byline(doc: Document) -> str:
-    """Date and people, escaped, as a caption line."""
-    parts = [nice_date(doc.date)]
+    """Date and people (each a link to their page), escaped, as a caption line."""
     names = people(doc)
-    if names:
-        parts.append(", ".join(names))
-    return " · ".join(safe.text(p) for p in parts)
+    date = safe.text(nice_date(doc.date))
+    return " · ".join([date, ", ".join(map(person_link, names))] if names else [date])
 
 
 _WORD = re.compile(r"\w+(?:[-.']\w+)*")  # "hs-codes", "max.poll.interval.ms", "it's"

@@ -324,3 +324,17 @@ def test_health_view_says_why_a_file_is_missing(monkeypatch, tmp_path, fake_embe
     assert set(table["State"]) == {"failed"}
     at = run(monkeypatch, settings, "portal/pages/health.py", state=["indexed"])
     assert len(at.dataframe[0].value) == 8
+
+
+def test_chips_filter_and_names_open_their_page(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, INCIDENTS, doc=LEDGER_ID)
+    shown = "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+    assert "](search?service=ledger-db)" in shown
+    assert "](search?tag=postgres)" in shown
+    assert "](search?kind=postmortem&severity=SEV2)" in shown
+    assert "](search?team=sre)" in shown
+    assert "](experts?expert=Priya+Raman)" in shown
+    # The name in the link opens that person's page.
+    profile = run(monkeypatch, settings, EXPERTS, expert="priya  raman")
+    assert [t.value for t in profile.title] == ["Priya Raman"]
