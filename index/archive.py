@@ -40,7 +40,11 @@ def _words(value: object) -> list[str]:
 
 
 class Archive:
-    """What VIEWER may read of one snapshot."""
+    """What VIEWER may read of one snapshot.
+
+    A snapshot never changes, so every answer is a function of (snapshot, access key, the
+    arguments) and is cached on the snapshot's searcher: callers must not mutate what they get.
+    """
 
     def __init__(self, searcher: Searcher, viewer: Viewer) -> None:
         self.searcher = searcher
@@ -113,30 +117,38 @@ class Archive:
         self, filters: SearchFilters | None = None, *, limit: int | None = None
     ) -> list[Document]:
         """Visible documents matching FILTERS, newest first."""
-        return catalog.documents(self._cur(), self.scope(filters), limit=limit)
+        scope = self.scope(filters)
+        return self._cached(
+            "documents", (scope, limit), lambda: catalog.documents(self._cur(), scope, limit=limit)
+        )
 
     def document(self, doc_id: str, *, kind: str | None = None) -> Document | None:
         """One visible document (of KIND when given); None when missing or not visible."""
         if not doc_id:
             return None
         scope = self.scope(SearchFilters(kinds=(kind,) if kind else ()))
-        return catalog.document(self._cur(), doc_id, scope)
+        return self._cached(
+            "document", (doc_id, scope), lambda: catalog.document(self._cur(), doc_id, scope)
+        )
 
     def facet_counts(
         self, filters: SearchFilters | None = None
     ) -> dict[str, list[tuple[str, int]]]:
         """Per facet, (value, visible documents) under FILTERS, most common first."""
-        return catalog.facet_counts(self._cur(), self.scope(filters))
+        scope = self.scope(filters)
+        return self._cached("facets", scope, lambda: catalog.facet_counts(self._cur(), scope))
 
     def segments(self, doc_id: str) -> list[Segment]:
         """A visible transcript's cues in order; nothing for a document the viewer may not see."""
         if self.document(doc_id) is None:
             return []
-        return catalog.segments(self._cur(), doc_id)
+        return self._cached("segments", doc_id, lambda: catalog.segments(self._cur(), doc_id))
 
     def related(self, doc: Document) -> list[Document]:
         """Visible documents DOC names in `related`, and visible ones that name it."""
-        return catalog.related(self._cur(), doc, self.scope())
+        return self._cached(
+            "related", doc.doc_id, lambda: catalog.related(self._cur(), doc, self.scope())
+        )
 
     def local_media(self, doc: Document, name: str) -> Path | None:
         """A media file NAME beside a visible transcript's own file (or below its folder)."""
@@ -168,7 +180,8 @@ class Archive:
 
     def people(self) -> list[Expert]:
         """Every visible expert profile, by name."""
-        return catalog.experts(self._cur(), self.scope().access)
+        access = self.scope().access
+        return self._cached("people", None, lambda: catalog.experts(self._cur(), access))
 
     def expert(self, key: str) -> Expert | None:
         """The visible expert whose id, document id, id's last part or name is KEY."""
@@ -188,13 +201,15 @@ class Archive:
 
     def evidence(self, expert: Expert) -> list[Document]:
         """Visible documents the expert wrote, presented or spoke in, newest first."""
-        return expert_evidence(self._cur(), expert, self.scope())
+        return self._cached(
+            "evidence", expert, lambda: expert_evidence(self._cur(), expert, self.scope())
+        )
 
     # -- the index itself -------------------------------------------------------------
 
     def stats(self) -> catalog.IndexStats:
         """Counts of what the viewer may see, the model and the last ingest."""
-        return catalog.stats(self._cur(), self.scope())
+        return self._cached("stats", None, lambda: catalog.stats(self._cur(), self.scope()))
 
     def file_states(self) -> list[FileState]:
         """Ingest state of every file the viewer may know about.

@@ -9,6 +9,7 @@ searcher under keys that carry the viewer's access key (index.archive).
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -22,6 +23,7 @@ from index.service import open_searcher
 from index.settings import Settings
 from portal import auth
 
+log = logging.getLogger(__name__)
 NO_INDEX = "No index yet — run: hindsight ingest content/"
 
 
@@ -37,6 +39,13 @@ def _searcher(data_dir: str, version: str, settings_json: str) -> Searcher:
     found = open_searcher(settings, _embedder(settings_json))
     # One page run embeds the same query several times (results, facet counts, experts).
     found.embed_query = functools.lru_cache(maxsize=256)(found.embed_query)  # type: ignore[method-assign]
+    # Warm what a first search needs now (query encoder, chunk table), not on the first click.
+    # Best effort: a page that does not search still works when the model cannot load; the
+    # first search then reports why.
+    try:
+        found.search("warm up the index", limit=1)
+    except Exception:
+        log.warning("warming the search up failed", exc_info=True)
     return found
 
 
