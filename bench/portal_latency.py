@@ -138,7 +138,7 @@ def measure(base: str, rounds: int) -> dict[str, list[float]]:
             record("facet change", timer(kind.click))  # and off again
             like = page.get_by_role("button", name="More like this").first
             record("more like this", timer(like.click, "[class*='st-key-result-0']"))
-        for i in range(rounds):
+        for _ in range(rounds):
             record(
                 "open an incident",
                 _goto(page, f"{base}/incidents?doc=pm-2025-03-14-ledger-replica-lag"),
