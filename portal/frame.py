@@ -34,6 +34,26 @@ STYLE = """<style>
 [data-testid="stPageLink-NavLink"] p { line-height: 1.45 !important; padding: 0.15rem 0 !important; }
 [class*="st-key-open-"] button { justify-content: flex-start; text-align: left; }
 [class*="st-key-open-"] button p { line-height: 1.45; }
+/* Narrow windows (~800 px with the sidebar open): the search filters go above the results,
+   their widgets flowing in rows, instead of a squeezed column beside them. */
+@media (max-width: 1100px) {
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-search-filters) {
+    flex-direction: column;
+  }
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-search-filters)
+    > [data-testid="stColumn"] { width: 100% !important; flex: 1 1 auto !important; }
+  .st-key-search-filters { flex-direction: row !important; flex-wrap: wrap; gap: 0.5rem 1rem; }
+  .st-key-search-filters > div { width: auto !important; min-width: 12rem; flex: 1 1 12rem; }
+  .st-key-search-filters > div:first-child { flex-basis: 100%; }
+}
+/* Printing a write-up: the page without the app's chrome and buttons. */
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
+  [data-testid="stButton"], [data-testid="stLinkButton"], [data-testid="stDownloadButton"],
+  [data-testid="stPageLink"], [data-testid="stExpanderIcon"] { display: none !important; }
+  [data-testid="stMain"] { margin: 0 !important; }
+  [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
+}
 [class*="st-key-open-"] button [data-testid="stMarkdownContainer"],
 [class*="st-key-open-"] button p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;

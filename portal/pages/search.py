@@ -68,7 +68,7 @@ def _clear_filters() -> None:
 
 
 filters_col, results_col = st.columns([1.2, 3], gap="large")
-with filters_col:
+with filters_col, st.container(key="search-filters"):
     st.markdown("**Filter**")
     facets.draw(page, counts_for)
     if facets.active(page):
