@@ -231,3 +231,23 @@ def test_chunk_table_access_agrees_with_sql(restricted_index, real_embedder, acc
     filters = SearchFilters(access=access)
     _, chunks = snapshot.table.allowed(snapshot.cursor(), filters)
     assert sorted(chunks.tolist()) == sorted(catalog.allowed_chunk_ids(snapshot.cursor(), filters))
+
+
+def test_without_restricted_documents_search_takes_the_unfiltered_path(real_index, real_embedder):
+    # The search path (and its measured speed) is unchanged for an archive with no access groups.
+    settings, _ = real_index
+    table = open_archive(settings, NOBODY, real_embedder).searcher.snapshot.table
+    assert not table.has_restricted
+    assert table.effective(SearchFilters(access=())).is_empty()
+    assert table.effective(SearchFilters(kinds=("talk",), access=())) == SearchFilters(
+        kinds=("talk",)
+    )
+
+
+def test_an_access_set_that_covers_every_restricted_document_is_no_filter(
+    restricted_index, real_embedder
+) -> None:
+    table = _archive(restricted_index, NOBODY, real_embedder).searcher.snapshot.table
+    assert table.has_restricted
+    assert table.effective(SearchFilters(access=("security", "sre"))).access is None
+    assert table.effective(SearchFilters(access=("sre",))).access == ("sre",)
