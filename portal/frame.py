@@ -23,6 +23,8 @@ def ago(moment: dt.datetime | None) -> str:
     return "just now"
 
 
+VERSION_POLL_S = 3
+
 # Our own presentation rules (never content): long titles in page links and in-page document
 # links (buttons) wrap instead of being cut with an ellipsis, and the buttons read like links,
 # left-aligned.
@@ -65,6 +67,17 @@ def style() -> None:
     st.html(STYLE)
 
 
+@st.fragment(run_every=VERSION_POLL_S)
+def follow_index(shown: str) -> None:
+    """Rerun the page when a newer index is published: a saved file shows without a reload.
+
+    Runs alone every few seconds (a fragment): one read of the CURRENT file, nothing drawn.
+    """
+    now = resources.current_version(resources.settings().data_dir)
+    if now is not None and now != shown:
+        st.rerun(scope="app")
+
+
 def sidebar() -> None:
     settings = resources.settings()
     with st.sidebar:
@@ -88,6 +101,7 @@ def sidebar() -> None:
             ]
             st.caption("**In the archive:** " + " · ".join(lines))
             st.caption(f"Index `{found.version}` · updated {ago(stats.last_ingest)}")
+            follow_index(found.version)
             failed = stats.files_by_state.get("failed", 0)
             if failed and found.viewer.operator:
                 st.page_link(
