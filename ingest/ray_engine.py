@@ -69,7 +69,9 @@ class RayEngine:
         self._started = False
         if not self.ray.is_initialized():
             # address None: $RAY_ADDRESS when set, else a local Ray for this run only.
-            self.ray.init(address=settings.ray_address, include_dashboard=False, log_to_driver=False)
+            self.ray.init(
+                address=settings.ray_address, include_dashboard=False, log_to_driver=False
+            )
             self._started = True
         context = self.ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the CLI shows its own progress

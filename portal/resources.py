@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +19,14 @@ import streamlit as st
 from index import catalog, generations
 from index.catalog import SearchFilters
 from index.embedder import SentenceTransformerEmbedder
-from index.errors import HindsightError
+from index.errors import HindsightError, SnapshotIntegrityError
 from index.experts import ExpertMatch, find_experts
 from index.models import SearchHit
 from index.search import Mode, Searcher
 from index.service import open_searcher
 from index.settings import Settings
 
+log = logging.getLogger(__name__)
 NO_INDEX = "No index yet — run: hindsight ingest content/"
 
 
@@ -52,13 +54,30 @@ def current_version(data_dir: Path) -> str | None:
     return generation.name if generation else None
 
 
+# data dir -> the searcher of the last version that opened and verified: a replica keeps
+# serving it when a newly published version fails its checksums (index/manifest.py).
+_last_good: dict[str, Searcher] = {}
+
+
 def searcher() -> Searcher | None:
     """The searcher over the index published now, or None before the first ingest."""
     s = settings()
     version = current_version(s.data_dir)
     if version is None:
         return None
-    return _searcher(str(s.data_dir.resolve()), version, s.model_dump_json())
+    key = str(s.data_dir.resolve())
+    try:
+        found = _searcher(key, version, s.model_dump_json())
+    except SnapshotIntegrityError:
+        previous = _last_good.get(key)
+        if previous is None:
+            raise
+        log.warning(
+            "keeping %s: published %s failed verification", previous.snapshot.version, version
+        )
+        return previous
+    _last_good[key] = found
+    return found
 
 
 def require() -> Searcher:
