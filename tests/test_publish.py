@@ -278,3 +278,31 @@ def test_two_replicas_answer_while_ten_versions_are_published(source, tmp_path):
                 path = os.path.join(dirpath, name)
                 os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
     print(f"\nread-only bind mount used: {read_only}")
+
+
+def test_portal_keeps_serving_the_last_verified_version(real_index, tmp_path, monkeypatch):
+    """A replica whose next version fails its checksums keeps answering from the one it has."""
+    import shutil
+
+    import streamlit as st
+
+    from portal import resources
+
+    settings, _content = real_index
+    dest = tmp_path / "dest"
+    publish(settings.data_dir, dest)
+    monkeypatch.setenv("HINDSIGHT_DATA_DIR", str(dest))
+    monkeypatch.setattr(resources, "_last_good", {})
+    try:
+        first = resources.searcher()
+        assert first is not None and first.snapshot.version == "g000001"
+        damaged = dest / "generations/g000002"  # a version torn in transit
+        shutil.copytree(dest / "generations/g000001", damaged)
+        catalog = damaged / "catalog.duckdb"
+        catalog.write_bytes(catalog.read_bytes()[:-4096])
+        generations.publish(dest, damaged)
+        assert resources.searcher() is first
+        with pytest.raises(SnapshotIntegrityError):
+            IndexSnapshot.open(dest)
+    finally:
+        st.cache_resource.clear()
