@@ -10,6 +10,8 @@ sorts a window. Each engine embeds all of them once after a warm-up:
   with the time until its first batch came back (actors started, model loaded, one
   batch embedded).
 
+On a shared machine wall time depends on the other jobs, so CPU seconds are counted too: this
+process's for the local run; the driver's plus every Ray process's (polled from /proc) for Ray.
 Vectors of the two engines are compared (max |difference|). Prints one JSON line.
 --driver-only instead ingests the whole corpus with embedding taken away (random vectors):
 the chunks/s one driver can parse, chunk and index, i.e. the most a cluster can be fed.
@@ -27,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import threading
 import time
 from pathlib import Path
 
@@ -71,6 +74,60 @@ def collect(root: Path, embedder: SentenceTransformerEmbedder, limit: int) -> li
     return picked
 
 
+class DescendantCpu:
+    """CPU seconds used by this process's descendants (Ray's GCS, raylet and workers), by
+    polling /proc: contended wall time says little on a shared machine, CPU time more."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _children(self) -> dict[int, list[int]]:
+        tree: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                tree.setdefault(ppid, []).append(int(entry))
+        return tree
+
+    def _sample(self) -> None:
+        tree, todo = self._children(), [os.getpid()]
+        while todo:
+            for pid in tree.get(todo.pop(), []):
+                todo.append(pid)
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                used = sum(int(f) for f in fields[11:15]) / self.tick  # utime stime cu cs
+                self.seen[pid] = max(self.seen.get(pid, 0.0), used)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.25):
+            self._sample()
+
+    def __enter__(self) -> DescendantCpu:
+        self._sample()
+        self.baseline = dict(self.seen)  # what Ray's processes had used before: not counted
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sample()
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(used - self.baseline.get(pid, 0.0) for pid, used in self.seen.items())
+
+
 def run_engine(engine, ids: list[int], texts: list[str]):  # type: ignore[no-untyped-def]
     """(vectors by id, total seconds, seconds until the first batch came back)."""
     got: dict[int, np.ndarray] = {}
@@ -112,13 +169,17 @@ def driver_ceiling(root: Path, embedder: SentenceTransformerEmbedder) -> dict[st
     with tempfile.TemporaryDirectory(prefix="hindsight-driver-") as tmp:
         settings = Settings(data_dir=Path(tmp))
         engine = RandomEngine(embedder.dim)
-        started = time.perf_counter()
+        load = os.getloadavg()[0]
+        started, cpu = time.perf_counter(), time.process_time()
         report = Ingestor(settings, embedder, engine).run([str(root)])
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
+        "load_before": load,
         "driver_chunks": report.chunks_embedded,
         "driver_seconds": round(seconds, 1),
+        "driver_cpu_s": round(cpu, 1),
         "driver_chunks_per_s": round(report.chunks_embedded / seconds, 1),
+        "driver_chunks_per_cpu_s": round(report.chunks_embedded / cpu, 1),
     }
 
 
@@ -139,6 +200,7 @@ def main() -> None:
         print(json.dumps({"corpus": args.corpus, **driver_ceiling(Path(args.corpus), embedder)}))
         return
 
+    load_before = os.getloadavg()[0]
     settings = Settings(ray_concurrency=args.concurrency, ray_batch_size=args.batch_size)
     embedder = SentenceTransformerEmbedder(settings)
     chunks = collect(Path(args.corpus), embedder, args.limit)
@@ -146,7 +208,9 @@ def main() -> None:
     embedder.embed_batch(texts[:32])  # warm-up: model loaded, first-call costs paid
 
     local = LocalEngine(embedder, settings.batch_size)
+    cpu_before = time.process_time()
     local_vectors, local_s, local_first = run_engine(local, ids, texts)
+    local_cpu = time.process_time() - cpu_before
 
     import ray
 
@@ -158,14 +222,18 @@ def main() -> None:
     init_s = time.perf_counter() - started
     engine = RayEngine(settings, embedder.model_id)
     try:
-        ray_vectors, ray_s, ray_first = run_engine(engine, ids, texts)
+        with DescendantCpu() as cluster_cpu:
+            cpu_before = time.process_time()
+            ray_vectors, ray_s, ray_first = run_engine(engine, ids, texts)
+            driver_cpu = time.process_time() - cpu_before
     finally:
         engine.close()
         ray.shutdown()
+    ray_cpu = driver_cpu + cluster_cpu.seconds
     worst = max(float(np.abs(local_vectors[i] - ray_vectors[i]).max()) for i in ids)
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
-        "load_before": os.getloadavg()[0],
+        "load_before": load_before,
         "corpus": args.corpus,
         "chunks": len(ids),
         "mean_tokens": round(sum(c.n_tokens for c in chunks) / max(1, len(chunks)), 1),
@@ -179,6 +247,11 @@ def main() -> None:
         "local_first_batch_s": round(local_first, 1),
         "ray_total_s": round(ray_s, 1),
         "local_total_s": round(local_s, 1),
+        "local_cpu_s": round(local_cpu, 1),
+        "ray_cpu_s": round(ray_cpu, 1),  # driver + every Ray process (start-up included)
+        "local_chunks_per_cpu_s": round(len(ids) / local_cpu, 2),
+        "ray_chunks_per_cpu_s": round(len(ids) / ray_cpu, 2),
+        "load_after": os.getloadavg()[0],
         "max_abs_difference": worst,
     }
     print(json.dumps(result))
