@@ -31,6 +31,9 @@ from index.manifest import MANIFEST, FileEntry, Manifest, file_sha256, list_file
 from index.store import open_catalog
 
 STAGING_PREFIX = ".staging-"
+# Published files never change, and replicas usually run as another user than the publisher
+# (tantivy writes meta.json 0600): readable by all, writable by none.
+PUBLISHED_MODE = 0o444
 
 
 @dataclass
@@ -164,6 +167,7 @@ def _copy(source: Path, dest: Path, manifest: Manifest) -> PublishResult:
             files=manifest.files,
         )
         (staging / MANIFEST).write_text(final.to_json())  # last: a version without it is torn
+        os.chmod(staging / MANIFEST, PUBLISHED_MODE)
         staging.rename(root / name)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -195,6 +199,7 @@ def _copy_checked(src: Path, dst: Path, entry: FileEntry) -> None:
     if digest.hexdigest() != entry.sha256:
         raise HindsightError(f"{src} changed while it was copied: run publish again")
     shutil.copystat(src, dst)
+    os.chmod(dst, PUBLISHED_MODE)
 
 
 def _sweep_staging(dest: Path) -> None:

@@ -72,6 +72,8 @@ def test_publish_writes_a_verified_manifest_and_copies_only_what_dest_lacks(sour
     assert manifest.source_version == generations.current_generation(settings.data_dir).name
     for entry in manifest.files:
         assert file_sha256(version / entry.path) == entry.sha256
+        mode = (version / entry.path).stat().st_mode
+        assert mode & 0o777 == 0o444, f"{entry.path}: replicas of any user must read it"
     assert {e.path for e in manifest.files} >= {"catalog.duckdb", "vectors.faiss"}
 
     again = publish(settings.data_dir, dest)  # nothing new: nothing copied, nothing flipped
