@@ -21,8 +21,6 @@ import numpy as np
 from index.errors import HindsightError, ModelError
 from index.settings import Settings
 
-log = logging.getLogger(__name__)
-
 INSTALL_HINT = (
     "--engine ray needs Ray Data — install it with: pip install 'hindsight[ray]' "
     "(or: pip install 'ray[data]'), or use --engine local"
@@ -67,20 +65,27 @@ class RayEngine:
         self.model_id = model_id
         self.window = settings.ray_window
         self._started = False
+        # The actors need the same settings (model, device, prompts, batch size) as the driver.
+        self._settings_json = settings.model_dump_json()
+
+    def _connect(self) -> None:
+        """Join the cluster on first use: a run with nothing new to embed never starts Ray."""
         if not self.ray.is_initialized():
             # address None: $RAY_ADDRESS when set, else a local Ray for this run only.
             self.ray.init(
-                address=settings.ray_address, include_dashboard=False, log_to_driver=False
+                address=self.settings.ray_address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
             )
             self._started = True
         context = self.ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the CLI shows its own progress
-        # The actors need the same settings (model, device, prompts, batch size) as the driver.
-        self._settings_json = settings.model_dump_json()
 
     def embed(self, ids: list[int], texts: list[str]) -> Iterator[tuple[list[int], np.ndarray]]:
         if not ids:
             return
+        self._connect()
         import pyarrow as pa
 
         table = pa.table({"id": pa.array(ids, pa.int64()), "text": pa.array(texts, pa.string())})

@@ -42,6 +42,21 @@ def ray_cluster() -> Iterator[None]:
     ray.shutdown()
 
 
+def test_a_run_with_nothing_new_never_starts_ray(real_embedder, real_index):
+    """An unchanged re-run with --engine ray costs what a local one does: no cluster."""
+    if ray.is_initialized():
+        pytest.skip("runs first in the module, before the cluster fixture starts Ray")
+    built, content = real_index  # indexed locally; an unchanged run publishes nothing
+    settings = Settings(data_dir=built.data_dir, engine="ray")
+    engine = make_engine(settings, real_embedder)
+    try:
+        report = Ingestor(settings, real_embedder, engine).run([str(content)])
+    finally:
+        engine.close()
+    assert report.count("unchanged") >= 8 and report.chunks_embedded == 0
+    assert not ray.is_initialized()
+
+
 def _ray_settings(data_dir: Path, **extra: object) -> Settings:
     fields: dict[str, object] = {"engine": "ray", "ray_batch_size": 8, **extra}
     return Settings(data_dir=data_dir, **fields)  # type: ignore[arg-type]
