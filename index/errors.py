@@ -26,6 +26,14 @@ class IncompatibleIndexError(HindsightError):
     """The index was built with another embedding model or schema; rebuild it."""
 
 
+class ModelMismatchError(IncompatibleIndexError):
+    """The index's vectors come from another model than the one that would embed queries."""
+
+
+class SnapshotIntegrityError(IncompatibleIndexError):
+    """A published version's files do not match its manifest (torn copy, damaged disk)."""
+
+
 class ParseError(HindsightError):
     """A content file cannot be understood. Carries the line when known."""
 

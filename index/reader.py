@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -9,8 +11,9 @@ import duckdb
 
 from index import generations
 from index.chunk_table import ChunkTable
-from index.errors import IncompatibleIndexError, IndexNotBuiltError
+from index.errors import IncompatibleIndexError, IndexNotBuiltError, ModelMismatchError
 from index.keyword import KEYWORD_DIR, KeywordIndex
+from index.manifest import MANIFEST, Manifest, verify
 from index.store import SCHEMA_VERSION, open_catalog
 from index.vectors import VECTORS_FILE, VectorIndex
 
@@ -47,12 +50,32 @@ def _read_through(path: Path) -> None:
         pass  # swept by a writer meanwhile: nothing left to warm
 
 
+def _keyword_view(folder: Path) -> Path:
+    """A private folder of symlinks to FOLDER's tantivy files, lock files left out.
+
+    tantivy takes a lock file even to read, which fails on a read-only mount and would
+    write into a shared folder; through this view its locks live in a local temp folder
+    and the published files are only ever opened for reading.
+    """
+    view = Path(tempfile.mkdtemp(prefix="hindsight-keyword-"))
+    for path in folder.iterdir():
+        if path.is_file() and not path.name.endswith(".lock"):
+            (view / path.name).symlink_to(path.resolve())
+    return view
+
+
 class IndexSnapshot:
     """Catalog, vectors and keyword index of the generation that was current when opened."""
 
     def __init__(self, data_dir: Path, generation: Path) -> None:
         self.data_dir = data_dir
         self.generation = generation
+        # A version published to a shared folder (`hindsight publish`) carries a manifest:
+        # every file is checked against it before first use (once per process per version).
+        self.manifest: Manifest | None = (
+            verify(generation) if (generation / MANIFEST).exists() else None
+        )
+        self._keyword_view: Path | None = None
         self.con = open_catalog(generation, read_only=True)
         self._table: ChunkTable | None = None
         self._table_lock = threading.Lock()
@@ -76,9 +99,11 @@ class IndexSnapshot:
             # Opening a keyword folder that is gone would create an empty index in its place.
             if not (generation / KEYWORD_DIR / "meta.json").exists():
                 raise FileNotFoundError(f"{generation / KEYWORD_DIR} has no index")
-            self.keyword = KeywordIndex(generation / KEYWORD_DIR)
+            if self.manifest is not None:  # a shared, possibly read-only folder
+                self._keyword_view = _keyword_view(generation / KEYWORD_DIR)
+            self.keyword = KeywordIndex(self._keyword_view or generation / KEYWORD_DIR)
         except BaseException:
-            self.con.close()
+            self.close()
             raise
 
     @classmethod
@@ -101,6 +126,22 @@ class IndexSnapshot:
     def version(self) -> str:
         return self.generation.name
 
+    def require_model(self, model_id: str) -> None:
+        """Refuse to answer with query vectors from another model than the index's."""
+        if not self.model_id or self.model_id == model_id:
+            return
+        if self.manifest is not None:
+            raise ModelMismatchError(
+                f"The published snapshot {self.version} in {self.data_dir} was built with "
+                f"{self.model_id}, but this replica would embed queries with {model_id} — "
+                f"set HINDSIGHT_MODEL on the replica to the publisher's model, or publish an "
+                f"index built with {model_id}"
+            )
+        raise ModelMismatchError(
+            f"The index in {self.data_dir} was built with {self.model_id}, but the "
+            f"configured model is {model_id} — re-run: hindsight ingest content/"
+        )
+
     def is_stale(self) -> bool:
         """True once a newer generation has been published."""
         return generations.current_generation(self.data_dir) != self.generation
@@ -119,3 +160,6 @@ class IndexSnapshot:
 
     def close(self) -> None:
         self.con.close()
+        if self._keyword_view is not None:
+            shutil.rmtree(self._keyword_view, ignore_errors=True)
+            self._keyword_view = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from index.access import Viewer
 from index.archive import Archive
 from index.embedder import SentenceTransformerEmbedder
-from index.errors import IncompatibleIndexError
 from index.reader import IndexSnapshot
 from index.search import Searcher
 from index.settings import Settings
@@ -17,12 +16,11 @@ def open_searcher(
     """A searcher over the published index, refusing an index built with another model."""
     snapshot = IndexSnapshot.open(settings.data_dir)
     embedder = embedder or SentenceTransformerEmbedder(settings)
-    if snapshot.model_id and snapshot.model_id != embedder.model_id:
+    try:
+        snapshot.require_model(embedder.model_id)
+    except BaseException:
         snapshot.close()
-        raise IncompatibleIndexError(
-            f"The index in {settings.data_dir} was built with {snapshot.model_id}, but the "
-            f"configured model is {embedder.model_id} — re-run: hindsight ingest content/"
-        )
+        raise
     return Searcher(snapshot, embedder.embed_query)
 
 

@@ -57,6 +57,37 @@ class Settings(BaseSettings):
     content_dir: Path = Field(
         default=Path("content"), description="Content folder the portal and `make run` ingest."
     )
+    engine: Literal["local", "ray", "auto"] = Field(
+        default="auto",
+        description="Where ingest embeds new chunks: local (this process), ray (a Ray cluster "
+        "through ray.data), or auto (ray when RAY_ADDRESS is set, else local).",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster to connect to (e.g. ray://head:10001 or auto); default: "
+        "$RAY_ADDRESS, else a local Ray started for the run.",
+    )
+    ray_concurrency: int = Field(
+        default=2, ge=1, description="Embedding actors (model replicas) Ray runs at once."
+    )
+    ray_batch_size: int = Field(
+        default=256, ge=1, description="Chunks Ray hands one actor call (map_batches batch_size)."
+    )
+    ray_num_gpus: float = Field(
+        default=0.0, ge=0, description="GPUs reserved per embedding actor (0: CPU actors)."
+    )
+    ray_window: int = Field(
+        default=20_000,
+        ge=1,
+        description="New chunks sent to Ray per dataset: larger amortises actor start-up, "
+        "smaller bounds memory and what a crash costs.",
+    )
+    publish_grace_s: float = Field(
+        default=600.0,
+        ge=0,
+        description="Seconds a superseded published version stays at DEST for replicas still "
+        "answering from it before `hindsight publish` removes it.",
+    )
 
     auth: Literal["none", "proxy", "oidc"] = Field(
         default="none",

@@ -13,7 +13,16 @@ from index.errors import HindsightError, IndexNotBuiltError, WriterBusyError
 from index.settings import Settings
 
 EXAMPLES = {
-    "ingest": "Examples:\n  hindsight ingest content/\n  hindsight ingest --strict notes/ talks/a.vtt",
+    "ingest": (
+        "Examples:\n  hindsight ingest content/\n  hindsight ingest --strict notes/ talks/a.vtt\n"
+        "  hindsight ingest --engine ray archive/            # embed on a local Ray\n"
+        "  hindsight ingest --engine ray --ray-address ray://head:10001 archive/"
+    ),
+    "publish": (
+        "Examples:\n  hindsight publish /mnt/hindsight-snapshots\n"
+        "  hindsight publish --grace 3600 /mnt/hindsight-snapshots\n"
+        "  HINDSIGHT_DATA_DIR=/mnt/hindsight-snapshots streamlit run app.py   # a replica"
+    ),
     "search": (
         'Examples:\n  hindsight search "replica lag during failover"\n'
         '  hindsight search --kind postmortem --limit 5 --json "TLS certificate expiry"\n'
@@ -62,6 +71,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    if args.engine is not None or args.ray_address is not None:
+        settings = settings.model_copy(
+            update={
+                k: v
+                for k, v in (("engine", args.engine), ("ray_address", args.ray_address))
+                if v is not None
+            }
+        )
     with tqdm_progress(enabled=not args.quiet) as progress:
         report = ingest_paths(settings, args.paths, progress=progress)
     out = sys.stdout
@@ -217,6 +234,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from index.publish import publish
+
+    settings = _settings(args)
+    _require_index(settings)
+    grace = settings.publish_grace_s if args.grace is None else args.grace
+    result = publish(settings.data_dir, Path(args.dest), grace_s=grace)
+    print(result.summary())
+    return EXIT_OK
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     from ingest.watch import watch
 
@@ -260,7 +288,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit 1 when any file failed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true", help="print every warning")
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray", "auto"],
+        help="where new chunks are embedded (default: $HINDSIGHT_ENGINE or auto: Ray when "
+        "RAY_ADDRESS is set)",
+    )
+    p.add_argument(
+        "--ray-address", metavar="ADDR", help="Ray cluster to use (default: $RAY_ADDRESS)"
+    )
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "publish",
+        parents=[common],
+        help="copy the current index version to a shared folder replicas serve from",
+        epilog=EXAMPLES["publish"],
+        formatter_class=fmt,
+    )
+    p.add_argument("dest", metavar="DEST", help="shared folder (network file system or mount)")
+    p.add_argument(
+        "--grace",
+        type=float,
+        metavar="SECONDS",
+        help="keep superseded versions this long (default: $HINDSIGHT_PUBLISH_GRACE_S or 600)",
+    )
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser(
         "search",

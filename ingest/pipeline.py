@@ -23,6 +23,7 @@ from index.writer import IndexWriter
 from ingest.chunking import chunk_document
 from ingest.discovery import Scope, SourceUnit, Unreadable, discover, discover_changed
 from ingest.documents import parse_document
+from ingest.engines import EmbedEngine, LocalEngine
 from ingest.report import FileOutcome, IngestReport
 
 # Bump when parsing or chunking changes meaning: every file is then re-read (vectors of
@@ -33,9 +34,6 @@ Progress = Callable[[int, int], None]  # (done, total) chunks embedded
 # A file whose mtime is this close to the moment it was read may change again within the same
 # timestamp tick; such "racy" files are re-hashed rather than trusted on size and mtime.
 RACY_NS = 2_000_000_000
-# New chunks embedded and stored together: enough for length-sorted batches of 32 to
-# waste little padding, few enough that parsing the next ones overlaps encoding these.
-EMBED_WINDOW = 512
 ID_TAKEN = "is already used by"  # a failure that another file's change can cure
 log = logging.getLogger("hindsight.ingest")
 
@@ -100,11 +98,18 @@ def _racy(state: FileState) -> bool:
 
 
 class Ingestor:
-    """Runs one ingest over some roots with one embedder, inside one writer session."""
+    """Runs one ingest over some roots with one embedder, inside one writer session.
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    The embedder parses (token counts) and names the model; ENGINE computes the vectors of
+    new chunks — this process's embedder by default, or a Ray cluster (ingest/engines.py).
+    """
+
+    def __init__(
+        self, settings: Settings, embedder: Embedder, engine: EmbedEngine | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.engine = engine or LocalEngine(embedder, settings.batch_size)
 
     def run(
         self,
@@ -454,17 +459,17 @@ class Ingestor:
         report: IngestReport,
         progress: Progress | None,
     ) -> int | None:
-        """Embed and store PENDING in windows of about EMBED_WINDOW new chunks, as they come.
+        """Embed and store PENDING in windows of about `engine.window` chunks, as they come.
 
         Within a window, new chunks are sorted by length (padding is the main waste in encoder
-        batches) and embedded batch_size × 8 at a time; every vector goes into the embedding
-        cache as soon as it exists, so no chunk is embedded twice, even across a crash.
+        batches) and handed to the engine; every vector goes into the embedding cache as soon
+        as it comes back, so no chunk is embedded twice, even across a crash.
         """
         state = _EmbedState()
         window: list[_Pending] = []
         for item in pending:
             window.append(item)
-            if sum(len(p.chunks) for p in window) >= EMBED_WINDOW:
+            if sum(len(p.chunks) for p in window) >= self.engine.window:
                 self._embed_window(writer, window, state, report, progress)
                 window = []
         if window:
@@ -487,19 +492,22 @@ class Ingestor:
         missing = list({c.text_hash: c for c in all_chunks if c.text_hash not in vectors}.values())
         report.chunks_reused += len(all_chunks) - len(missing)
         missing.sort(key=lambda c: c.n_tokens)
-        batch = self.settings.batch_size * 8
         state.total += len(missing)
         if progress:
             progress(state.done, state.total)
-        for start in range(0, len(missing), batch):
-            part = missing[start : start + batch]
-            embedded = self.embedder.embed_batch([c.embed_text for c in part])
-            hashes = [c.text_hash for c in part]
+        by_id = {c.chunk_id: c for c in missing}
+        # Engines may answer in any order and grouping: each vector comes back with its id.
+        ids, texts = [c.chunk_id for c in missing], [c.embed_text for c in missing]
+        for got, embedded in self.engine.embed(ids, texts):
+            hashes = [by_id[i].text_hash for i in got]
             cache.put(hashes, embedded)
             vectors.update(zip(hashes, embedded, strict=True))
-            state.done += len(part)
+            state.done += len(got)
             if progress:
                 progress(state.done, state.total)
+        lost = [c.chunk_id for c in missing if c.text_hash not in vectors]
+        if lost:
+            raise RuntimeError(f"the embedding engine returned no vector for {len(lost)} chunks")
         report.chunks_embedded += len(missing)
         for item in pending:
             matrix = (

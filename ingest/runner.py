@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from index.embedder import SentenceTransformerEmbedder
 from index.settings import Settings
+from ingest.engines import make_engine
 from ingest.pipeline import Ingestor, Progress
 from ingest.report import IngestReport
 
@@ -13,4 +14,10 @@ from ingest.report import IngestReport
 def ingest_paths(
     settings: Settings, paths: Iterable[str], *, progress: Progress | None = None
 ) -> IngestReport:
-    return Ingestor(settings, SentenceTransformerEmbedder(settings)).run(paths, progress=progress)
+    """Ingest PATHS with the engine the settings name (local, or Ray: ingest/engines.py)."""
+    embedder = SentenceTransformerEmbedder(settings)
+    engine = make_engine(settings, embedder)
+    try:
+        return Ingestor(settings, embedder, engine).run(paths, progress=progress)
+    finally:
+        engine.close()

@@ -17,7 +17,7 @@ import streamlit as st
 from index import generations
 from index.archive import Archive
 from index.embedder import SentenceTransformerEmbedder
-from index.errors import HindsightError
+from index.errors import HindsightError, SnapshotIntegrityError
 from index.search import Searcher
 from index.service import open_searcher
 from index.settings import Settings
@@ -58,6 +58,11 @@ def current_version(data_dir: Path) -> str | None:
     return generation.name if generation else None
 
 
+# data dir -> the searcher of the last version that opened and verified: a replica keeps
+# serving it when a newly published version fails its checksums (index/manifest.py).
+_last_good: dict[str, Searcher] = {}
+
+
 def archive() -> Archive | None:
     """The archive published now as the current viewer may read it; None before any ingest."""
     s = settings()
@@ -65,7 +70,19 @@ def archive() -> Archive | None:
     version = current_version(s.data_dir)
     if version is None:
         return None
-    return Archive(_searcher(str(s.data_dir.resolve()), version, s.model_dump_json()), viewer)
+    key = str(s.data_dir.resolve())
+    try:
+        found = _searcher(key, version, s.model_dump_json())
+    except SnapshotIntegrityError:
+        previous = _last_good.get(key)
+        if previous is None:
+            raise
+        log.warning(
+            "keeping %s: published %s failed verification", previous.snapshot.version, version
+        )
+        found = previous
+    _last_good[key] = found
+    return Archive(found, viewer)
 
 
 def require() -> Archive:

@@ -12,6 +12,7 @@ from index.filters import SearchFilters
 from index.reader import IndexSnapshot
 from index.search import Searcher
 from index.settings import Settings
+from ingest.engines import LocalEngine
 from ingest.pipeline import Ingestor
 from tests.conftest import HashingEmbedder
 
@@ -274,8 +275,10 @@ def test_parsing_runs_ahead_while_earlier_files_are_embedded(
             return super().embed_batch(texts)
 
     monkeypatch.setattr(pipeline, "parse_document", slow_parse)
-    monkeypatch.setattr(pipeline, "EMBED_WINDOW", 2)
-    report = Ingestor(settings, Recording()).run([str(root)])
+    embedder = Recording()
+    engine = LocalEngine(embedder)
+    engine.window = 2  # new chunks per window
+    report = Ingestor(settings, embedder, engine).run([str(root)])
     assert report.count("indexed") == 16 and report.chunks_embedded == 16
     assert all(name.startswith("hindsight-parse") for name in parsed)
     assert len(seen_at_embed) >= 4 and seen_at_embed[0] < 16  # embedding began mid-parse

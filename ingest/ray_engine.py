@@ -1,0 +1,113 @@
+"""The embedding step on a Ray cluster, through Ray Data.
+
+Chunks that missed the embedding cache go out as Arrow blocks of `ray_batch_size` rows
+(id, text); `map_batches` runs them through a pool of `ray_concurrency` actors, each of which
+loads the model once; vectors come back as they are ready. Ray does not keep the order, so
+every vector travels with its chunk id. Parsing, the cache, the index writer and publishing
+stay in the driver, exactly as in a local run.
+
+Every Ray worker needs the same Python environment as the driver (hindsight and the model
+package): docs/scale-out.md has the recipe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from index.errors import HindsightError, ModelError
+from index.settings import Settings
+
+INSTALL_HINT = (
+    "--engine ray needs Ray Data — install it with: pip install 'hindsight[ray]' "
+    "(or: pip install 'ray[data]'), or use --engine local"
+)
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+        import ray.data  # noqa: F401 - the extra that `ray[data]` brings
+    except ImportError as exc:
+        raise HindsightError(f"{INSTALL_HINT} ({exc})") from None
+    return ray
+
+
+class EmbedActor:
+    """One model replica on a Ray worker: loaded once, then called batch after batch."""
+
+    def __init__(self, settings_json: str, model_id: str) -> None:
+        from index.embedder import SentenceTransformerEmbedder
+
+        self.embedder = SentenceTransformerEmbedder(Settings.model_validate_json(settings_json))
+        if self.embedder.model_id != model_id:
+            # A worker with another model package would write foreign vectors into the index.
+            raise ModelError(
+                f"Ray worker has model {self.embedder.model_id}, the driver {model_id}: "
+                "install the same hindsight environment on every worker"
+            )
+        self.embedder.model  # noqa: B018 - load now, not inside the first batch
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        texts = [str(t) for t in batch["text"]]
+        return {"id": batch["id"], "vector": self.embedder.embed_batch(texts)}
+
+
+class RayEngine:
+    """Embeds through `ray.data` on the cluster at `ray_address` (or $RAY_ADDRESS, or local)."""
+
+    def __init__(self, settings: Settings, model_id: str) -> None:
+        self.ray = _import_ray()
+        self.settings = settings
+        self.model_id = model_id
+        self.window = settings.ray_window
+        self._started = False
+        # The actors need the same settings (model, device, prompts, batch size) as the driver.
+        self._settings_json = settings.model_dump_json()
+
+    def _connect(self) -> None:
+        """Join the cluster on first use: a run with nothing new to embed never starts Ray."""
+        if not self.ray.is_initialized():
+            # address None: $RAY_ADDRESS when set, else a local Ray for this run only.
+            self.ray.init(
+                address=self.settings.ray_address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
+            self._started = True
+        context = self.ray.data.DataContext.get_current()
+        context.enable_progress_bars = False  # the CLI shows its own progress
+
+    def embed(self, ids: list[int], texts: list[str]) -> Iterator[tuple[list[int], np.ndarray]]:
+        if not ids:
+            return
+        self._connect()
+        import pyarrow as pa
+
+        table = pa.table({"id": pa.array(ids, pa.int64()), "text": pa.array(texts, pa.string())})
+        size = self.settings.ray_batch_size
+        # One block per batch: the actors share the work instead of one taking a single block.
+        blocks = [table.slice(start, size) for start in range(0, len(ids), size)]
+        dataset = self.ray.data.from_arrow(blocks).map_batches(
+            EmbedActor,
+            fn_constructor_kwargs={"settings_json": self._settings_json, "model_id": self.model_id},
+            batch_size=size,
+            batch_format="numpy",
+            # No more actors than blocks: an idle actor would still load the model.
+            compute=self.ray.data.ActorPoolStrategy(
+                size=min(self.settings.ray_concurrency, len(blocks))
+            ),
+            num_gpus=self.settings.ray_num_gpus or None,
+        )
+        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+            vectors = np.asarray(batch["vector"], dtype=np.float32)
+            yield [int(i) for i in batch["id"]], vectors
+
+    def close(self) -> None:
+        if self._started:
+            self.ray.shutdown()
+            self._started = False
