@@ -140,7 +140,8 @@ def test_vectors_come_back_by_chunk_id_whatever_the_order(ray_cluster, real_embe
             assert np.allclose(got[chunk_id], vector, atol=1e-5), chunk_id
 
 
-def test_cli_ingest_with_engine_ray(ray_cluster, tmp_path, capsys):
+def test_cli_ingest_with_engine_ray(ray_cluster, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HINDSIGHT_RAY_CONCURRENCY", "1")  # one model load is enough here
     content = write_content(tmp_path / "content")
     code = cli.main(
         ["ingest", "--quiet", "--engine", "ray", "--data-dir", str(tmp_path / "d"), str(content)]
