@@ -102,10 +102,11 @@ class Settings(BaseSettings):
         "(anonymous) asked.",
     )
     gaps_similarity: float = Field(
-        default=0.6,
+        default=0.4,
         gt=0,
         le=1,
-        description="Cosine similarity at which a gap query joins a topic (query embeddings).",
+        description="Cosine similarity at which a gap query joins a topic (query embeddings; "
+        "chosen in docs/quality.md).",
     )
     portal_url: str = Field(
         default="http://localhost:8501",
