@@ -43,7 +43,7 @@ def test_follow_a_service_and_read_its_feed(monkeypatch, settings) -> None:
     at = run(monkeypatch, settings, "portal/pages/whats_new.py")
     assert "Your first visit here" in texts(at)
     assert "Incident" in texts(at)  # everything was indexed minutes ago
-    at.multiselect(key="follow.service").set_value(["ledger-db"])
+    at.multiselect(key="follow_service").set_value(["ledger-db"])
     next(b for b in at.button if b.label == "Follow").click()
     at.run()
     assert not at.exception

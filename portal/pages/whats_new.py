@@ -88,32 +88,32 @@ def options(facet: str) -> list[str]:
 
 def add_follow() -> None:
     get = st.session_state.get
-    kinds = tuple(get("follow.kind") or ())
+    kinds = tuple(get("follow_kind") or ())
     facets = tuple(
-        (name, tuple(get(f"follow.{name}") or ()))
+        (name, tuple(get(f"follow_{name}") or ()))
         for name in ("service", "team", "tag")
-        if get(f"follow.{name}")
+        if get(f"follow_{name}")
     )
-    query = str(get("follow.q") or "").strip()
+    query = str(get("follow_q") or "").strip()
     if not (kinds or facets or query):
-        st.session_state["follow.error"] = "Pick something to follow."
+        st.session_state["follow_error"] = "Pick something to follow."
         return
     store.follow(person, describe(query, kinds, facets), query=query, kinds=kinds, facets=facets)
     for name in ("kind", "service", "team", "tag", "q"):
-        st.session_state.pop(f"follow.{name}", None)
+        st.session_state.pop(f"follow_{name}", None)
 
 
 with st.form("follow-form", border=True):
     st.markdown("**Follow a service, a team, a tag or a search**")
     cols = st.columns(4)
-    cols[0].multiselect("Kind", options("kind"), key="follow.kind", format_func=kind_label)
-    cols[1].multiselect("Service", options("service"), key="follow.service")
-    cols[2].multiselect("Team", options("team"), key="follow.team")
-    cols[3].multiselect("Tag", options("tag"), key="follow.tag")
-    st.text_input("Words (optional): a document matches when it uses one of them", key="follow.q")
+    cols[0].multiselect("Kind", options("kind"), key="follow_kind", format_func=kind_label)
+    cols[1].multiselect("Service", options("service"), key="follow_service")
+    cols[2].multiselect("Team", options("team"), key="follow_team")
+    cols[3].multiselect("Tag", options("tag"), key="follow_tag")
+    st.text_input("Words (optional): a document matches when it uses one of them", key="follow_q")
     st.form_submit_button("Follow", icon=":material/bookmark_add:", on_click=add_follow)
-if st.session_state.get("follow.error"):
-    st.warning(st.session_state.pop("follow.error"))
+if st.session_state.get("follow_error"):
+    st.warning(st.session_state.pop("follow_error"))
 
 token = store.feed_token(person) if follows else ""
 for follow in follows:
