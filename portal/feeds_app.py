@@ -40,6 +40,7 @@ class Feeds:
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._version: str | None = None
+        self._retired: list[Searcher] = []
 
     def searcher(self) -> Searcher | None:
         current = generations.current_generation(self.settings.data_dir)
@@ -47,9 +48,20 @@ class Feeds:
             return None
         with self._lock:
             if self._searcher is None or self._version != current.name:
+                if self._searcher is not None:
+                    self._retired.append(self._searcher)
                 self._searcher = open_searcher(self.settings)
                 self._version = current.name
+                # Requests in flight may still read the last one or two snapshots.
+                while len(self._retired) > 2:
+                    self._retired.pop(0).snapshot.close()
             return self._searcher
+
+    def close(self) -> None:
+        with self._lock:
+            for searcher in [*self._retired, *([self._searcher] if self._searcher else [])]:
+                searcher.snapshot.close()
+            self._retired, self._searcher, self._version = [], None, None
 
     def get(self, path: str, self_url: str) -> FeedAnswer:
         found = ROUTE.match(path)
@@ -132,7 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=settings.feeds_port)
     args = parser.parse_args(argv)
-    httpd = server(Feeds(settings), args.host, args.port)
+    feeds = Feeds(settings)
+    httpd = server(feeds, args.host, args.port)
     print(f"Feeds: http://{args.host}:{args.port}/feeds/…", flush=True)
     try:
         httpd.serve_forever()
@@ -140,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         httpd.server_close()
+        feeds.close()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -114,3 +115,17 @@ def test_the_gaps_page_is_for_organisers_and_reveals_nothing_restricted(
     assert CANARY not in lowered and "ghost analyst" not in lowered and "secops" not in lowered
     invites = [b.proto.url for b in at.get("link_button")]
     assert invites and all(u.startswith("mailto:priya.raman@kestrel.example?") for u in invites)
+
+
+def test_whats_new_counts_from_the_last_visit(monkeypatch, settings) -> None:
+    two_days_ago = dt.datetime.now() - dt.timedelta(days=2)
+    StateStore(settings.data_dir).record_visit(
+        ANA.person_key, name="Ana", groups=("sre",), now=two_days_ago
+    )
+    as_viewer(monkeypatch, ANA)
+    at = run(monkeypatch, settings, "portal/pages/whats_new.py")
+    assert f"Since your last visit ({two_days_ago:%Y-%m-%d %H:%M})." in texts(at)
+    assert "**Incident**: 3 new, 0 changed" in texts(at)  # indexed minutes ago
+    next(b for b in at.button if b.label == "Mark everything as seen").click()
+    at.run()
+    assert [i.value for i in at.info] == ["Nothing new since then."]

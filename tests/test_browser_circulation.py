@@ -46,7 +46,8 @@ def test_follow_a_service_add_a_file_see_it_in_whats_new_and_the_feed(
     Ingestor(settings, real_embedder).run([str(content)])
     feeds_port = free_port()
     monkeypatch.setenv("HINDSIGHT_FEEDS_PORT", str(feeds_port))
-    feeds = server(Feeds(settings), "127.0.0.1", feeds_port)
+    answers = Feeds(settings)
+    feeds = server(answers, "127.0.0.1", feeds_port)
     threading.Thread(target=feeds.serve_forever, daemon=True).start()
     try:
         with (
@@ -85,3 +86,4 @@ def test_follow_a_service_add_a_file_see_it_in_whats_new_and_the_feed(
     finally:
         feeds.shutdown()
         feeds.server_close()
+        answers.close()

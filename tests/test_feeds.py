@@ -153,5 +153,4 @@ def test_the_asgi_app_and_the_http_server_serve_the_feed(people, restricted) -> 
     finally:
         httpd.shutdown()
         httpd.server_close()
-        if feeds._searcher is not None:
-            feeds._searcher.snapshot.close()
+        feeds.close()

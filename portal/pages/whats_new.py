@@ -46,6 +46,7 @@ news = whats_new(archive, since, follows, only_followed=only)
 
 def mark_seen() -> None:
     store.mark_seen(person)
+    st.session_state.pop("whats_new.since", None)  # the date picker follows the new start
 
 
 if person:
