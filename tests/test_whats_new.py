@@ -148,3 +148,22 @@ def test_digest_command(real_index, capsys) -> None:
     assert main(["digest", "--since", "2999-01-01", *data]) == 0
     assert "Nothing new." in capsys.readouterr().out
     assert main(["digest", "--since", "last tuesday", *data]) == 2
+
+
+def test_a_generation_from_before_first_times_reads_every_change_as_new(changed_index) -> None:
+    import duckdb
+
+    from index.generations import current_generation
+    from index.store import CATALOG_FILE
+
+    settings, since, embedder = changed_index
+    generation = current_generation(settings.data_dir)
+    assert generation is not None
+    con = duckdb.connect(str(generation / CATALOG_FILE))
+    con.execute("ALTER TABLE documents DROP COLUMN first_indexed_at")
+    con.close()
+    news = whats_new(_archive(settings, embedder), since)
+    assert {i.document.doc_id: i.status for i in news.items} == {
+        "pm-2025-09-09-ledger-disk-full": "new",
+        DNS: "new",
+    }
