@@ -42,8 +42,8 @@ def record_visit() -> Visit | None:
     """Move the viewer's visit on and keep the groups they carry now (the feed server's view)."""
     settings = resources.settings()
     viewer = auth.current_viewer(settings)
-    if not viewer.person_key:
-        return None
+    if not viewer.person_key or resources.current_version(settings.data_dir) is None:
+        return None  # no index yet: nothing to be new, and no state file in a stray folder
     now = dt.datetime.now()
     last = st.session_state.get(SEEN_KEY)
     if isinstance(last, dt.datetime) and now - last < SEEN_EVERY:
