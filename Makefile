@@ -24,10 +24,11 @@ setup: $(STAMP)
 index: setup  ## ingest content/ (incremental: only new or changed files cost anything)
 	$(VENV)/bin/hindsight ingest $(CONTENT)
 
-run: index  ## open the portal on content/, with the watcher keeping the index live
+run: index  ## open the portal on content/, with the watcher keeping the index live and the feeds
 	@echo "Portal: http://localhost:$(PORT)"
 	@$(VENV)/bin/hindsight watch $(CONTENT) & WATCH=$$!; \
-	trap "kill $$WATCH 2>/dev/null" EXIT INT TERM; \
+	$(PY) -m portal.feeds_app & FEEDS=$$!; \
+	trap "kill $$WATCH $$FEEDS 2>/dev/null" EXIT INT TERM; \
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 

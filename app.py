@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from portal import frame
+from portal import circulation, frame
 
 st.set_page_config(page_title="Hindsight", page_icon=":material/history_edu:", layout="wide")
+circulation.record_visit()  # "what's new" counts from the end of the last visit
 
 page = st.navigation(
     [
@@ -36,6 +37,13 @@ page = st.navigation(
             icon=":material/support_agent:",
             url_path="experts",
         ),
+        st.Page(
+            "portal/pages/whats_new.py",
+            title="What's new",
+            icon=":material/notifications:",
+            url_path="whats_new",
+        ),
+        *circulation.gaps_pages(),
         st.Page(
             "portal/pages/health.py",
             title="Index health",

@@ -9,6 +9,7 @@ snapshot under keys that carry the viewer's access key, never shared across acce
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -166,6 +167,12 @@ class Archive:
         path = (folder / name).resolve()
         ok = path.is_relative_to(folder) and path.is_file()
         return path if ok and path.suffix.lower() in MEDIA_SUFFIXES else None
+
+    def changes(
+        self, since: dt.datetime, filters: SearchFilters | None = None
+    ) -> list[catalog.DocumentChange]:
+        """Visible documents new or changed since SINCE (naive local time), latest first."""
+        return catalog.changes_since(self._cur(), since, self.scope(filters))
 
     # -- people -----------------------------------------------------------------------
 

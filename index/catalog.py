@@ -330,3 +330,39 @@ def stats(cur: duckdb.DuckDBPyConnection, filters: SearchFilters) -> IndexStats:
         last_ingest=last[0] if last else None,
         files_by_state=files,
     )
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    """A document indexed at or after some moment: new (first seen then) or changed."""
+
+    document: Document  # without its body
+    first_indexed_at: dt.datetime
+    indexed_at: dt.datetime
+
+    def is_new(self, since: dt.datetime) -> bool:
+        return self.first_indexed_at >= since
+
+
+def changes_since(
+    cur: duckdb.DuckDBPyConnection, since: dt.datetime, filters: SearchFilters
+) -> list[DocumentChange]:
+    """Documents within FILTERS (re)indexed at or after SINCE, most recent first."""
+    where, params = filter_clause(filters)
+    has_first = cur.execute(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_name = 'documents' AND column_name = 'first_indexed_at'"
+    ).fetchone()
+    # A generation written before migration m004 has no first time: every change reads as new.
+    first = (
+        "coalesce(d.first_indexed_at, d.indexed_at)"
+        if has_first and has_first[0]
+        else "d.indexed_at"
+    )
+    columns = _DOC_COLUMNS.replace("body", "NULL AS body")
+    rows = cur.execute(
+        f"SELECT {columns}, {first}, d.indexed_at FROM documents d "
+        f"WHERE d.indexed_at >= ? AND {where} ORDER BY d.indexed_at DESC, d.title",
+        [since, *params],
+    ).fetchall()
+    return [DocumentChange(_document(r[:7]), r[7], r[8]) for r in rows]

@@ -103,7 +103,18 @@ def m003_ingest_state(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
 
 
-MIGRATIONS: list[Migration] = [m001_documents, m002_experts, m003_ingest_state]
+def m004_document_first_seen(con: duckdb.DuckDBPyConnection) -> None:
+    # `indexed_at` moves on every re-index; "new" vs "changed" needs when a document first came.
+    con.execute("ALTER TABLE documents ADD COLUMN first_indexed_at TIMESTAMP")
+    con.execute("UPDATE documents SET first_indexed_at = indexed_at")
+
+
+MIGRATIONS: list[Migration] = [
+    m001_documents,
+    m002_experts,
+    m003_ingest_state,
+    m004_document_first_seen,
+]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:

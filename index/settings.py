@@ -114,6 +114,50 @@ class Settings(BaseSettings):
         default="groups", description="oidc: the ID-token claim that lists the user's groups."
     )
 
+    search_log: Literal["off", "anonymous", "named"] = Field(
+        default="anonymous",
+        description="Search log for the Gaps page: off, anonymous (query, time, a hash of the "
+        "browser session; no identity) or named (also the person's key).",
+    )
+    search_log_days: int = Field(
+        default=90, ge=1, description="Logged searches and opens are deleted after this many days."
+    )
+    gaps_group: str = Field(
+        default="showcase-organisers",
+        description="Only members of this group (and admins) see the Gaps page.",
+    )
+    gaps_min_askers: int = Field(
+        default=3,
+        ge=1,
+        description="A gap topic is shown once this many distinct people (named) or sessions "
+        "(anonymous) asked.",
+    )
+    gaps_similarity: float = Field(
+        default=0.4,
+        gt=0,
+        le=1,
+        description="Cosine similarity at which a gap query joins a topic (query embeddings; "
+        "chosen in docs/quality.md).",
+    )
+    portal_url: str = Field(
+        default="http://localhost:8501",
+        description="The portal's address as readers reach it: feed and digest links point here.",
+    )
+    feeds_port: int = Field(
+        default=8502, description="Port of the Atom feed server `make run` starts."
+    )
+    feeds_url: str = Field(
+        default="",
+        description="The feed server's address as readers reach it (default: the portal's "
+        "host on feeds_port).",
+    )
+    feed_groups_days: int = Field(
+        default=30,
+        ge=1,
+        description="A feed answers with the groups of its owner's last portal visit; after "
+        "this many days without a visit it refuses until they visit again.",
+    )
+
     @property
     def max_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)

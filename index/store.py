@@ -58,7 +58,7 @@ _WHEN = pa.timestamp("us")
 _COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
     "documents": [("doc_id", _TEXT), ("kind", _TEXT), ("title", _TEXT), ("path", _TEXT),
                   ("source_key", _TEXT), ("date", pa.date32()), ("metadata", _TEXT),
-                  ("body", _TEXT), ("indexed_at", _WHEN)],
+                  ("body", _TEXT), ("indexed_at", _WHEN), ("first_indexed_at", _WHEN)],
     "doc_facets": [("doc_id", _TEXT), ("facet", _TEXT), ("value", _TEXT)],
     "chunks": [("chunk_id", _BIG), ("doc_id", _TEXT), ("ordinal", _INT), ("text", _TEXT),
                ("context", _TEXT), ("heading", _TEXT), ("text_hash", _TEXT),
@@ -88,6 +88,7 @@ class CatalogWriter:
         self._buffered_docs: set[str] = set()
         self._buffered_files: set[str] = set()
         self._owners: dict[str, str] | None = None
+        self._first_seen: dict[str, dt.datetime] = {}  # of documents deleted to be re-inserted
 
     def flush(self) -> None:
         """Insert every buffered row (a file state replaces the one stored before)."""
@@ -190,6 +191,12 @@ class CatalogWriter:
             return []  # a new document: nothing to delete, no statement run
         ids = self.chunk_ids(doc_id)
         del self._owner_map()[doc_id]
+        first = self.con.execute(
+            "SELECT coalesce(first_indexed_at, indexed_at) FROM documents WHERE doc_id = ?",
+            [doc_id],
+        ).fetchone()
+        if first and first[0] is not None:
+            self._first_seen[doc_id] = first[0]
         self.dirty = True
         for table in ("chunks", "segments", "doc_facets", "documents"):
             self.con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [doc_id])
@@ -212,10 +219,12 @@ class CatalogWriter:
         if self._owners is not None:
             self._owners[doc.doc_id] = source_key
         metadata = json.dumps(doc.metadata, default=_json_default)
+        now = dt.datetime.now()
+        first = self._first_seen.pop(doc.doc_id, now)  # a changed document keeps its first time
         self._buffer(
             "documents",
             [(doc.doc_id, doc.kind, doc.title, path, source_key, doc.date, metadata, doc.body,
-              dt.datetime.now())],
+              now, first)],
         )  # fmt: skip
         self._buffer("doc_facets", [(doc.doc_id, f, v) for f, v in document_facets(doc.metadata)])
         self._buffer(

@@ -31,6 +31,12 @@ EXAMPLES = {
     ),
     "stats": "Examples:\n  hindsight stats\n  hindsight stats --json",
     "watch": "Examples:\n  hindsight watch content/",
+    "digest": (
+        "Examples:\n  hindsight digest --since 7d\n"
+        "  hindsight digest --since 2026-11-01 --groups sre --format html > digest.html\n"
+        "  hindsight digest --since 24h --all --format json"
+    ),
+    "gaps": "Examples:\n  hindsight gaps\n  hindsight gaps --json --groups showcase-organisers",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -245,6 +251,62 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _since(raw: str) -> Any:
+    """--since: a duration back from now (7d, 24h, 2w) or a date / date-time (local time)."""
+    import datetime as dt
+    import re
+
+    found = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", raw.lower())
+    if found:
+        n, unit = int(found[1]), found[2]
+        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * n
+        return dt.datetime.now() - dt.timedelta(hours=hours)
+    try:
+        return dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise UsageError(
+            f"--since takes 7d, 24h, 2w or a date like 2026-11-01, not {raw!r}"
+        ) from None
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from index import digest
+    from index.whats_new import whats_new
+
+    since = _since(args.since)
+    archive = _archive(args)
+    settings = _settings(args)
+    news = whats_new(archive, since)
+    print(digest.render(news, args.format, settings.portal_url, now=dt.datetime.now()), end="")
+    return EXIT_OK
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from index.gaps import find_gaps
+    from index.state_store import StateStore
+
+    settings = _settings(args)
+    archive = _archive(args)
+    topics = find_gaps(archive, StateStore(settings.data_dir), settings)
+    if args.json:
+        print(json.dumps([t.to_json() for t in topics], indent=2))
+        return EXIT_OK
+    if not topics:
+        print(
+            f"No gaps: no topic was asked by {settings.gaps_min_askers}+ people without an answer"
+            f" (search log: {settings.search_log})."
+        )
+    for t in topics:
+        print(f"{t.label}  [{t.category_label}]  {t.askers} askers, {t.searches} searches")
+        for q in t.queries[:5]:
+            print(f"    “{q}”")
+        names = ", ".join(m.expert.name for m in t.experts) or "nobody yet"
+        print(f"    closest people: {names}")
+    return EXIT_OK
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     from ingest.watch import watch
 
@@ -339,6 +401,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser(
+        "digest",
+        parents=[common, reader],
+        help="what is new since a moment, for an e-mail or chat post",
+        epilog=EXAMPLES["digest"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--since", required=True, metavar="DATE|7d", help="a date, or 24h / 7d / 2w")
+    p.add_argument("--format", choices=["md", "html", "json", "atom"], default="md")
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser(
+        "gaps",
+        parents=[common, reader],
+        help="topics people searched for and found nothing useful",
+        epilog=EXAMPLES["gaps"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_gaps)
 
     p = sub.add_parser(
         "watch",

@@ -14,10 +14,14 @@ from typing import Any
 
 import pytest
 
+from index import digest
 from index.access import Viewer, document_access, groups_of
 from index.archive import Archive
 from index.filters import SearchFilters
+from index.follows import SINCE_EVER, recent
 from index.service import open_archive
+from index.state_store import Follow
+from index.whats_new import whats_new
 from ingest.cli import main
 from tests.access_fixtures import CANARY, RESTRICTED_IDS, build_restricted_index
 
@@ -38,6 +42,7 @@ def _archive(settings: Any, viewer: Viewer, embedder: Any) -> Archive:
     return open_archive(settings, viewer, embedder)
 
 
+FOLLOW_FAILOVER = Follow("f", "p", "failover", query="failover key")
 Surface = Callable[[Archive], Any]
 SURFACES: dict[str, Surface] = {
     "search hits and snippets": lambda a: a.search(f"{CANARY} failover key", limit=20),
@@ -72,6 +77,13 @@ SURFACES: dict[str, Surface] = {
         (h.doc_id, h.start, h.snippet) for h in a.search("red team found the key", limit=20)
     ],
     "file states": lambda a: a.file_states(),
+    "changes since": lambda a: a.changes(SINCE_EVER),
+    "what's new with follows": lambda a: whats_new(a, SINCE_EVER, [FOLLOW_FAILOVER]),
+    "follow feed entries": lambda a: recent(a, FOLLOW_FAILOVER),
+    "followed facet": lambda a: recent(
+        a, Follow("f", "p", "tag", facets=(("tag", ("failover",)),))
+    ),
+    "html digest": lambda a: digest.to_html(whats_new(a, SINCE_EVER), "http://p"),
 }
 
 

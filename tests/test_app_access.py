@@ -40,6 +40,7 @@ PAGES: list[tuple[str, dict[str, Any]]] = [
     ("portal/pages/experts.py", {"topic": CANARY}),
     ("portal/pages/experts.py", {"expert": RESTRICTED_EXPERT}),
     ("portal/pages/experts.py", {"expert": "experts/priya-raman"}),
+    ("portal/pages/whats_new.py", {}),
 ]
 
 
@@ -94,6 +95,7 @@ MEMBER_SEES = [
     ("portal/pages/showcase.py", {"doc": RESTRICTED_SHOWCASE}),
     ("portal/pages/experts.py", {"topic": CANARY}),
     ("portal/pages/experts.py", {"expert": "experts/priya-raman"}),
+    ("portal/pages/whats_new.py", {}),
 ]
 
 

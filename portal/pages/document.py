@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from portal import links, media, resources, state, transcript, ui, views
+from portal import circulation, links, media, resources, state, transcript, ui, views
 from portal.state import PageState
 
 page = PageState("document", [state.text("doc"), state.integer("t"), state.text("tq")])
@@ -19,6 +19,7 @@ if found is None:
     st.warning("That document is not in the archive (any more).", icon=":material/link_off:")
     st.page_link(links.SEARCH, label="Search the archive", icon=":material/search:")
 else:
+    circulation.record_open(found.doc_id)
     views.header(found)
     views.external_links(found)
     main, side = st.columns([3, 1], gap="large")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from index.filters import SearchFilters
 from index.models import Document
-from portal import incidents, links, resources, safe, state, ui, views
+from portal import circulation, incidents, links, resources, safe, state, ui, views
 from portal.state import PageState
 
 FILTERS = (("severity", "Severity"), ("team", "Team"), ("service", "Service"), ("status", "Status"))
@@ -235,6 +235,7 @@ if doc_id:
         st.warning("That incident is not in the archive (any more).", icon=":material/link_off:")
         st.button("All incidents", on_click=page.set, args=("doc", ""))
     else:
+        circulation.record_open(found.doc_id)
         detail_view(found)
 else:
     list_view()

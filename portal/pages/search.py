@@ -13,7 +13,7 @@ from index.kinds import kind_label
 from index.models import Document, SearchHit
 from index.timefmt import clock
 from index.tokenize import query_terms as index_terms
-from portal import facets, links, media, resources, safe, state, transcript, ui
+from portal import circulation, facets, links, media, resources, safe, state, transcript, ui
 from portal.state import PageState
 
 PAGE_SIZE = 20
@@ -46,6 +46,7 @@ if page.get("like") and like_doc is None:
     st.warning("The document for “more like this” is no longer in the archive.")
 text = "" if like_doc else (query or "").strip()
 limit = min(page.get("n") or PAGE_SIZE, MAX_RESULTS)
+circulation.log_search(archive, text)  # the Gaps page's search log (HINDSIGHT_SEARCH_LOG)
 
 
 def hits_for(key: SearchFilters) -> list[SearchHit]:

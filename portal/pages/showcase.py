@@ -14,7 +14,7 @@ import streamlit as st
 from index.filters import SearchFilters
 from index.models import Document
 from index.timefmt import clock
-from portal import links, media, resources, safe, state, transcript, ui, views
+from portal import circulation, links, media, resources, safe, state, transcript, ui, views
 from portal.state import PageState
 
 page = PageState(
@@ -145,6 +145,7 @@ if doc_id:
         st.warning("That session is not in the archive (any more).", icon=":material/link_off:")
         st.button("All sessions", on_click=page.update, kwargs={"doc": "", "t": None})
     else:
+        circulation.record_open(found.doc_id)
         session_view(found)
 else:
     list_view()

@@ -11,7 +11,7 @@ import streamlit as st
 from index.filters import SearchFilters
 from index.kinds import kind_label
 from index.models import Document
-from portal import links, media, resources, safe, state, transcript, ui, views
+from portal import circulation, links, media, resources, safe, state, transcript, ui, views
 from portal.state import PageState
 
 KINDS = ("talk", "paper-review")
@@ -130,6 +130,7 @@ if doc_id:
         st.warning("That talk is not in the archive (any more).", icon=":material/link_off:")
         st.button("All talks", on_click=page.update, kwargs={"doc": "", "t": None})
     else:
+        circulation.record_open(found.doc_id)
         detail_view(found)
 else:
     list_view()

@@ -1,0 +1,168 @@
+"""A digest of what is new, for a scheduled e-mail or chat post: Markdown, HTML, JSON or Atom.
+
+The HTML is for mail clients: a table layout, inline styles only, no script, no style block,
+no external resources; every content string is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from typing import Literal
+
+from index import atom
+from index.whats_new import NewItem, WhatsNew
+
+Format = Literal["md", "html", "json", "atom"]
+FORMATS: tuple[Format, ...] = ("md", "html", "json", "atom")
+
+
+def _md_text(value: str) -> str:
+    # Content is untrusted: Markdown and HTML punctuation is escaped, lines are joined.
+    out = " ".join(str(value).split())
+    for ch in "\\`*_{}[]()<>#+!|~":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def _url(portal_url: str, item: NewItem) -> str:
+    return atom.document_url(portal_url, item.document)
+
+
+def to_markdown(news: WhatsNew, portal_url: str) -> str:
+    lines = [f"# What's new in Hindsight since {news.since:%Y-%m-%d %H:%M}", ""]
+    if not news.total and not news.extra:
+        return "\n".join([*lines, "Nothing new.", ""])
+    lines.append(
+        ", ".join(f"{g.label}: {g.new} new, {g.changed} changed" for g in news.groups) or ""
+    )
+    if news.followed:
+        lines += ["", "## From what you follow", ""]
+        for item in news.followed:
+            labels = "; ".join(_md_text(f.label) for f in item.follows)
+            lines.append(
+                f"- [{_md_text(item.document.title)}]({_url(portal_url, item)}) ({labels})"
+            )
+    for group in news.groups:
+        lines += ["", f"## {group.label} ({group.new} new, {group.changed} changed)", ""]
+        for item in group.items:
+            when = f"{item.document.date:%Y-%m-%d} · " if item.document.date else ""
+            lines.append(
+                f"- [{_md_text(item.document.title)}]({_url(portal_url, item)}) "
+                f"— {when}{item.status}"
+            )
+    for section in news.extra:
+        lines += ["", f"## {_md_text(section.title)}", ""]
+        lines += [f"- {_md_text(label)}" for label, _ in section.items]
+    return "\n".join(lines) + "\n"
+
+
+_FONT = "font-family:Arial,Helvetica,sans-serif;color:#1f2937;"
+
+
+def to_html(news: WhatsNew, portal_url: str) -> str:
+    esc = html.escape
+    rows: list[str] = []
+
+    def heading(text: str) -> None:
+        rows.append(
+            f'<tr><td style="{_FONT}font-size:17px;font-weight:bold;padding:18px 0 6px 0;">'
+            f"{esc(text)}</td></tr>"
+        )
+
+    def item_row(item: NewItem, note: str) -> None:
+        url = esc(_url(portal_url, item), quote=True)
+        rows.append(
+            f'<tr><td style="{_FONT}font-size:14px;padding:3px 0;">'
+            f'<a href="{url}" style="color:#1d4ed8;text-decoration:underline;">'
+            f"{esc(item.document.title)}</a>"
+            f' <span style="color:#6b7280;">— {esc(note)}</span></td></tr>'
+        )
+
+    title = f"What's new in Hindsight since {news.since:%Y-%m-%d %H:%M}"
+    if not news.total and not news.extra:
+        heading("Nothing new.")
+    else:
+        summary = ", ".join(f"{g.label}: {g.new} new, {g.changed} changed" for g in news.groups)
+        rows.append(f'<tr><td style="{_FONT}font-size:14px;">{esc(summary)}</td></tr>')
+    if news.followed:
+        heading("From what you follow")
+        for item in news.followed:
+            item_row(item, "; ".join(f.label for f in item.follows))
+    for group in news.groups:
+        heading(f"{group.label} ({group.new} new, {group.changed} changed)")
+        for item in group.items:
+            when = f"{item.document.date:%Y-%m-%d} · " if item.document.date else ""
+            item_row(item, when + item.status)
+    for section in news.extra:
+        heading(section.title)
+        for label, _ in section.items:
+            rows.append(f'<tr><td style="{_FONT}font-size:14px;">{esc(label)}</td></tr>')
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{esc(title)}</title></head>"
+        '<body style="margin:0;padding:0;background:#ffffff;">'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        'style="max-width:640px;margin:0 auto;padding:16px;">'
+        f'<tr><td style="{_FONT}font-size:20px;font-weight:bold;padding-bottom:8px;">'
+        f"{esc(title)}</td></tr>" + "".join(rows) + "</table></body></html>\n"
+    )
+
+
+def to_json(news: WhatsNew, portal_url: str) -> str:
+    def item(i: NewItem) -> dict[str, object]:
+        return {
+            "doc_id": i.document.doc_id,
+            "kind": i.document.kind,
+            "title": i.document.title,
+            "date": i.document.date.isoformat() if i.document.date else None,
+            "status": i.status,
+            "indexed_at": i.at.isoformat(),
+            "url": _url(portal_url, i),
+            "follows": [f.label for f in i.follows],
+        }
+
+    return json.dumps(
+        {
+            "since": news.since.isoformat(),
+            "groups": [
+                {
+                    "kind": g.kind,
+                    "label": g.label,
+                    "new": g.new,
+                    "changed": g.changed,
+                    "items": [item(i) for i in g.items],
+                }
+                for g in news.groups
+            ],
+            "extra": [
+                {"title": s.title, "items": [label for label, _ in s.items]} for s in news.extra
+            ],
+        },
+        indent=2,
+    )
+
+
+def to_atom(news: WhatsNew, portal_url: str, *, key: str, now: dt.datetime) -> str:
+    entries = [atom.Entry(i.document, i.at, note=i.status) for i in news.items]
+    return atom.render(
+        key=key,
+        title=f"What's new in Hindsight since {news.since:%Y-%m-%d}",
+        self_url=portal_url,
+        portal_url=portal_url,
+        entries=entries,
+        now=now,
+    )
+
+
+def render(
+    news: WhatsNew, fmt: Format, portal_url: str, *, key: str = "digest", now: dt.datetime
+) -> str:
+    if fmt == "md":
+        return to_markdown(news, portal_url)
+    if fmt == "html":
+        return to_html(news, portal_url)
+    if fmt == "json":
+        return to_json(news, portal_url)
+    return to_atom(news, portal_url, key=key, now=now)

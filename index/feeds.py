@@ -1,0 +1,86 @@
+"""A follow's Atom feed, answered for the person its secret token names.
+
+The feed server has no browser session, so the token stands for the person, and their
+access is the groups their last portal visit carried (stored by the portal in the state
+store). Every fetch reads the current snapshot through an Archive for that viewer, so a
+document restricted since, or a group lost since the last visit… (see feed_groups_days),
+never reaches the feed. A wrong token and someone else's follow answer alike: 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from index import atom
+from index.access import Viewer
+from index.archive import Archive
+from index.follows import recent
+from index.settings import Settings
+from index.state_store import StateStore
+
+
+@dataclass(frozen=True)
+class FeedAnswer:
+    status: int
+    content_type: str
+    body: str
+
+
+NOT_FOUND = FeedAnswer(404, "text/plain; charset=utf-8", "No such feed.\n")
+STALE = FeedAnswer(
+    403,
+    "text/plain; charset=utf-8",
+    "This feed's owner has not opened Hindsight for a while; their access is checked again "
+    "at their next visit to the portal.\n",
+)
+
+
+def feed_path(token: str, follow_id: str) -> str:
+    return f"/feeds/{token}/{follow_id}.atom"
+
+
+def feed_url(settings: Settings, token: str, follow_id: str) -> str:
+    """Where a reader subscribes to the feed: HINDSIGHT_FEEDS_URL, else the portal's host."""
+    base = settings.feeds_url.rstrip("/")
+    if not base:
+        parts = urlsplit(settings.portal_url)
+        base = f"{parts.scheme or 'http'}://{parts.hostname or 'localhost'}:{settings.feeds_port}"
+    return base + feed_path(token, follow_id)
+
+
+def answer(
+    store: StateStore,
+    settings: Settings,
+    archive_for: Callable[[Viewer], Archive],
+    token: str,
+    follow_id: str,
+    *,
+    self_url: str,
+    now: dt.datetime | None = None,
+) -> FeedAnswer:
+    """The feed FOLLOW_ID as the owner of TOKEN may read it now."""
+    now = now or dt.datetime.now()
+    person = store.person_by_token(token)
+    follow = store.get_follow(follow_id) if person else None
+    if person is None or follow is None or follow.person_key != person.person_key:
+        return NOT_FOUND
+    fresh = now - dt.timedelta(days=settings.feed_groups_days)
+    if person.groups_seen_at is None or person.groups_seen_at < fresh:
+        return STALE
+    viewer = Viewer.of(person.name, groups=person.groups, admin_group=settings.admin_group)
+    archive = archive_for(viewer)
+    entries = [
+        atom.Entry(c.document, c.indexed_at, c.first_indexed_at) for c in recent(archive, follow)
+    ]
+    body = atom.render(
+        key=f"follow:{follow.follow_id}",
+        title=f"Hindsight: {follow.label}",
+        self_url=self_url,
+        portal_url=settings.portal_url,
+        entries=entries,
+        now=now,
+    )
+    return FeedAnswer(200, atom.CONTENT_TYPE, body)

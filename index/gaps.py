@@ -1,0 +1,161 @@
+"""Knowledge gaps: searches that found nothing useful, grouped by meaning into topics.
+
+A search found nothing useful when no visible document contains a word of it, or when the
+asker opened nothing after it. Queries are embedded with the product's embedder and grouped
+greedily (most asked first; a query joins the closest topic when its centroid is at least
+`gaps_similarity` away in cosine). A topic is shown once `gaps_min_askers` distinct people
+(named log) or sessions (anonymous log) asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from index.archive import Archive
+from index.experts import ExpertMatch
+from index.settings import Settings
+from index.state_store import LoggedSearch, StateStore
+
+OPEN_WINDOW = dt.timedelta(minutes=30)  # an open this long after a search answers it
+Category = Literal["missing", "restricted", "unopened"]
+CATEGORY_LABELS: dict[Category, str] = {
+    "missing": "nothing in the archive",
+    "restricted": "exists, but restricted for the people who asked",
+    "unopened": "results shown, nothing opened",
+}
+
+
+@dataclass(frozen=True)
+class GapTopic:
+    label: str  # the most asked query of the topic
+    queries: tuple[str, ...]  # distinct, most asked first
+    askers: int
+    searches: int
+    category: Category
+    last_asked: dt.datetime
+    experts: tuple[ExpertMatch, ...] = ()
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS[self.category]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "topic": self.label,
+            "queries": list(self.queries),
+            "askers": self.askers,
+            "searches": self.searches,
+            "category": self.category,
+            "last_asked": self.last_asked.isoformat(),
+            "experts": [
+                {"name": m.expert.name, "email": m.expert.email, "id": m.expert.expert_id}
+                for m in self.experts
+            ],
+        }
+
+
+def unanswered(searches: Sequence[LoggedSearch]) -> list[LoggedSearch]:
+    """Searches that found nothing useful: no visible match, or nothing opened after."""
+    return [s for s in searches if not s.matched or not s.opened]
+
+
+def cluster(
+    queries: Sequence[str], embed: Callable[[str], np.ndarray], threshold: float
+) -> list[list[int]]:
+    """Indices of QUERIES grouped by meaning; QUERIES should come most important first."""
+    centroids: list[np.ndarray] = []
+    groups: list[list[int]] = []
+    for i, query in enumerate(queries):
+        v = np.asarray(embed(query), dtype=np.float32)
+        v = v / (np.linalg.norm(v) or 1.0)
+        if centroids:
+            sims = np.array([float(c @ v) / (np.linalg.norm(c) or 1.0) for c in centroids])
+            best = int(sims.argmax())
+            if sims[best] >= threshold:
+                groups[best].append(i)
+                centroids[best] = centroids[best] + v
+                continue
+        centroids.append(v.copy())
+        groups.append([i])
+    return groups
+
+
+def _category(items: Sequence[LoggedSearch]) -> Category:
+    if any(s.matched for s in items):
+        return "unopened"
+    return "restricted" if any(s.hidden for s in items) else "missing"
+
+
+def topics(
+    searches: Sequence[LoggedSearch],
+    embed: Callable[[str], np.ndarray],
+    *,
+    min_askers: int,
+    threshold: float,
+) -> list[GapTopic]:
+    """Gap topics among SEARCHES asked by at least MIN_ASKERS distinct askers, most asked first."""
+    misses = unanswered(searches)
+    counts = Counter(s.query.lower() for s in misses)
+    ordered = [q for q, _ in counts.most_common()]
+    out: list[GapTopic] = []
+    for group in cluster(ordered, embed, threshold):
+        keys = {ordered[i] for i in group}
+        items = [s for s in misses if s.query.lower() in keys]
+        askers = len({s.asker for s in items})
+        if askers < min_askers:
+            continue
+        shown: dict[str, str] = {}
+        for s in items:
+            shown.setdefault(s.query.lower(), s.query)
+        queries = tuple(shown[ordered[i]] for i in group)
+        out.append(
+            GapTopic(
+                label=queries[0],
+                queries=queries,
+                askers=askers,
+                searches=len(items),
+                category=_category(items),
+                last_asked=max(s.at for s in items),
+            )
+        )
+    return sorted(out, key=lambda t: (-t.askers, -t.searches, t.label))
+
+
+def find_gaps(
+    archive: Archive, store: StateStore, settings: Settings, *, now: dt.datetime | None = None
+) -> list[GapTopic]:
+    """The gap topics of the log, each with the people closest to it whom the viewer may see."""
+    now = now or dt.datetime.now()
+    store.purge(now - dt.timedelta(days=settings.search_log_days))
+    found = topics(
+        store.searches(OPEN_WINDOW),
+        archive.searcher.embed_query,
+        min_askers=settings.gaps_min_askers,
+        threshold=settings.gaps_similarity,
+    )
+    # Declared topics first, then by meaning (Archive.experts: evidence-based experts land there).
+    return [replace(t, experts=tuple(archive.experts(t.label, limit=3))) for t in found]
+
+
+def invitation(topic: GapTopic, expert: ExpertMatch, portal_url: str) -> str:
+    """A mailto: link inviting EXPERT to present TOPIC at the next AI Showcase."""
+    from urllib.parse import quote
+
+    subject = f"Would you present “{topic.label}” at the next AI Showcase?"
+    body = (
+        f"Hi {expert.expert.name},\n\n"
+        f"{topic.askers} people searched Hindsight for “{topic.label}” recently and found "
+        f"nothing useful ({topic.category_label}). Related searches: "
+        + "; ".join(topic.queries[:5])
+        + ".\n\nYour work looks closest to it. Would you present it at the next AI Showcase?"
+        + f" A short talk or a demo is plenty.\n\nHindsight: {portal_url}\n"
+    )
+    return (
+        f"mailto:{quote(expert.expert.email, safe='@')}?subject={quote(subject)}&body={quote(body)}"
+    )

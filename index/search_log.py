@@ -1,0 +1,70 @@
+"""The search log behind the Gaps page: what is kept depends on HINDSIGHT_SEARCH_LOG.
+
+- off: nothing.
+- anonymous (default): the query, the time, a hash of the browser session (to count distinct
+  askers and to tie a document opened afterwards to the search) and two booleans: whether a
+  document the asker may see contains a word of the query, and whether only documents they
+  may not see do. No name, e-mail or groups.
+- named: the same plus the person's key (e-mail or name).
+
+Rows older than HINDSIGHT_SEARCH_LOG_DAYS are deleted at every write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from index.access import Viewer
+from index.archive import Archive
+from index.settings import Settings
+from index.state_store import StateStore, session_hash
+
+MAX_QUERY_CHARS = 300
+
+
+def normalise(query: str) -> str:
+    return " ".join(query.split())[:MAX_QUERY_CHARS]
+
+
+def log_search(
+    store: StateStore,
+    settings: Settings,
+    archive: Archive,
+    query: str,
+    session: str,
+    *,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Log QUERY as the archive's viewer asked it; False when the log is off or it is empty."""
+    text = normalise(query)
+    if settings.search_log == "off" or not text:
+        return False
+    now = now or dt.datetime.now()
+    matched = archive.uses_words(text)
+    # Whether only restricted documents hold it: decides the gap's category, never shown.
+    hidden = (
+        not matched
+        and not archive.viewer.sees_everything
+        and Archive(archive.searcher, Viewer.everything("search log")).uses_words(text)
+    )
+    asker = archive.viewer.person_key or None if settings.search_log == "named" else None
+    store.log_search(
+        query=text,
+        session=session_hash(session),
+        asker=asker,
+        matched=matched,
+        hidden=hidden,
+        now=now,
+    )
+    store.purge(now - dt.timedelta(days=settings.search_log_days))
+    return True
+
+
+def log_open(
+    store: StateStore, settings: Settings, session: str, *, now: dt.datetime | None = None
+) -> bool:
+    """A document was opened in SESSION: the search before it found something useful."""
+    if settings.search_log == "off":
+        return False
+    store.log_open(session=session_hash(session), now=now or dt.datetime.now())
+    return True

@@ -1,0 +1,106 @@
+"""The portal's hooks into circulation: visits, the search log and document opens.
+
+Each is one call from a page (or app.py); all state goes to the state store
+(index.state_store) through index functions. Failures here never break a page: the
+store is a convenience, the archive is the product.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+import uuid
+from typing import Any
+
+import streamlit as st
+
+from index import search_log
+from index.access import Viewer
+from index.archive import Archive
+from index.state_store import StateStore, Visit
+from portal import auth, resources
+
+log = logging.getLogger(__name__)
+SESSION_KEY = "_hindsight.session"
+SEEN_KEY = "_hindsight.seen_at"
+SEEN_EVERY = dt.timedelta(seconds=60)  # a page view refreshes the visit at most this often
+
+
+def store() -> StateStore:
+    return StateStore(resources.settings().data_dir)
+
+
+def session_id() -> str:
+    """A random id for this browser session (never derived from the person)."""
+    if SESSION_KEY not in st.session_state:
+        st.session_state[SESSION_KEY] = uuid.uuid4().hex
+    return str(st.session_state[SESSION_KEY])
+
+
+def record_visit() -> Visit | None:
+    """Move the viewer's visit on and keep the groups they carry now (the feed server's view)."""
+    settings = resources.settings()
+    viewer = auth.current_viewer(settings)
+    if not viewer.person_key or resources.current_version(settings.data_dir) is None:
+        return None  # no index yet: nothing to be new, and no state file in a stray folder
+    now = dt.datetime.now()
+    last = st.session_state.get(SEEN_KEY)
+    if isinstance(last, dt.datetime) and now - last < SEEN_EVERY:
+        return None
+    try:
+        visit = store().record_visit(
+            viewer.person_key, name=viewer.name, groups=tuple(sorted(viewer.groups)), now=now
+        )
+    except sqlite3.Error as exc:
+        log.warning("could not record the visit: %s", exc)
+        return None
+    st.session_state[SEEN_KEY] = now
+    return visit
+
+
+def log_search(archive: Archive, query: str) -> None:
+    """Log QUERY once per session when it changes (pages re-run on every click)."""
+    key = "_hindsight.logged_query"
+    text = search_log.normalise(query)
+    if not text or st.session_state.get(key) == text:
+        return
+    st.session_state[key] = text
+    try:
+        search_log.log_search(store(), resources.settings(), archive, text, session_id())
+    except sqlite3.Error as exc:
+        log.warning("could not log the search: %s", exc)
+
+
+def record_open(doc_id: str | None) -> None:
+    """A document was opened: the search before it found something (once per document)."""
+    key = "_hindsight.opened"
+    opened = st.session_state.setdefault(key, set())
+    if not doc_id or doc_id in opened:
+        return
+    opened.add(doc_id)
+    try:
+        search_log.log_open(store(), resources.settings(), session_id())
+    except sqlite3.Error as exc:
+        log.warning("could not record the open: %s", exc)
+
+
+def may_see_gaps(viewer: Viewer) -> bool:
+    """The Gaps page is for the configured group (and admins) only."""
+    group = resources.settings().gaps_group.strip().lower()
+    return viewer.sees_everything or (bool(group) and group in viewer.groups)
+
+
+def gaps_pages() -> list[Any]:
+    """The Gaps page, listed only for those who may see it (the page checks again)."""
+    viewer = auth.current_viewer(resources.settings())
+    if not may_see_gaps(viewer):
+        return []
+    return [
+        st.Page(
+            "portal/pages/gaps.py",
+            title="Knowledge gaps",
+            icon=":material/help_center:",
+            url_path="gaps",
+        )
+    ]

@@ -1,0 +1,143 @@
+"""What's new: documents new or changed since the viewer's last visit, and what they follow.
+
+A visit ends after 30 minutes without a page view (index.state_store); the next one shows
+what was indexed since. Follows (a query and/or facet values) have an Atom feed each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from index.feeds import feed_url
+from index.follows import describe
+from index.kinds import kind_label
+from index.whats_new import default_since, whats_new
+from portal import circulation, links, resources, safe, ui
+
+archive = resources.require()
+settings = resources.settings()
+person = archive.viewer.person_key
+store = circulation.store()
+
+st.title("What's new", anchor=False)
+visit = store.visit(person) if person else None
+remembered = visit.since if visit and visit.since else None
+default = remembered or default_since()
+picked = st.date_input(
+    "Show what is new or changed since",
+    value=default.date(),
+    max_value=dt.date.today(),
+    key="whats_new.since",
+)
+since = (
+    default if picked == default.date() else dt.datetime.combine(picked, dt.time())  # type: ignore[arg-type]
+)
+if remembered and since == remembered:
+    st.caption(f"Since your last visit ({remembered:%Y-%m-%d %H:%M}).")
+elif not remembered:
+    st.caption("Your first visit here: the last 7 days.")
+
+follows = store.follows(person) if person else []
+only = st.toggle("Only what I follow", key="whats_new.only", disabled=not follows)
+news = whats_new(archive, since, follows, only_followed=only)
+
+
+def mark_seen() -> None:
+    store.mark_seen(person)
+    st.session_state.pop("whats_new.since", None)  # the date picker follows the new start
+
+
+if person:
+    st.button("Mark everything as seen", icon=":material/done_all:", on_click=mark_seen)
+
+if not news.total and not news.extra:
+    st.info("Nothing new since then.", icon=":material/inbox:")
+else:
+    st.markdown(
+        " · ".join(
+            f"**{safe.text(g.label)}**: {g.new} new, {g.changed} changed" for g in news.groups
+        )
+    )
+for group in news.groups:
+    st.subheader(f"{group.label} ({group.new} new, {group.changed} changed)", anchor=False)
+    for i, item in enumerate(group.items):
+        with st.container(border=True, key=f"new-{group.kind}-{i}"):
+            links.doc_link(item.document, bold=True)
+            chips = [ui.badge(item.status, "green" if item.status == "new" else "blue")]
+            chips += [ui.badge(f.label, "violet", ":material/bookmark:") for f in item.follows]
+            st.markdown(" ".join(chips))
+            st.caption(f"{ui.nice_date(item.document.date)} · indexed {item.at:%Y-%m-%d %H:%M}")
+for section in news.extra:  # e.g. new recurrences, when that producer registers
+    st.subheader(safe.text(section.title), anchor=False)
+    for label, _ in section.items:
+        st.markdown(f"- {safe.text(label)}")
+
+st.divider()
+st.subheader("Following", anchor=False)
+if not person:
+    st.info("Sign in to follow topics.", icon=":material/login:")
+    st.stop()
+
+counts = archive.facet_counts()
+
+
+def options(facet: str) -> list[str]:
+    return [v for v, _ in counts.get(facet, [])]
+
+
+def add_follow() -> None:
+    get = st.session_state.get
+    kinds = tuple(get("follow_kind") or ())
+    facets = tuple(
+        (name, tuple(get(f"follow_{name}") or ()))
+        for name in ("service", "team", "tag")
+        if get(f"follow_{name}")
+    )
+    query = str(get("follow_q") or "").strip()
+    if not (kinds or facets or query):
+        st.session_state["follow_error"] = "Pick something to follow."
+        return
+    store.follow(person, describe(query, kinds, facets), query=query, kinds=kinds, facets=facets)
+    for name in ("kind", "service", "team", "tag", "q"):
+        st.session_state.pop(f"follow_{name}", None)
+
+
+with st.form("follow-form", border=True):
+    st.markdown("**Follow a service, a team, a tag or a search**")
+    cols = st.columns(4)
+    cols[0].multiselect("Kind", options("kind"), key="follow_kind", format_func=kind_label)
+    cols[1].multiselect("Service", options("service"), key="follow_service")
+    cols[2].multiselect("Team", options("team"), key="follow_team")
+    cols[3].multiselect("Tag", options("tag"), key="follow_tag")
+    st.text_input("Words (optional): a document matches when it uses one of them", key="follow_q")
+    st.form_submit_button("Follow", icon=":material/bookmark_add:", on_click=add_follow)
+if st.session_state.get("follow_error"):
+    st.warning(st.session_state.pop("follow_error"))
+
+token = store.feed_token(person) if follows else ""
+for follow in follows:
+    with st.container(border=True, key=f"follow-{follow.follow_id}"):
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.markdown(f":material/bookmark: **{safe.text(follow.label)}**")
+        right.button(
+            "Unfollow",
+            key=f"unfollow-{follow.follow_id}",
+            type="tertiary",
+            on_click=store.unfollow,
+            args=(person, follow.follow_id),
+        )
+        st.caption("Atom feed (private: the link carries your secret token)")
+        st.code(feed_url(settings, token, follow.follow_id), language=None)
+if follows:
+
+    def renew() -> None:
+        store.feed_token(person, renew=True)
+
+    st.button(
+        "Replace my feed token (old feed links stop working)",
+        icon=":material/key:",
+        type="tertiary",
+        on_click=renew,
+    )

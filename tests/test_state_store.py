@@ -1,0 +1,104 @@
+"""The per-person state store: visits, follows, feed tokens and the search log's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from index.state_store import VISIT_GAP, StateStore, Visit, next_visit, session_hash
+
+T0 = dt.datetime(2026, 11, 2, 9, 0)
+
+
+def test_a_first_visit_has_no_since() -> None:
+    assert next_visit(None, T0) == Visit(since=None, last_seen=T0)
+
+
+def test_page_views_within_a_visit_keep_its_since() -> None:
+    visit = Visit(since=T0 - dt.timedelta(days=3), last_seen=T0)
+    later = next_visit(visit, T0 + dt.timedelta(minutes=10))
+    assert later == Visit(since=visit.since, last_seen=T0 + dt.timedelta(minutes=10))
+    # a view every 10 minutes for two hours is still the same visit
+    for step in range(12):
+        later = next_visit(later, T0 + dt.timedelta(minutes=20 + 10 * step))
+    assert later.since == visit.since
+
+
+def test_a_pause_starts_a_new_visit_that_counts_from_the_last_view() -> None:
+    visit = Visit(since=None, last_seen=T0)
+    after = next_visit(visit, T0 + VISIT_GAP)
+    assert after == Visit(since=T0, last_seen=T0 + VISIT_GAP)
+    tomorrow = next_visit(after, T0 + dt.timedelta(days=1))
+    assert tomorrow.since == T0 + VISIT_GAP
+
+
+def test_visits_are_stored_per_person(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    assert store.visit("ana@x") is None
+    store.record_visit("ana@x", name="Ana", groups=("sre",), now=T0)
+    store.record_visit("bo@x", name="Bo", groups=(), now=T0 + dt.timedelta(hours=5))
+    back = store.record_visit("ana@x", name="Ana", groups=("sre",), now=T0 + dt.timedelta(days=2))
+    assert back.since == T0
+    assert store.visit("ana@x") == back
+    assert store.visit("bo@x") == Visit(since=None, last_seen=T0 + dt.timedelta(hours=5))
+    store.mark_seen("ana@x", now=T0 + dt.timedelta(days=2, minutes=1))
+    assert store.visit("ana@x").since == T0 + dt.timedelta(days=2, minutes=1)  # type: ignore[union-attr]
+
+
+def test_the_token_names_its_person_with_their_last_groups(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.record_visit("ana@x", name="Ana", groups=("sre", "security"), now=T0)
+    token = store.feed_token("ana@x")
+    assert store.feed_token("ana@x") == token  # stable
+    person = store.person_by_token(token)
+    assert person is not None
+    assert (person.person_key, person.groups, person.groups_seen_at) == (
+        "ana@x",
+        ("security", "sre"),
+        T0,
+    )
+    store.record_visit("ana@x", name="Ana", groups=("sre",), now=T0 + dt.timedelta(days=1))
+    assert store.person_by_token(token).groups == ("sre",)  # type: ignore[union-attr]
+    renewed = store.feed_token("ana@x", renew=True)
+    assert renewed != token
+    assert store.person_by_token(token) is None
+    assert store.person_by_token("") is None
+    assert store.person_by_token(renewed).person_key == "ana@x"  # type: ignore[union-attr]
+
+
+def test_follows_are_kept_per_person_and_not_duplicated(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    one = store.follow("ana@x", "ledger", facets=(("service", ("ledger-db",)),))
+    again = store.follow("ana@x", "ledger again", facets=(("service", ("ledger-db",)),))
+    two = store.follow("ana@x", "query", query=" replica lag ", kinds=("postmortem",))
+    store.follow("bo@x", "bo's", query="dns")
+    assert again == one
+    assert [f.follow_id for f in store.follows("ana@x")] == [one.follow_id, two.follow_id]
+    assert two.query == "replica lag" and two.filters.kinds == ("postmortem",)
+    assert store.get_follow(one.follow_id) == one
+    store.unfollow("bo@x", one.follow_id)  # someone else's: nothing happens
+    assert store.get_follow(one.follow_id) == one
+    store.unfollow("ana@x", one.follow_id)
+    assert store.get_follow(one.follow_id) is None
+
+
+def test_opens_mark_the_search_before_them_in_the_same_session(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    s1, s2 = session_hash("a"), session_hash("b")
+    kw = {"asker": None, "matched": True, "hidden": False}
+    store.log_search(query="first", session=s1, now=T0, **kw)
+    store.log_search(query="second", session=s1, now=T0 + dt.timedelta(minutes=5), **kw)
+    store.log_search(query="other", session=s2, now=T0, **kw)
+    store.log_open(session=s1, now=T0 + dt.timedelta(minutes=6))
+    store.log_search(query="late", session=s2, now=T0 + dt.timedelta(minutes=1), **kw)
+    store.log_open(session=s2, now=T0 + dt.timedelta(hours=2))  # too late to count
+    opened = {s.query: s.opened for s in store.searches(dt.timedelta(minutes=30))}
+    assert opened == {"first": False, "second": True, "other": False, "late": False}
+
+
+@pytest.mark.parametrize("raw", ["a", "a session id"])
+def test_session_hashes_are_short_and_stable(raw: str) -> None:
+    assert session_hash(raw) == session_hash(raw) != raw
+    assert len(session_hash(raw)) == 16
