@@ -60,20 +60,24 @@ def doc_metrics(ranked: Sequence[str], relevant: dict[str, int]) -> dict[str, fl
 
 
 def moment_ids(hits: Sequence[SearchHit], moments: Sequence[Moment]) -> list[str]:
-    """Each hit as the judged moment it lands in (best grade first, each counted once), or ''."""
+    """Each moment shown, in the order a user sees them (a recording's moments, best first,
+    then the next hit's), as the judged moment it lands in (best grade first, each counted
+    once), or ''. A hit without moments counts as one item: its own span."""
     claimed: set[str] = set()
     out = []
     for hit in hits:
         name = PurePosixPath(hit.path).name
-        found = ""
-        if hit.start is not None and hit.end is not None:
-            for m in sorted(moments, key=lambda m: -m.grade):
-                overlaps = hit.start < m.end and hit.end > m.start
-                if m.file == name and overlaps and m.key not in claimed:
-                    found = m.key
-                    claimed.add(found)
-                    break
-        out.append(found)
+        spans = [(m.start, m.end) for m in hit.moments] or [(hit.start, hit.end)]
+        for start, end in spans:
+            found = ""
+            if start is not None and end is not None:
+                for m in sorted(moments, key=lambda m: -m.grade):
+                    overlaps = start < m.end and end > m.start
+                    if m.file == name and overlaps and m.key not in claimed:
+                        found = m.key
+                        claimed.add(found)
+                        break
+            out.append(found)
     return out
 
 
