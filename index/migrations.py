@@ -103,7 +103,19 @@ def m003_ingest_state(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
 
 
-MIGRATIONS: list[Migration] = [m001_documents, m002_experts, m003_ingest_state]
+def m004_chapters(con: duckdb.DuckDBPyConnection) -> None:
+    """Chapters of recordings: topic segments computed at ingest (ingest/chapters.py)."""
+    con.execute("""
+        CREATE TABLE chapters (
+            doc_id VARCHAR NOT NULL,
+            ordinal INTEGER NOT NULL,
+            start_s DOUBLE NOT NULL,
+            end_s DOUBLE NOT NULL,
+            label VARCHAR NOT NULL
+        )""")
+
+
+MIGRATIONS: list[Migration] = [m001_documents, m002_experts, m003_ingest_state, m004_chapters]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
