@@ -30,12 +30,12 @@ class MomentParams:
     """How a recording's moments are chosen (defaults: docs/quality.md)."""
 
     count: int = 3  # moments shown per recording, at most
-    width: int = 2  # passages one moment may span
-    fusion: Literal["rrf", "convex"] = "rrf"
+    width: int = 3  # passages one moment may span (~75 s of talk)
+    fusion: Literal["rrf", "convex"] = "convex"
     dense_weight: float = 0.5  # keyword gets 1 - dense_weight
-    rrf_k: float = 5.0  # small: only a recording's few best windows matter
+    rrf_k: float = 5.0  # for fusion="rrf": small, only a recording's few best windows matter
     # A further moment is shown only when its fused score is at least this share of the best's.
-    min_share: float = 0.0
+    min_share: float = 0.7
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ Computed once at ingest from what the pipeline already has — the recording's t
   and punctuation (RAKE). A word weighs its count in the chapter times how distinctive it is
   within the recording, log(1 + chapters / chapters that say it); a phrase weighs the sum of its
   words, times the square root of how often it is said, times up to 2 for how often it follows
-  a determiner ("the", "a", "this": a noun phrase, not a verb). The label is the best one or two
-  phrases that share no word, as they are written in the chapter's own text.
+  a determiner ("the", "a", "this": a noun phrase, not a verb). The label is the best phrase, and
+  a second that shares no word with it when it weighs at least half as much, as they are
+  written in the chapter's own text.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from index.tokenize import STOP_WORDS
 BLOCK = 2  # passages on each side of a gap when measuring cohesion
 MIN_CHAPTER_S = 45.0  # no chapter shorter than this (the last may be, if the talk is)
 TARGET_CHAPTER_S = 120.0  # at most one chapter per this much talk
+MIN_DEPTH = 0.02  # a gap shallower than this is the same topic going on
 MAX_CHAPTERS = 20  # and at most this many: a table of contents, not an index
 LABEL_PHRASES = 2
+SECOND_PHRASE_SHARE = 0.5  # a second phrase joins the label only when it weighs this much
 MAX_LABEL_CHARS = 60
 # Words said everywhere in talks that carry no topic (on top of the keyword stop words).
 _SPOKEN_TEXT = """
@@ -131,9 +134,11 @@ def label(texts: Sequence[str], index: int) -> str:
     )
     chosen: list[str] = []
     used: set[str] = set()
-    for _, key in scored:
+    for score, key in scored:
         if used & set(key):
             continue
+        if chosen and score < SECOND_PHRASE_SHARE * scored[0][0]:
+            break
         chosen.append(surface[key].most_common(1)[0][0])
         used |= set(key)
         if len(chosen) >= LABEL_PHRASES:
@@ -184,7 +189,7 @@ def boundaries(starts: Sequence[float], end: float, vectors: np.ndarray) -> list
     most = min(MAX_CHAPTERS, max(1, int(round((end - starts[0]) / TARGET_CHAPTER_S))))
     chosen = [0]
     for g in sorted(range(len(depth)), key=lambda g: (-depth[g], g)):
-        if len(chosen) >= most or depth[g] <= max(cutoff, 0.0):
+        if len(chosen) >= most or depth[g] <= max(cutoff, MIN_DEPTH):
             break
         start = g + 1
         edges = sorted([*chosen, start])
