@@ -304,3 +304,14 @@ def test_a_reingest_is_picked_up_without_a_restart(monkeypatch, tmp_path, real_e
     at.run()  # the same session, the same process: the next run opens the new generation
     assert not at.exception
     assert "Carrier gateway certificate expired on a Sunday" in list(at.dataframe[0].value["Title"])
+
+
+def test_showcase_chapters_are_a_table_of_contents_that_seeks(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SHOWCASE, doc=DRILLS_ID)
+    assert "**Chapters**" in texts(at)
+    chapters = [b for b in at.button if b.key and b.key.startswith("chapter-")]
+    assert chapters and chapters[0].label.startswith("0:0")  # the first starts the recording
+    last = chapters[-1]
+    last.click().run()
+    assert param(at, "t") == str(int(last.label.split(":")[0]) * 60 + int(last.label[2:4]))
