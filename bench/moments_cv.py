@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(".hindsight-bench"))
     parser.add_argument("--extra", type=Path, help="further judged queries, scored held out")
     parser.add_argument("--mode", default="hybrid")
+    parser.add_argument("--all", type=Path, metavar="FILE", help="every candidate's dev figures")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from index.embedder import SentenceTransformerEmbedder
@@ -100,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     candidates = grid()
     scores = table(searcher, queries, candidates, args.mode)
     held, chosen = leave_one_out(scores)
+    if args.all:
+        with args.all.open("w", encoding="utf-8") as fh:
+            for c, params in enumerate(candidates):
+                means = " ".join(f"{v:.3f}" for v in scores[c].mean(axis=0))
+                fh.write(f"{means}\t{params}\n")
     best = int(np.argmax(scores.sum(axis=2).sum(axis=1)))
     default = candidates.index(MomentParams()) if MomentParams() in candidates else None
 

@@ -60,23 +60,33 @@ def window_scores(
         width: the most passages a window spans.
     """
     n = len(dense) if dense is not None else len(keyword) if keyword is not None else 0
-    spans = [(a, a + w - 1) for w in range(1, max(1, width) + 1) for a in range(n - w + 1)]
-    bounds = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    widths = range(1, max(1, width) + 1)
+    starts = [np.arange(n - w + 1, dtype=np.int64) for w in widths if n - w + 1 > 0]
+    ends = [a + w - 1 for a, w in zip(starts, widths, strict=False)]
+    bounds = (
+        np.stack([np.concatenate(starts), np.concatenate(ends)], axis=1)
+        if starts
+        else np.zeros((0, 2), dtype=np.int64)
+    )
     d_out = k_out = None
+    first, last = bounds[:, 0], bounds[:, 1] + 1
     if dense is not None:
-        d_out = np.empty(len(spans))
-        for i, (a, b) in enumerate(spans):
-            if a == b:
-                d_out[i] = dense[a]
-            elif vectors is None:
-                d_out[i] = float(dense[a : b + 1].mean())
-            else:
-                norm = float(np.linalg.norm(vectors[a : b + 1].sum(axis=0)))
-                d_out[i] = float(dense[a : b + 1].sum()) / norm if norm else 0.0
+        sums = np.concatenate([[0.0], np.cumsum(dense)])
+        d_out = sums[last] - sums[first]
+        if vectors is not None and len(vectors):
+            # Σv of every window from cumulative sums: one pass, however many windows.
+            acc = np.vstack(
+                [np.zeros((1, vectors.shape[1])), np.cumsum(vectors, axis=0, dtype=np.float64)]
+            )
+            norms = np.linalg.norm(acc[last] - acc[first], axis=1)
+            d_out = np.divide(d_out, norms, out=np.zeros_like(d_out), where=norms > 0)
+        else:
+            d_out = d_out / (last - first)  # no vectors: the mean cosine
+        single = first == bounds[:, 1]
+        d_out[single] = dense[first[single]]  # one passage: its own cosine, exactly
     if keyword is not None:
-        widths = (bounds[:, 1] - bounds[:, 0] + 1).astype(float)
         sums = np.concatenate([[0.0], np.cumsum(keyword)])
-        k_out = (sums[bounds[:, 1] + 1] - sums[bounds[:, 0]]) / np.sqrt(widths)
+        k_out = (sums[last] - sums[first]) / np.sqrt(last - first)
     return bounds, d_out, k_out
 
 

@@ -173,7 +173,10 @@ def test_moments_are_several_non_overlapping_and_best_first() -> None:
     keyword[[4, 11, 25]] = [3.0, 1.0, 2.0]
     for fusion in ("rrf", "convex"):
         spans = choose(
-            vectors @ query, keyword, vectors, MomentParams(fusion=fusion, count=3, width=3)
+            vectors @ query,
+            keyword,
+            vectors,
+            MomentParams(fusion=fusion, count=3, width=3, min_share=0),
         )
         assert len(spans) == 3
         assert [s.score for s in spans] == sorted((s.score for s in spans), reverse=True)
