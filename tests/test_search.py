@@ -164,6 +164,21 @@ def test_a_moment_joins_two_passages_that_each_hold_half_the_answer() -> None:
     assert single.first == single.last
 
 
+def test_window_scores_are_the_joined_texts_scores() -> None:
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(9, 6)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = _unit(1, 2, 0, 0, 1, 0)
+    said = rng.uniform(0, 3, size=9)
+    bounds, dense, keyword = window_scores(vectors @ query, said, vectors, 3)
+    assert dense is not None and keyword is not None
+    assert len(bounds) == 9 + 8 + 7
+    for (a, b), d, k in zip(bounds.tolist(), dense, keyword, strict=True):
+        joined = vectors[a : b + 1].sum(axis=0)
+        assert d == pytest.approx(float(joined @ query) / float(np.linalg.norm(joined)), abs=1e-5)
+        assert k == pytest.approx(said[a : b + 1].sum() / np.sqrt(b - a + 1))
+
+
 def test_moments_are_several_non_overlapping_and_best_first() -> None:
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(30, 8)).astype(np.float32)
