@@ -60,20 +60,24 @@ def doc_metrics(ranked: Sequence[str], relevant: dict[str, int]) -> dict[str, fl
 
 
 def moment_ids(hits: Sequence[SearchHit], moments: Sequence[Moment]) -> list[str]:
-    """Each hit as the judged moment it lands in (best grade first, each counted once), or ''."""
+    """Each moment shown, in the order a user sees them (a recording's moments, best first,
+    then the next hit's), as the judged moment it lands in (best grade first, each counted
+    once), or ''. A hit without moments counts as one item: its own span."""
     claimed: set[str] = set()
     out = []
     for hit in hits:
         name = PurePosixPath(hit.path).name
-        found = ""
-        if hit.start is not None and hit.end is not None:
-            for m in sorted(moments, key=lambda m: -m.grade):
-                overlaps = hit.start < m.end and hit.end > m.start
-                if m.file == name and overlaps and m.key not in claimed:
-                    found = m.key
-                    claimed.add(found)
-                    break
-        out.append(found)
+        spans = [(m.start, m.end) for m in hit.moments] or [(hit.start, hit.end)]
+        for start, end in spans:
+            found = ""
+            if start is not None and end is not None:
+                for m in sorted(moments, key=lambda m: -m.grade):
+                    overlaps = start < m.end and end > m.start
+                    if m.file == name and overlaps and m.key not in claimed:
+                        found = m.key
+                        claimed.add(found)
+                        break
+            out.append(found)
     return out
 
 
@@ -144,7 +148,7 @@ def markdown(results: list[Result], by_style: dict[str, dict[str, str]] | None =
         ]
         for s in sets:
             styles = by_style.get(s, {})
-            metric = "hit@5" if s == "transcripts" else "nDCG@10"
+            metric = "hit@5" if s.startswith("transcripts") else "nDCG@10"
             for style in sorted(set(styles.values())):
                 ids = [q for q, st in styles.items() if st == style]
                 cells = [
@@ -185,6 +189,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--no-build", action="store_true", help="use the cached indexes as they are"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--transcripts-extra",
+        type=Path,
+        metavar="FILE",
+        help="further judged transcript queries, scored as their own set over the transcripts "
+        "index (e.g. bench/transcripts_extra.jsonl: held out, never used to choose anything)",
+    )
     parser.add_argument(
         "--fusion",
         choices=["rrf", "convex"],
@@ -268,6 +279,17 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             print(f"bench.eval: {name}: inputs not found under {shared} (skipped)", file=sys.stderr)
+            continue
+        if name == "transcripts" and args.transcripts_extra is not None:
+            plans.append(
+                (
+                    "transcripts-extra",
+                    args.data_dir / name / "data",
+                    [corpus / "transcripts"],
+                    transcript_queries(args.transcripts_extra),
+                    moment_metrics,
+                )
+            )
 
     reference = None
     if args.reference and "scifact" in args.sets and (scifact / "corpus.jsonl").exists():

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.eval import doc_metrics, moment_metrics
 from bench.eval_data import postmortem_queries, transcript_queries
 from bench.metrics import mean
-from index.models import SearchHit
+from index.models import MomentHit, SearchHit
 
 
 def _hit(item: dict) -> SearchHit:
@@ -30,6 +30,10 @@ def _hit(item: dict) -> SearchHit:
         chunk_id=0,
         start=item.get("start"),
         end=item.get("end"),
+        moments=tuple(
+            MomentHit(m["start"], m["end"], m.get("speaker"), m.get("snippet", ""), m["score"])
+            for m in item.get("moments", [])
+        ),
     )
 
 

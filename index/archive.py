@@ -19,7 +19,7 @@ from index.access import Viewer
 from index.experts import ExpertMatch, expert_evidence, find_experts
 from index.filters import SearchFilters
 from index.media import MEDIA_SUFFIXES
-from index.models import Document, Expert, SearchHit, Segment
+from index.models import Chapter, Document, Expert, SearchHit, Segment
 from index.search import Mode, Searcher
 from index.store import FileState
 
@@ -144,6 +144,12 @@ class Archive:
         if self.document(doc_id) is None:
             return []
         return self._cached("segments", doc_id, lambda: catalog.segments(self._cur(), doc_id))
+
+    def chapters(self, doc_id: str) -> list[Chapter]:
+        """A visible recording's chapters in time order; nothing for one the viewer may not see."""
+        if self.document(doc_id) is None:
+            return []
+        return self._cached("chapters", doc_id, lambda: catalog.chapters(self._cur(), doc_id))
 
     def related(self, doc: Document) -> list[Document]:
         """Visible documents DOC names in `related`, and visible ones that name it."""

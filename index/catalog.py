@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from index.filters import SearchFilters
-from index.models import Document, Expert, OfficeHour, Segment
+from index.models import Chapter, Document, Expert, OfficeHour, Segment
 from index.store import FileState
 
 
@@ -165,6 +165,15 @@ def chunks_by_id(cur: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[i
         chunk_ids,
     ).fetchall()
     return {r[0]: ChunkRow(*r) for r in rows}
+
+
+def chapters(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Chapter]:
+    """A recording's chapters in time order (computed at ingest; [] for other documents)."""
+    rows = cur.execute(
+        "SELECT ordinal, start_s, end_s, label FROM chapters WHERE doc_id = ? ORDER BY ordinal",
+        [doc_id],
+    ).fetchall()
+    return [Chapter(ordinal=r[0], start=r[1], end=r[2], label=r[3]) for r in rows]
 
 
 def segments(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Segment]:

@@ -109,11 +109,24 @@ def m004_document_first_seen(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE documents SET first_indexed_at = indexed_at")
 
 
+def m005_chapters(con: duckdb.DuckDBPyConnection) -> None:
+    """Chapters of recordings: topic segments computed at ingest (ingest/chapters.py)."""
+    con.execute("""
+        CREATE TABLE chapters (
+            doc_id VARCHAR NOT NULL,
+            ordinal INTEGER NOT NULL,
+            start_s DOUBLE NOT NULL,
+            end_s DOUBLE NOT NULL,
+            label VARCHAR NOT NULL
+        )""")
+
+
 MIGRATIONS: list[Migration] = [
     m001_documents,
     m002_experts,
     m003_ingest_state,
     m004_document_first_seen,
+    m005_chapters,
 ]
 
 

@@ -30,6 +30,16 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Chapter:
+    """A topic segment of a recording: where it starts and ends (seconds) and a short label."""
+
+    ordinal: int
+    start: float
+    end: float
+    label: str
+
+
+@dataclass(frozen=True)
 class OfficeHour:
     """A weekly office-hours slot in the expert's own timezone."""
 
@@ -110,6 +120,26 @@ class Document:
 
 
 @dataclass(frozen=True)
+class MomentHit:
+    """One moment of a recording hit: a span of talk, playable from START (seconds)."""
+
+    start: float
+    end: float
+    speaker: str | None
+    snippet: str
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "speaker": self.speaker,
+            "snippet": self.snippet,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """One document in a result list, with its best passage."""
 
@@ -126,6 +156,8 @@ class SearchHit:
     end: float | None = None
     speaker: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # A recording's best few moments, best first; start/end above are the first one's.
+    moments: tuple[MomentHit, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -140,4 +172,5 @@ class SearchHit:
         }
         if self.start is not None:
             out.update(start=self.start, end=self.end, speaker=self.speaker)
+            out["moments"] = [m.to_json() for m in self.moments]
         return out

@@ -3,8 +3,8 @@
 Both retrievers rank chunks. Documents are ranked by fusing each retriever's *document*
 ranking (a document placed where its best chunk is), so a document whose meaning one chunk
 carries and whose identifiers another chunk carries still gets both votes. The passage shown
-is the document's chunk with the best chunk-level fused score; for a transcript it is the
-best *moment*: the passage, or pair of adjacent passages, closest to the query in meaning.
+is the document's chunk with the best chunk-level fused score; a transcript shows its best few
+*moments* (index/moments.py), chosen by meaning and keywords at passage level.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from index.cache import ResultCache
 from index.catalog import ChunkRow
 from index.chunk_table import ChunkTable
 from index.filters import SearchFilters
-from index.models import Document, SearchHit
+from index.models import Document, MomentHit, SearchHit
+from index.moments import MomentParams, choose
 from index.reader import IndexSnapshot
 from index.timefmt import day_number
 from index.tokenize import query_terms
@@ -32,7 +33,9 @@ from index.tokenize import query_terms
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
 SNIPPET_CHARS = 320
-MOMENT_SEEDS = 3  # pairs are tried around this many best passages of a transcript
+# Keyword hits read per shown recording for its moments (~10 µs each): passages beyond a
+# recording's best ~40 by BM25 count as saying none of the query's terms.
+MOMENT_KEYWORD_HITS = 40
 KEYWORD_HIT_COST = 10  # one keyword hit read costs about ten documents in a term set
 T = TypeVar("T", bound=Hashable)
 # Shared by every searcher of the process: a document fetch per query in flight, at most 4.
@@ -59,7 +62,7 @@ class FusionParams:
     keyword_weight: float = 0.5
     rrf_k: int = 60  # the usual reciprocal-rank constant: flattens the head, keeps the tail useful
     candidates: int = 200  # chunks each retriever contributes (at least limit × 10)
-    moment_pairs: bool = True  # a transcript moment may span two adjacent passages
+    moments: MomentParams = MomentParams()  # how a recording's moments are chosen
 
 
 def reciprocal_rank_fusion(
@@ -107,54 +110,12 @@ def fuse(
 
 
 @dataclass(frozen=True)
-class Moment:
-    """Where in a transcript a hit points: passages FIRST..LAST (indexes), BEST the strongest."""
+class Shown:
+    """What a hit shows: its strongest chunk, the chunks of the span, and the span's score."""
 
-    first: int
-    last: int
     best: int
+    span: list[int]
     score: float
-
-
-def best_moment(
-    scores: Sequence[float | None],
-    vector_of: Callable[[int], np.ndarray | None],
-    *,
-    pairs: bool = True,
-    seeds: int = 3,
-) -> Moment | None:
-    """The passage, or adjacent pair, whose meaning is closest to the query.
-
-    A pair is scored as one text: the cosine between the query and the mean of its two unit
-    vectors, (s_a + s_b) / |v_a + v_b|. It wins only when both halves carry the answer, which
-    is common in speech: a question is set up in one passage and answered in the next.
-
-    Args:
-        scores: cosine of each passage (in time order) with the query; None when unknown.
-        vector_of: the unit vector of passage i (None when unavailable).
-        pairs: consider pairs at all.
-        seeds: pairs are tried around this many best single passages.
-    """
-    known = [(s, i) for i, s in enumerate(scores) if s is not None]
-    if not known:
-        return None
-    score, i = max(known)
-    best = Moment(i, i, i, score)
-    if not pairs:
-        return best
-    for _, i in sorted(known, reverse=True)[:seeds]:
-        for a, b in ((i - 1, i), (i, i + 1)):
-            if a < 0 or b >= len(scores) or scores[a] is None or scores[b] is None:
-                continue
-            va, vb = vector_of(a), vector_of(b)
-            if va is None or vb is None:
-                continue
-            norm = float(np.linalg.norm(va + vb))
-            pair = (scores[a] + scores[b]) / norm if norm else 0.0  # type: ignore[operator]
-            if pair > best.score:
-                strongest = a if scores[a] >= scores[b] else b  # type: ignore[operator]
-                best = Moment(a, b, strongest, pair)
-    return best
 
 
 def fuse_scores(
@@ -296,11 +257,13 @@ class Searcher:
         docs = _FETCHER.submit(
             catalog.documents_by_id, self.snapshot.cursor(), [f.doc_id for f in fused], body=False
         )
-        shown = {f.doc_id: (f.chunk_id, [f.chunk_id]) for f in fused}
-        if vector is not None:
-            dense = dict(results[0])
-            shown.update(self._moments([f.doc_id for f in fused], vector, dense))
-        rows = catalog.chunks_by_id(cur, [c for _, span in shown.values() for c in span])
+        shown: dict[str, list[Shown]] = {
+            f.doc_id: [Shown(f.chunk_id, [f.chunk_id], f.score)] for f in fused
+        }
+        keyword = mode in ("hybrid", "keyword")
+        shown.update(self._moments([f.doc_id for f in fused], query, vector, keyword))
+        wanted = [c for spans in shown.values() for s in spans for c in s.span]
+        rows = catalog.chunks_by_id(cur, wanted)
         return self._hits(fused, docs.result(), shown, rows, query)
 
     def _keyword(self, query: str, n: int, allowed: Allowed | None) -> list[tuple[int, float]]:
@@ -337,78 +300,92 @@ class Searcher:
             fetch *= 4
 
     def _moments(
-        self, doc_ids: list[str], vector: np.ndarray, dense: dict[int, float]
-    ) -> dict[str, tuple[int, list[int]]]:
-        """Each transcript's best moment: its strongest passage, and its passages in order.
+        self, doc_ids: list[str], query: str, vector: np.ndarray | None, keyword: bool
+    ) -> dict[str, list[Shown]]:
+        """Each recording's best few moments, by meaning and keywords (index/moments.py).
 
-        A transcript's best passage is the best of its chunks among the dense candidates
-        (they are the corpus's top chunks by cosine), so only its seed passages and their
-        neighbours are read back and scored; a transcript found by keyword alone has every
-        passage scored. Reading back every passage of ten long talks cost ~5 ms a query.
+        Every passage of the shown recordings is scored: its cosine from the stored vectors
+        (no embedding at query time) and its BM25 from one keyword query restricted to those
+        recordings, so a passage that says the query's terms counts even when the corpus-wide
+        keyword candidates did not reach it.
         """
         table = self.snapshot.table
-        dense_ids = np.fromiter(dense, dtype=np.int64, count=len(dense))
-        plans: dict[str, tuple[np.ndarray, dict[int, float], list[int]]] = {}
+        plans: dict[str, np.ndarray] = {}
         for doc_id in doc_ids:
             number = table.number(doc_id)
-            passages = table.passages(number) if number is not None else np.zeros(0, np.int64)
-            if not len(passages):
-                continue
-            candidates = np.flatnonzero(np.isin(passages, dense_ids))
-            known = {int(i): dense[int(passages[i])] for i in candidates}
-            seeds = sorted(known, key=known.__getitem__, reverse=True)[:MOMENT_SEEDS]
-            read = (
-                sorted({j for i in seeds for j in (i - 1, i, i + 1) if 0 <= j < len(passages)})
-                if known
-                else list(range(len(passages)))
-            )
-            plans[doc_id] = (passages, known, read)
+            if number is not None and len(table.passages(number)):
+                plans[doc_id] = table.passages(number)
         if not plans:
             return {}
-        wanted = np.concatenate([p[r] for p, _, r in plans.values()])
-        ids, vectors = self.snapshot.vectors.vectors_of(wanted)
-        row_of = {c: i for i, c in enumerate(ids.tolist())}
-        cosine = vectors @ np.asarray(vector, dtype=np.float32).reshape(-1)
-        out: dict[str, tuple[int, list[int]]] = {}
-        for doc_id, (passages, known, read) in plans.items():
-            rows: dict[int, int] = {}
-            scores: list[float | None] = [None] * len(passages)
-            for i, score in known.items():
-                scores[i] = score
-            for i in read:
-                row = row_of.get(int(passages[i]))
-                if row is not None:
-                    rows[i] = row
-                    scores[i] = float(cosine[row])
-
-            def vector_of(i: int, _rows: dict[int, int] = rows) -> np.ndarray | None:
-                return vectors[_rows[i]] if i in _rows else None
-
-            moment = best_moment(
-                scores, vector_of, pairs=self.params.moment_pairs, seeds=MOMENT_SEEDS
-            )
-            if moment is not None:
-                span = [int(c) for c in passages[moment.first : moment.last + 1]]
-                out[doc_id] = (int(passages[moment.best]), span)
+        every = np.concatenate(list(plans.values()))
+        cosine: dict[int, int] = {}
+        vectors = np.zeros((0, 0), dtype=np.float32)
+        scores = np.zeros(0, dtype=np.float32)
+        if vector is not None:
+            ids, vectors = self.snapshot.vectors.vectors_of(every)
+            scores = vectors @ np.asarray(vector, dtype=np.float32).reshape(-1)
+            cosine = {c: i for i, c in enumerate(ids.tolist())}
+        bm25: dict[int, float] = {}
+        if keyword:
+            k = min(len(every), MOMENT_KEYWORD_HITS * len(plans))
+            bm25 = dict(self.snapshot.keyword.search(query, k, doc_ids=list(plans)))
+        out: dict[str, list[Shown]] = {}
+        for doc_id, passages in plans.items():
+            chunk_ids = passages.tolist()
+            dense = vecs = None
+            if vector is not None:
+                rows = [cosine.get(c, -1) for c in chunk_ids]
+                if min(rows) < 0:  # removed by a writer since: score what is left as 0
+                    present = [r for r in rows if r >= 0]
+                    if not present:
+                        continue
+                    vecs = np.zeros((len(rows), vectors.shape[1]), dtype=np.float32)
+                    dense = np.zeros(len(rows))
+                    for i, r in enumerate(rows):
+                        if r >= 0:
+                            vecs[i], dense[i] = vectors[r], scores[r]
+                else:
+                    vecs, dense = vectors[rows], scores[rows].astype(np.float64)
+            said = np.array([bm25.get(c, 0.0) for c in chunk_ids]) if keyword else None
+            spans = choose(dense, said, vecs, self.params.moments)
+            if spans:
+                out[doc_id] = [
+                    Shown(chunk_ids[m.best], chunk_ids[m.first : m.last + 1], m.score)
+                    for m in spans
+                ]
         return out
 
     def _hits(
         self,
         fused: list[Fused],
         docs: dict[str, Document],
-        shown: dict[str, tuple[int, list[int]]],
+        shown: dict[str, list[Shown]],
         rows: dict[int, ChunkRow],
         query: str,
     ) -> list[SearchHit]:
         terms = query_terms(query)
         hits: list[SearchHit] = []
         for f in fused:
-            best, span_ids = shown[f.doc_id]
-            doc, row = docs.get(f.doc_id), rows.get(best)
-            span = [rows[c] for c in span_ids if c in rows]
+            first = shown[f.doc_id][0]
+            doc, row = docs.get(f.doc_id), rows.get(first.best)
+            span = [rows[c] for c in first.span if c in rows]
             if doc is None or row is None or not span:
                 continue  # removed by a writer since the candidates were read
             snippet, _ = make_snippet("\n".join(p.text for p in span), terms)
+            moments = []
+            for m in shown[f.doc_id]:
+                timed = [rows[c] for c in m.span if c in rows and rows[c].start is not None]
+                if not timed or m.best not in rows:
+                    continue
+                moments.append(
+                    MomentHit(
+                        start=timed[0].start,  # type: ignore[arg-type]
+                        end=timed[-1].end if timed[-1].end is not None else timed[-1].start,  # type: ignore[arg-type]
+                        speaker=rows[m.best].speaker,
+                        snippet=make_snippet("\n".join(p.text for p in timed), terms)[0],
+                        score=m.score,
+                    )
+                )
             hits.append(
                 SearchHit(
                     doc_id=f.doc_id,
@@ -424,6 +401,7 @@ class Searcher:
                     end=span[-1].end,
                     speaker=row.speaker,
                     metadata=doc.metadata,
+                    moments=tuple(moments) if span[0].start is not None else (),
                 )
             )
         return hits

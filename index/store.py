@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,13 @@ import pyarrow as pa
 
 from index.facets import document_facets
 from index.migrations import migrate
-from index.models import Chunk, ParsedDocument
+from index.models import Chapter, Chunk, ParsedDocument
 
 CATALOG_FILE = "catalog.duckdb"
 # The layout of a generation's files; an index built under another is rebuilt by the next
-# ingest and refused by readers until then. 2: the keyword index gained a `day` field.
-SCHEMA_VERSION = "2"
+# ingest and refused by readers until then. 2: the keyword index gained a `day` field;
+# 3: recordings gained chapters (computed at ingest, so every recording is re-read).
+SCHEMA_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ _COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
                ("n_tokens", _INT), ("start_s", _REAL), ("end_s", _REAL), ("speaker", _TEXT)],
     "segments": [("doc_id", _TEXT), ("ordinal", _INT), ("start_s", _REAL), ("end_s", _REAL),
                  ("speaker", _TEXT), ("text", _TEXT)],
+    "chapters": [("doc_id", _TEXT), ("ordinal", _INT), ("start_s", _REAL), ("end_s", _REAL),
+                 ("label", _TEXT)],
     "files": [("source_key", _TEXT), ("path", _TEXT), ("root", _TEXT), ("size", _BIG),
               ("mtime_ns", _BIG), ("content_hash", _TEXT), ("doc_id", _TEXT), ("state", _TEXT),
               ("reason", _TEXT), ("line", _INT), ("updated_at", _WHEN)],
@@ -198,7 +202,7 @@ class CatalogWriter:
         if first and first[0] is not None:
             self._first_seen[doc_id] = first[0]
         self.dirty = True
-        for table in ("chunks", "segments", "doc_facets", "documents"):
+        for table in ("chunks", "segments", "chapters", "doc_facets", "documents"):
             self.con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [doc_id])
         expert_ids = [
             r[0]
@@ -212,7 +216,13 @@ class CatalogWriter:
         return ids
 
     def insert_document(
-        self, doc: ParsedDocument, *, path: str, source_key: str, chunks: list[Chunk]
+        self,
+        doc: ParsedDocument,
+        *,
+        path: str,
+        source_key: str,
+        chunks: list[Chunk],
+        chapters: Sequence[Chapter] = (),
     ) -> None:
         self.dirty = True
         self._buffered_docs.add(doc.doc_id)
@@ -238,6 +248,9 @@ class CatalogWriter:
                 (doc.doc_id, i, s.start, s.end, s.speaker, s.text)
                 for i, s in enumerate(doc.segments)
             ],
+        )
+        self._buffer(
+            "chapters", [(doc.doc_id, c.ordinal, c.start, c.end, c.label) for c in chapters]
         )
         if doc.expert is not None:
             e = doc.expert

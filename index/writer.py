@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -13,7 +14,7 @@ from index import generations
 from index.embedding_cache import EmbeddingCache
 from index.keyword import KEYWORD_DIR, KeywordEntry, KeywordIndex
 from index.lock import WriterLock
-from index.models import Chunk, ParsedDocument
+from index.models import Chapter, Chunk, ParsedDocument
 from index.store import CATALOG_FILE, SCHEMA_VERSION, CatalogWriter, open_catalog
 from index.timefmt import day_number
 from index.vectors import VECTORS_FILE, VectorIndex
@@ -127,10 +128,13 @@ class IndexWriter:
         chunks: list[Chunk],
         vectors: np.ndarray,
         dim: int,
+        chapters: Sequence[Chapter] = (),
     ) -> None:
         """Replace DOC (if present) by this version, in catalog, vectors and keyword index."""
         self.remove_document(doc.doc_id)
-        self.catalog.insert_document(doc, path=path, source_key=source_key, chunks=chunks)
+        self.catalog.insert_document(
+            doc, path=path, source_key=source_key, chunks=chunks, chapters=chapters
+        )
         ids = np.array([c.chunk_id for c in chunks], dtype=np.int64)
         self.vectors(dim).add(ids, vectors)
         self.keyword.add(

@@ -20,6 +20,7 @@ from index.models import Chunk, ParsedDocument
 from index.settings import Settings
 from index.store import FileState
 from index.writer import IndexWriter
+from ingest.chapters import chapters
 from ingest.chunking import chunk_document
 from ingest.discovery import Scope, SourceUnit, Unreadable, discover, discover_changed
 from ingest.documents import parse_document
@@ -522,6 +523,7 @@ class Ingestor:
                 chunks=item.chunks,
                 vectors=matrix,
                 dim=dim,
+                chapters=chapters(item.chunks, matrix),
             )
             writer.catalog.put_file_state(
                 FileState(

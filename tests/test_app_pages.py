@@ -338,3 +338,14 @@ def test_chips_filter_and_names_open_their_page(monkeypatch, real_index) -> None
     # The name in the link opens that person's page.
     profile = run(monkeypatch, settings, EXPERTS, expert="priya  raman")
     assert [t.value for t in profile.title] == ["Priya Raman"]
+
+
+def test_showcase_chapters_are_a_table_of_contents_that_seeks(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SHOWCASE, doc=DRILLS_ID)
+    assert "**Chapters**" in texts(at)
+    chapters = [b for b in at.button if b.key and b.key.startswith("chapter-")]
+    assert chapters and chapters[0].label.startswith("0:0")  # the first starts the recording
+    last = chapters[-1]
+    last.click().run()
+    assert param(at, "t") == str(int(last.label.split(":")[0]) * 60 + int(last.label[2:4]))

@@ -112,6 +112,10 @@ def test_search_json_and_queries(tmp_path, real_index):
         and isinstance(moments[0]["start"], float)
         and moments[0]["end"] > moments[0]["start"]
     )
+    shown = moments[0]["moments"]  # the recording's best few moments, best first
+    assert 1 <= len(shown) <= 3 and shown[0]["start"] == moments[0]["start"]
+    assert all(set(m) == {"start", "end", "speaker", "snippet", "score"} for m in shown)
+    assert [m["score"] for m in shown] == sorted((m["score"] for m in shown), reverse=True)
 
     only = run_cli(
         "search", "--json", "--kind", "talk", "--limit", "1", "migration", "--data-dir", data

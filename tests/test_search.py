@@ -11,13 +11,12 @@ import pytest
 import index.search as search_module
 from index import catalog
 from index.filters import SearchFilters
+from index.moments import MomentParams, Span, choose, window_scores
 from index.reader import IndexSnapshot
 from index.search import (
     Allowed,
     FusionParams,
-    Moment,
     Searcher,
-    best_moment,
     document_ranking,
     fuse,
     fuse_scores,
@@ -145,30 +144,79 @@ def _unit(*xs: float) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def test_best_moment_is_the_best_single_passage_when_no_pair_beats_it() -> None:
-    vectors = [_unit(1, 0, 0), _unit(0, 1, 0), _unit(0, 0, 1)]
+def test_a_moment_is_the_best_single_passage_when_no_pair_beats_it() -> None:
+    vectors = np.stack([_unit(1, 0, 0), _unit(0, 1, 0), _unit(0, 0, 1)])
     query = _unit(0, 1, 0.1)
-    scores = [float(v @ query) for v in vectors]
-    assert best_moment(scores, vectors.__getitem__) == Moment(1, 1, 1, pytest.approx(scores[1]))
+    spans = choose(vectors @ query, None, vectors, MomentParams(width=2, count=1))
+    assert spans == [Span(1, 1, 1, pytest.approx(spans[0].score))]
 
 
-def test_best_moment_joins_two_passages_that_each_hold_half_the_answer() -> None:
+def test_a_moment_joins_two_passages_that_each_hold_half_the_answer() -> None:
     # The query is halfway between passages 1 and 2: their mean is exactly the query.
-    vectors = [_unit(0, 0, 1), _unit(1, 0, 0), _unit(0, 1, 0)]
+    vectors = np.stack([_unit(0, 0, 1), _unit(1, 0, 0), _unit(0, 1, 0)])
     query = _unit(1, 1, 0)
-    scores = [float(v @ query) for v in vectors]
-    moment = best_moment(scores, vectors.__getitem__)
-    assert moment is not None
-    assert (moment.first, moment.last) == (1, 2)
-    assert moment.score == pytest.approx(1.0)  # (s1 + s2) / |v1 + v2| = cos(query, mean)
-    single = best_moment(scores, vectors.__getitem__, pairs=False)
-    assert single is not None and single.first == single.last
+    bounds, dense, _ = window_scores(vectors @ query, None, vectors, 2)
+    pair = [i for i, (a, b) in enumerate(bounds.tolist()) if (a, b) == (1, 2)][0]
+    assert dense is not None and dense[pair] == pytest.approx(1.0)  # cos(query, mean)
+    (best,) = choose(vectors @ query, None, vectors, MomentParams(width=2, count=1))
+    assert (best.first, best.last) == (1, 2)
+    (single,) = choose(vectors @ query, None, vectors, MomentParams(width=1, count=1))
+    assert single.first == single.last
 
 
-def test_best_moment_skips_unknown_passages() -> None:
-    assert best_moment([None, None], lambda i: None) is None
-    moment = best_moment([None, 0.5, None], lambda i: _unit(1, 0))
-    assert moment == Moment(1, 1, 1, 0.5)
+def test_window_scores_are_the_joined_texts_scores() -> None:
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(9, 6)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = _unit(1, 2, 0, 0, 1, 0)
+    said = rng.uniform(0, 3, size=9)
+    bounds, dense, keyword = window_scores(vectors @ query, said, vectors, 3)
+    assert dense is not None and keyword is not None
+    assert len(bounds) == 9 + 8 + 7
+    for (a, b), d, k in zip(bounds.tolist(), dense, keyword, strict=True):
+        joined = vectors[a : b + 1].sum(axis=0)
+        assert d == pytest.approx(float(joined @ query) / float(np.linalg.norm(joined)), abs=1e-5)
+        assert k == pytest.approx(said[a : b + 1].sum() / np.sqrt(b - a + 1))
+
+
+def test_moments_are_several_non_overlapping_and_best_first() -> None:
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(30, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = vectors[4] + vectors[20] + 0.5 * vectors[11]
+    keyword = np.zeros(30)
+    keyword[[4, 11, 25]] = [3.0, 1.0, 2.0]
+    for fusion in ("rrf", "convex"):
+        spans = choose(
+            vectors @ query,
+            keyword,
+            vectors,
+            MomentParams(fusion=fusion, count=3, width=3, min_share=0),
+        )
+        assert len(spans) == 3
+        assert [s.score for s in spans] == sorted((s.score for s in spans), reverse=True)
+        covered = [i for s in spans for i in range(s.first, s.last + 1)]
+        assert len(covered) == len(set(covered))  # no passage in two moments
+        assert all(s.first <= s.best <= s.last for s in spans)
+
+
+def test_the_keyword_evidence_decides_the_moment_when_meaning_is_a_tie() -> None:
+    # Three passages equally close in meaning; only passage 2 says the query's terms.
+    vectors = np.stack([_unit(1, 0.1, 0), _unit(1, 0, 0.1), _unit(1, -0.1, 0)])
+    dense = np.full(3, 0.99)
+    keyword = np.array([0.0, 0.0, 4.2])
+    (best, *_) = choose(dense, keyword, vectors, MomentParams(width=1))
+    assert best.first == 2
+    # Dense alone would have picked the first passage of the tie.
+    (dense_only, *_) = choose(dense, None, vectors, MomentParams(width=1))
+    assert dense_only.first == 0
+
+
+def test_moments_need_some_evidence() -> None:
+    assert choose(None, None, None) == []
+    assert choose(np.zeros(0), np.zeros(0), np.zeros((0, 3))) == []
+    spans = choose(None, np.array([0.0, 2.0, 0.0]), None, MomentParams(width=1, count=1))
+    assert [(s.first, s.last) for s in spans] == [(1, 1)]  # keyword mode: no vectors needed
 
 
 # --- behaviour over a real index (fake embedder: plumbing) -----------------------------------
@@ -505,61 +553,28 @@ def test_filtered_keyword_search_equals_filtering_every_hit(
     assert [c for c, _ in found] == expected
 
 
-def _brute_force_moment(
-    snap: IndexSnapshot, doc_id: str, vector: np.ndarray, pairs: bool
-) -> Moment:
-    """The moment scored over every passage of DOC_ID (what Searcher avoids doing)."""
-    number = snap.table.number(doc_id)
-    assert number is not None
-    ids, vectors = snap.vectors.vectors_of(snap.table.passages(number))
-    moment = best_moment(list(vectors @ vector), lambda i: vectors[i], pairs=pairs)
-    assert moment is not None
-    return Moment(
-        int(ids[moment.first]), int(ids[moment.last]), int(ids[moment.best]), moment.score
-    )
-
-
-@pytest.mark.parametrize(("candidates", "pairs"), [(5, False), (5, True), (200, True)])
-def test_moments_read_back_few_passages_but_match_scoring_them_all(
-    tmp_path: Path, fake_embedder: HashingEmbedder, candidates: int, pairs: bool
+def test_recording_hits_carry_several_moments_and_keywords_pick_them(
+    tmp_path: Path, fake_embedder: HashingEmbedder
 ) -> None:
-    """Only a talk's best passages and their neighbours are read back, yet the moment is the
-    one that scoring every passage finds: its best passage, or the pair that beats it."""
-    talks = {
-        f"talks/talk-{t}.srt": _srt(
-            # Words of its own in every cue: passages are nearly orthogonal, so a pair beats
-            # its halves when the query names both (shared filler would make them alike).
-            [f"topic{t}x{i} " + " ".join(f"w{t}y{i}z{j}" for j in range(15)) for i in range(20)]
-        )
-        for t in range(3)
-    }
+    """A talk's moments: up to three, non-overlapping, best first, the hit's span the first's;
+    the keyword retriever finds a passage whose words the dense half barely sees."""
+    filler = [f"w{i}a w{i}b w{i}c w{i}d w{i}e w{i}f" for i in range(30)]
+    filler[7] = "sharded cache eviction explained " + filler[7]
+    filler[21] = "sharded cache eviction again in production " + filler[21]
     settings = Settings(data_dir=tmp_path / "data", transcript_chunk_tokens=16)  # a cue each
-    _ingest(settings, fake_embedder, _write(tmp_path / "content", talks))
+    _ingest(settings, fake_embedder, _write(tmp_path / "content", {"talks/t.srt": _srt(filler)}))
     snap = IndexSnapshot.open(settings.data_dir)
-    assert len(snap.table.passages(0)) == 20
-    searcher = Searcher(
-        snap, fake_embedder.embed_query, FusionParams(candidates=candidates, moment_pairs=pairs)
-    )
-    spans = []
-    queries = ["topic1x5 topic1x6", "topic0x11 topic0x12", "topic2x3", "topic2x3 topic2x4 topic2x9"]
-    for query in queries:
-        vector = fake_embedder.embed_query(query)
-        for hit in searcher.search(query, limit=3, mode="dense"):
-            expected = _brute_force_moment(snap, hit.doc_id, vector, pairs)
-            shown = [
-                r[0]
-                for r in snap.cursor()
-                .execute(
-                    "SELECT chunk_id FROM chunks WHERE doc_id = ? AND start_s >= ? AND end_s <= ?",
-                    [hit.doc_id, hit.start, hit.end],
-                )
-                .fetchall()
-            ]
-            _, vecs = snap.vectors.vectors_of(np.array(shown, dtype=np.int64))
-            score = float((vecs @ vector).sum() / np.linalg.norm(vecs.sum(axis=0)))
-            # Equal scores, not ids: passages that tie may be shown either way.
-            assert score == pytest.approx(expected.score, abs=1e-6), (query, hit.doc_id)
-            assert hit.chunk_id in shown and len(shown) <= 2
-            spans.append(len(shown) == 2)
-    assert len(spans) >= 9
-    assert any(spans) == pairs  # the two-topic queries are answered by a pair
+    for mode in MODES:
+        searcher = Searcher(snap, fake_embedder.embed_query)
+        (hit,) = searcher.search("sharded cache eviction", limit=3, mode=mode)
+        assert 1 <= len(hit.moments) <= 3
+        assert (hit.start, hit.end) == (hit.moments[0].start, hit.moments[0].end)
+        assert [m.score for m in hit.moments] == sorted(
+            (m.score for m in hit.moments), reverse=True
+        )
+        spans = sorted((m.start, m.end) for m in hit.moments)
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+        for said in (70.0, 210.0):  # both cues that say the terms are moments
+            assert any(m.start <= said < m.end for m in hit.moments), (mode, spans)
+        assert "moments" in hit.to_json() and len(hit.to_json()["moments"]) == len(hit.moments)
+        assert set(hit.to_json()["moments"][0]) == {"start", "end", "speaker", "snippet", "score"}

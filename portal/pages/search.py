@@ -10,7 +10,7 @@ import streamlit as st
 
 from index.filters import SearchFilters
 from index.kinds import kind_label
-from index.models import Document, SearchHit
+from index.models import Document, MomentHit, SearchHit
 from index.timefmt import clock
 from index.tokenize import query_terms as index_terms
 from portal import circulation, facets, links, media, resources, safe, state, transcript, ui
@@ -88,27 +88,38 @@ else:
 
 
 def transcript_moment(hit: SearchHit) -> None:
-    """The cue in the passage that answers the query: who said it, when, and a way to hear it."""
+    """A recording's moments, best first: for each, the cue that answers the query, who said
+    it, when, and a way to hear it from that second."""
     terms = index_terms(text)
-    cue = transcript.best_moment(archive.segments(hit.doc_id), hit.start or 0.0, hit.end, terms)
-    start = cue.start if cue else hit.start or 0.0
-    speaker = cue.speaker if cue else hit.speaker
-    who = safe.text(speaker) if speaker else "Someone"
-    said = cue.text if cue else hit.snippet
-    st.markdown(f":material/record_voice_over: **{who}** at **{clock(start)}**")
-    st.markdown(f"> {ui.highlight(said, marks)}")
-    with st.container(horizontal=True):
-        links.doc_link(
-            hit, f"Open the session at {clock(start)}", seconds=start, icon=":material/subtitles:"
-        )
-        rec = media.recording(archive, _as_document(hit))
-        if rec is not None and not rec.playable:
-            st.link_button(
-                f"Watch from {clock(start)}", rec.at(start), icon=":material/play_circle:"
+    segments = archive.segments(hit.doc_id)
+    rec = media.recording(archive, _as_document(hit))
+    moments = hit.moments or (
+        MomentHit(hit.start or 0.0, hit.end or 0.0, hit.speaker, hit.snippet, 0),
+    )
+    if len(moments) > 1:
+        st.caption(f":material/timeline: {len(moments)} moments")
+    for moment in moments:
+        cue = transcript.best_moment(segments, moment.start, moment.end, terms)
+        start = cue.start if cue else moment.start
+        speaker = cue.speaker if cue else moment.speaker
+        who = safe.text(speaker) if speaker else "Someone"
+        said = cue.text if cue else moment.snippet
+        st.markdown(f":material/record_voice_over: **{who}** at **{clock(start)}**")
+        st.markdown(f"> {ui.highlight(said, marks)}")
+        with st.container(horizontal=True):
+            links.doc_link(
+                hit,
+                f"Open the session at {clock(start)}",
+                seconds=start,
+                icon=":material/subtitles:",
             )
-    if rec is not None and rec.playable:
-        with st.expander(f"Play from {clock(start)}", icon=":material/play_circle:"):
-            media.player(rec, start)
+            if rec is not None and not rec.playable:
+                st.link_button(
+                    f"Watch from {clock(start)}", rec.at(start), icon=":material/play_circle:"
+                )
+        if rec is not None and rec.playable:
+            with st.expander(f"Play from {clock(start)}", icon=":material/play_circle:"):
+                media.player(rec, start)
 
 
 def _as_document(hit: SearchHit) -> Document:

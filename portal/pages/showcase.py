@@ -132,10 +132,30 @@ def session_view(doc: Document) -> None:
     with watch:
         transcript.show(page, segments, rec)
     with notes:
+        chapters(doc)
         if doc.body.strip():
             st.markdown("**Session notes**")
             ui.md(doc.body, doc.title)
         views.related(archive, doc, title="Related incidents and talks", here=page)
+
+
+def chapters(doc: Document) -> None:
+    """The recording's chapters (computed at ingest) as a table of contents: each seeks."""
+    found = archive.chapters(doc.doc_id)
+    if not found:
+        return
+    st.markdown("**Chapters**")
+    with st.container(key="chapters", gap="xsmall"):
+        for chapter in found:
+            st.button(
+                f"{clock(chapter.start)} · {safe.text(chapter.label)}",
+                key=f"chapter-{chapter.ordinal}",
+                icon=":material/bookmark:",
+                type="tertiary",
+                help=f"Play from {clock(chapter.start)}",
+                on_click=page.set,
+                args=("t", int(chapter.start)),
+            )
 
 
 doc_id = page.get("doc")
