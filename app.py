@@ -5,6 +5,7 @@ import streamlit as st
 from portal import frame
 
 st.set_page_config(page_title="Hindsight", page_icon=":material/history_edu:", layout="wide")
+frame.gate()
 
 page = st.navigation(
     [

@@ -8,7 +8,7 @@ import streamlit as st
 
 from index.errors import HindsightError
 from index.kinds import KIND_LABELS, kind_label
-from portal import auth, resources, safe
+from portal import auth, resources
 
 
 def _ago(moment: dt.datetime | None) -> str:
@@ -45,6 +45,12 @@ def style() -> None:
     st.html(STYLE)
 
 
+def gate() -> None:
+    """Who is looking, before the navigation is drawn: a sign-in screen or a refusal is all a
+    person without a trusted identity sees (then the run stops)."""
+    auth.current_viewer(resources.settings())
+
+
 def sidebar() -> None:
     settings = resources.settings()
     with st.sidebar:
@@ -54,8 +60,7 @@ def sidebar() -> None:
             st.error(str(exc))
             return
         if settings.auth != "none":
-            st.caption(f":material/person: {safe.text(found.viewer.name) if found else ''}")
-            auth.sign_out_button(settings)
+            auth.signed_in(found.viewer if found else auth.current_viewer(settings), settings)
         if found is None:
             st.caption(resources.NO_INDEX)
         else:

@@ -101,6 +101,11 @@ def grid(page) -> list[str]:  # type: ignore[no-untyped-def]
     return list(cells.all_inner_texts())
 
 
+def alone(page) -> bool:  # type: ignore[no-untyped-def]
+    """True when the page shows no navigation: a sign-in screen or a refusal stands alone."""
+    return bool(page.locator("[data-testid='stSidebarNav']").count() == 0)
+
+
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     """With HINDSIGHT_SHOTS=DIR, keep a screenshot to look at (never asserted on)."""
     if SHOTS is not None:
@@ -110,8 +115,8 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def member_sees_it(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
     open_page(page, f"{base}/search?q={CANARY}+key")
-    assert RESTRICTED_TITLE in shown(page)
-    assert f"{name}" in page.locator("[data-testid='stSidebar']").inner_text()
+    assert name in page.locator("[data-testid='stSidebar']").inner_text()
+    assert RESTRICTED_TITLE in shown(page), shown(page)
     shot(page, f"{name.split()[0].lower()}-search")
     open_page(page, f"{base}/incidents")
     assert RESTRICTED_TITLE in grid(page) and PUBLIC_TITLE in grid(page)
@@ -164,6 +169,7 @@ def test_proxy_headers_decide_what_each_person_sees(chromium, data_dir: Path, tm
         open_page(page, f"{server.url}/incidents")
         text = shown(page)
         assert "The sign-in proxy sent no user" in text and PUBLIC_TITLE not in text
+        assert alone(page)
         context.close()
 
 
@@ -179,7 +185,7 @@ def test_proxy_secret_refuses_forged_headers(chromium, data_dir: Path, tmp_path)
                 open_page(page, f"{proxy.url}/document?doc={RESTRICTED_PM}")
                 text = shown(page)
                 assert "did not come through the sign-in proxy" in text
-                assert "Zorbulon" not in text and "In the archive" not in text
+                assert "Zorbulon" not in text and "In the archive" not in text and alone(page)
                 shot(page, "proxy-forged-refused")
             context.close()
         context = chromium.new_context()
@@ -206,7 +212,7 @@ def test_proxy_without_secret_refuses_to_listen_beyond_localhost(
             text = shown(page)
             assert "HINDSIGHT_AUTH=proxy trusts identity headers" in text
             assert "Listening on 0.0.0.0 without one" in text
-            assert PUBLIC_TITLE not in text and "In the archive" not in text
+            assert PUBLIC_TITLE not in text and "In the archive" not in text and alone(page)
             shot(page, "proxy-open-refused")
         context.close()
 
@@ -276,7 +282,7 @@ def write_secrets(path: Path, portal_url: str, provider: str) -> Path:
 
 def sign_in(page, server: PortalServer, sub: str) -> None:  # type: ignore[no-untyped-def]
     open_page(page, server.url)
-    assert "Sign in to read what the organisation has learned" in shown(page)
+    assert "Sign in to read what the organisation has learned" in shown(page) and alone(page)
     shot(page, "oidc-sign-in")
     page.get_by_role("button", name=re.compile("Sign in")).click()
     # The provider's authorization form: one button per predefined user.
