@@ -6,7 +6,6 @@ shows a sign-in screen or a refusal when there is no trusted identity.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -24,8 +23,10 @@ def current_viewer(settings: Settings) -> Viewer:
     try:
         identity.check_config(settings, st.get_option("server.address"))
         if settings.auth == "proxy":
-            headers: Mapping[str, str] = dict(st.context.headers or {})
-            return identity.from_headers(headers, settings)
+            # Every value of every header: dict() would keep one of a repeated header silently.
+            sent = st.context.headers
+            pairs = [(name, value) for name in sent for value in sent.get_all(name)]
+            return identity.from_headers(pairs, settings)
         if settings.auth == "oidc":
             return _oidc(settings)
     except AuthConfigError as exc:

@@ -191,10 +191,11 @@ class IdentityProxy:
     with a body are passed on by Content-Length (a portal page sends no chunked uploads).
     """
 
-    def __init__(self, upstream: int, headers: Mapping[str, str]) -> None:
+    def __init__(self, upstream: int, headers: Mapping[str, str], *, append: bool = False) -> None:
         self.upstream = upstream
         self.headers = dict(headers)
-        self._names = {name.lower().encode() for name in self.headers}
+        # APPEND: a careless proxy, which adds its headers after the browser's copies.
+        self._names = set() if append else {name.lower().encode() for name in self.headers}
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)

@@ -53,6 +53,8 @@ PUBLIC_TITLE = "Payments ledger served stale balances during replica failover"
 MISSING = "That document is not in the archive (any more)."
 SHOTS = Path(os.environ.get("HINDSIGHT_SHOTS", "")) if os.environ.get("HINDSIGHT_SHOTS") else None
 
+GROUPS = "X-Forwarded-Groups"
+SECRET_HEADER = "X-Hindsight-Proxy-Secret"
 MEMBER = {
     "X-Forwarded-User": "Mara Member",
     "X-Forwarded-Email": "mara@kestrel.example",
@@ -194,6 +196,27 @@ def test_proxy_secret_refuses_forged_headers(chromium, data_dir: Path, tmp_path)
             open_page(page, f"{proxy.url}/document?doc={RESTRICTED_PM}")
             assert RESTRICTED_TITLE in shown(page)
         context.close()
+
+
+def test_a_header_added_beside_a_forged_one_is_refused(chromium, data_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A proxy that adds its headers after the client's copies instead of replacing them.
+
+    The outsider's request reaches the portal with the secret and two group headers: the one
+    they forged ("security") first, the proxy's ("sre") after it. Reading either one would be
+    a guess (Streamlit's headers mapping answers the first); the portal refuses.
+    """
+    secret = "s3cret-from-the-proxy"
+    env = {"HINDSIGHT_AUTH": "proxy", "HINDSIGHT_PROXY_SECRET": secret}
+    with portal(data_dir, tmp_path / "twice.log", env=env) as server, explained(server):
+        careless = IdentityProxy(server.port, {**OUTSIDER, SECRET_HEADER: secret}, append=True)
+        with careless, IdentityProxy(careless.port, {GROUPS: "security"}) as forger:
+            context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            open_page(page, f"{forger.url}/document?doc={RESTRICTED_PM}")
+            text = shown(page)
+            assert f"The request carried {GROUPS} more than once" in text
+            assert "Zorbulon" not in text and "In the archive" not in text and alone(page)
+            context.close()
 
 
 def test_proxy_without_secret_refuses_to_listen_beyond_localhost(
