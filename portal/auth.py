@@ -47,8 +47,26 @@ def _screen() -> DeltaGenerator:
     return middle
 
 
+def _logged_in() -> bool:
+    # .get: outside a real server (AppTest) st.user carries no is_logged_in at all.
+    return bool(st.user.get("is_logged_in"))
+
+
+def _login_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets file at all
+        return False
+
+
 def _oidc(settings: Settings) -> Viewer:
-    if not st.user.is_logged_in:
+    if not _logged_in():
+        if not _login_configured():  # st.login would fail with a traceback on the click
+            raise AuthConfigError(
+                "HINDSIGHT_AUTH=oidc signs people in with Streamlit's login, which needs an "
+                "[auth] section in .streamlit/secrets.toml (redirect_uri, cookie_secret, "
+                "client_id, client_secret, server_metadata_url): see README, Access control."
+            )
         with _screen(), st.container(border=True):
             st.markdown("Sign in to read what the organisation has learned.")
             st.button("Sign in", icon=":material/login:", type="primary", on_click=st.login)
@@ -64,5 +82,5 @@ def signed_in(viewer: Viewer, settings: Settings) -> None:
         st.caption("Sees every document (admin group).")
     elif viewer.groups:
         st.caption("Groups: " + ", ".join(safe.text(g) for g in sorted(viewer.groups)))
-    if settings.auth == "oidc" and st.user.is_logged_in:
+    if settings.auth == "oidc" and _logged_in():
         st.button("Sign out", icon=":material/logout:", type="tertiary", on_click=st.logout)
