@@ -101,6 +101,8 @@ def portals(tmp_path_factory, real_embedder) -> Iterator[dict[str, PortalServer]
         for name, option in options.items():
             servers[name] = PortalServer(data, base / f"{name}.log", **option)
             stack.callback(servers[name].stop)
+        # Callbacks run last-in first-out: every server is told to stop before any is awaited.
+        stack.callback(lambda: [s.process.terminate() for s in servers.values()])
         build_restricted_index(base, real_embedder)
         for server in servers.values():
             server.wait()
@@ -325,8 +327,8 @@ def sign_in(page, server: PortalServer, sub: str) -> None:  # type: ignore[no-un
     assert "Sign in to read what the organisation has learned" in shown(page) and alone(page)
     shot(page, "oidc-sign-in")
     page.get_by_role("button", name=re.compile("Sign in")).click()
-    # The provider's authorization form: one button per predefined user.
-    page.get_by_role("button", name=sub, exact=True).click()
+    # The provider's authorization form: one button per predefined user (0.3 and 0.4 alike).
+    page.locator(f"button[name='sub'][value='{sub}']").first.click()
     page.wait_for_url(re.compile(re.escape(server.url)))
     page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
     settle(page)
