@@ -5,6 +5,7 @@ import streamlit as st
 from portal import circulation, frame
 
 st.set_page_config(page_title="Hindsight", page_icon=":material/history_edu:", layout="wide")
+frame.gate()
 circulation.record_visit()  # "what's new" counts from the end of the last visit
 
 page = st.navigation(

@@ -7,7 +7,7 @@ decision about trusting them is made here, so it is tested without a browser.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from index.access import Viewer
@@ -32,17 +32,37 @@ def check_config(settings: Settings, server_address: str | None) -> None:
         )
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
-    wanted = name.lower()
-    return next((str(v).strip() for k, v in headers.items() if k.lower() == wanted), "")
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
-def from_headers(headers: Mapping[str, str], settings: Settings) -> Viewer:
-    """The viewer an authenticating proxy vouches for (proxy mode).
+def _header(headers: list[tuple[str, str]], name: str) -> str:
+    """The one value of header NAME ('' when absent).
 
     Raises:
-        AccessDenied: the shared secret is configured and missing or wrong, or no user.
+        AccessDenied: the header came more than once. A proxy that adds its header beside the
+            browser's instead of replacing it leaves two, and which one a reader takes (first,
+            last, joined) decides whether a forged value wins: refuse rather than guess.
     """
+    wanted = name.lower()
+    values = [str(v).strip() for k, v in headers if k.lower() == wanted]
+    if len(values) > 1:
+        raise AccessDenied(
+            f"The request carried {name} more than once, so who is signed in is ambiguous. "
+            "The sign-in proxy must replace that header, not add a second one."
+        )
+    return values[0] if values else ""
+
+
+def from_headers(headers: Headers, settings: Settings) -> Viewer:
+    """The viewer an authenticating proxy vouches for (proxy mode).
+
+    HEADERS: a mapping, or (name, value) pairs with every repeated header as it came.
+
+    Raises:
+        AccessDenied: the shared secret is configured and missing or wrong, no user, or an
+            identity header repeated.
+    """
+    headers = list(headers.items() if isinstance(headers, Mapping) else headers)
     if settings.proxy_secret:
         sent = _header(headers, settings.proxy_secret_header)
         if not hmac.compare_digest(sent.encode(), settings.proxy_secret.encode()):

@@ -8,7 +8,7 @@ import streamlit as st
 
 from index.errors import HindsightError
 from index.kinds import KIND_LABELS, kind_label
-from portal import auth, resources, safe
+from portal import auth, resources
 
 
 def ago(moment: dt.datetime | None) -> str:
@@ -78,6 +78,12 @@ def follow_index(shown: str) -> None:
         st.rerun(scope="app")
 
 
+def gate() -> None:
+    """Who is looking, before the navigation is drawn: a sign-in screen or a refusal is all a
+    person without a trusted identity sees (then the run stops)."""
+    auth.current_viewer(resources.settings())
+
+
 def sidebar() -> None:
     settings = resources.settings()
     with st.sidebar:
@@ -87,8 +93,7 @@ def sidebar() -> None:
             st.error(str(exc))
             return
         if settings.auth != "none":
-            st.caption(f":material/person: {safe.text(found.viewer.name) if found else ''}")
-            auth.sign_out_button(settings)
+            auth.signed_in(found.viewer if found else auth.current_viewer(settings), settings)
         if found is None:
             st.caption(resources.NO_INDEX)
         else:
@@ -110,7 +115,8 @@ def sidebar() -> None:
                     icon=":material/error:",
                     query_params={"state": "failed"},
                 )
-        st.caption(
-            f"Data: `{settings.data_dir}` — set `HINDSIGHT_DATA_DIR` to use another index; "
-            "refresh it with `hindsight ingest content/`."
-        )
+        if found is None or found.viewer.operator:  # where the files live is the operator's
+            st.caption(
+                f"Data: `{settings.data_dir}` — set `HINDSIGHT_DATA_DIR` to use another index; "
+                "refresh it with `hindsight ingest content/`."
+            )

@@ -8,17 +8,20 @@ Used by tests/test_browser.py, and on its own to refresh the README screenshots:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import wave
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from conftest import write_content
 
@@ -83,17 +86,33 @@ def free_port() -> int:
 
 
 class PortalServer:
-    """`streamlit run app.py` on a free port over DATA_DIR; `output()` is its stdout+stderr."""
+    """`streamlit run app.py` on a free port over DATA_DIR; `output()` is its stdout+stderr.
 
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    ENV adds variables (HINDSIGHT_AUTH, …), ARGS adds `streamlit run` options; ADDRESS is what
+    the server listens on and HOST the name the browser uses (OIDC redirects need one name);
+    PORT, when the caller must know it before the start (a redirect URI), else a free one.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        log: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
+        address: str = "127.0.0.1",
+        host: str = "127.0.0.1",
+        port: int | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        self.url = f"http://{host}:{self.port}"
         self.log_path = log
-        env = {
+        environment = {
             **os.environ,
             "HINDSIGHT_DATA_DIR": str(data_dir),
             "HF_HUB_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
+            **(env or {}),
         }
         self._log = log.open("wb")
         self.process = subprocess.Popen(
@@ -108,16 +127,17 @@ class PortalServer:
                 "--server.port",
                 str(self.port),
                 "--server.address",
-                "127.0.0.1",
+                address,
                 "--browser.gatherUsageStats",
                 "false",
                 "--client.toolbarMode",
                 "minimal",
                 "--server.fileWatcherType",
                 "none",
+                *args,
             ],
             cwd=ROOT,
-            env=env,
+            env=environment,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -133,7 +153,8 @@ class PortalServer:
             if self.process.poll() is not None:
                 raise RuntimeError("streamlit exited early" + self.output())
             try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                health = f"http://127.0.0.1:{self.port}/_stcore/health"
+                with urllib.request.urlopen(health, timeout=2) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -150,13 +171,113 @@ class PortalServer:
 
 
 @contextlib.contextmanager
-def portal(data_dir: Path, log: Path) -> Iterator[PortalServer]:
-    server = PortalServer(data_dir, log)
+def portal(data_dir: Path, log: Path, **options: Any) -> Iterator[PortalServer]:
+    server = PortalServer(data_dir, log, **options)
     try:
         server.wait()
         yield server
     finally:
         server.stop()
+
+
+class IdentityProxy:
+    """A stand-in for an authenticating proxy (oauth2-proxy) in front of a portal on UPSTREAM.
+
+    Every request that passes through it, the WebSocket upgrade included, carries HEADERS;
+    copies of those headers sent by the browser are dropped first, as a real proxy does.
+    Chromium does not put Playwright's `extra_http_headers` on WebSocket handshakes, and the
+    handshake is the only request whose headers Streamlit shows the app (`st.context.headers`),
+    so the identity a test gives a browser has to travel the way a proxy sends it. Requests
+    with a body are passed on by Content-Length (a portal page sends no chunked uploads).
+    """
+
+    def __init__(self, upstream: int, headers: Mapping[str, str], *, append: bool = False) -> None:
+        self.upstream = upstream
+        self.headers = dict(headers)
+        # APPEND: a careless proxy, which adds its headers after the browser's copies.
+        self._names = set() if append else {name.lower().encode() for name in self.headers}
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> IdentityProxy:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise TimeoutError("the identity proxy did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._connection, "127.0.0.1", 0)
+        )
+        self.port = int(server.sockets[0].getsockname()[1])
+        self._ready.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            # Close what is still open (a WebSocket the browser kept) before the loop goes.
+            server.close()
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self._loop.run_until_complete(server.wait_closed())
+            self._loop.close()
+
+    async def _connection(self, client_r: Any, client_w: Any) -> None:
+        up_r, up_w = await asyncio.open_connection("127.0.0.1", self.upstream)
+        try:
+            await asyncio.gather(self._requests(client_r, up_w), _pipe(up_r, client_w))
+        except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            for writer in (up_w, client_w):
+                writer.close()
+                with contextlib.suppress(OSError, asyncio.CancelledError):
+                    await writer.wait_closed()
+
+    async def _requests(self, client: Any, upstream: Any) -> None:
+        """Rewrite the head of each request on this connection; after an upgrade, pipe bytes."""
+        while True:
+            try:
+                head = await client.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                upstream.write_eof()
+                return
+            first, *lines = head[:-4].split(b"\r\n")
+            kept = [ln for ln in lines if ln.split(b":", 1)[0].strip().lower() not in self._names]
+            added = [f"{k}: {v}".encode() for k, v in self.headers.items()]
+            upstream.write(b"\r\n".join([first, *kept, *added]) + b"\r\n\r\n")
+            fields = {
+                ln.split(b":", 1)[0].strip().lower(): ln.split(b":", 1)[1].strip()
+                for ln in kept
+                if b":" in ln
+            }
+            length = int(fields.get(b"content-length", b"0") or 0)
+            if length:
+                upstream.write(await client.readexactly(length))
+            await upstream.drain()
+            if fields.get(b"upgrade", b"").lower() == b"websocket":
+                await _pipe(client, upstream)
+                return
+
+
+async def _pipe(reader: Any, writer: Any) -> None:
+    while data := await reader.read(65536):
+        writer.write(data)
+        await writer.drain()
+    if writer.can_write_eof():
+        writer.write_eof()
 
 
 def launch(playwright):  # type: ignore[no-untyped-def]
