@@ -17,6 +17,7 @@ from index import generations
 from index.archive import Archive
 from index.embedder import SentenceTransformerEmbedder
 from index.errors import HindsightError
+from index.expertise import ExpertiseParams
 from index.search import Searcher
 from index.service import open_searcher
 from index.settings import Settings
@@ -56,7 +57,8 @@ def archive() -> Archive | None:
     version = current_version(s.data_dir)
     if version is None:
         return None
-    return Archive(_searcher(str(s.data_dir.resolve()), version, s.model_dump_json()), viewer)
+    searcher = _searcher(str(s.data_dir.resolve()), version, s.model_dump_json())
+    return Archive(searcher, viewer, ExpertiseParams.from_settings(s))
 
 
 def require() -> Archive:

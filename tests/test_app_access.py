@@ -40,6 +40,8 @@ PAGES: list[tuple[str, dict[str, Any]]] = [
     ("portal/pages/experts.py", {"topic": CANARY}),
     ("portal/pages/experts.py", {"expert": RESTRICTED_EXPERT}),
     ("portal/pages/experts.py", {"expert": "experts/priya-raman"}),
+    ("portal/pages/experts.py", {"topic": "signing key leaked in a failover runbook"}),
+    ("portal/pages/experts.py", {"expert": "ghost-analyst"}),
 ]
 
 
@@ -94,6 +96,8 @@ MEMBER_SEES = [
     ("portal/pages/showcase.py", {"doc": RESTRICTED_SHOWCASE}),
     ("portal/pages/experts.py", {"topic": CANARY}),
     ("portal/pages/experts.py", {"expert": "experts/priya-raman"}),
+    ("portal/pages/experts.py", {"topic": "signing key leaked in a failover runbook"}),
+    ("portal/pages/experts.py", {"expert": "ghost-analyst"}),
 ]
 
 
