@@ -57,14 +57,15 @@ class ExpertiseParams:
 
     weights: tuple[tuple[str, float], ...] = (
         ("author", 1.0),
-        ("action-owner", 0.5),
-        ("presenter", 0.8),
-        ("speaker", 0.8),
+        ("action-owner", 1.0),
+        ("presenter", 0.5),
+        ("speaker", 0.4),
         ("talk-speaker", 0.8),
-        ("reviewer", 0.6),
+        ("reviewer", 0.4),
         ("declared", 0.5),
     )
-    half_life_days: float = 730.0  # evidence this old counts half; 0: no decay
+    # Evidence this old counts half (0: no decay). A prior: the judged set cannot measure it.
+    half_life_days: float = 730.0
     documents: int = 20  # documents on the topic that vote
     min_cosine: float = 0.3  # a document votes only when its passage is closer than this
     min_score: float = 0.02  # people below this score are noise (a topic nobody wrote on)

@@ -87,13 +87,13 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="Experts: weight of writing a post-mortem on the topic."
     )
     expert_weight_action_owner: float = Field(
-        default=0.5, ge=0, description="Experts: weight of owning its action items."
+        default=1.0, ge=0, description="Experts: weight of owning its action items."
     )
     expert_weight_presenter: float = Field(
-        default=0.8, ge=0, description="Experts: weight of presenting a Showcase on it."
+        default=0.5, ge=0, description="Experts: weight of presenting a Showcase on it."
     )
     expert_weight_speaker: float = Field(
-        default=0.8,
+        default=0.4,
         ge=0,
         description="Experts: weight of speaking in a recording's passages on it (by talk time).",
     )
@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         default=0.8, ge=0, description="Experts: weight of giving a talk on it."
     )
     expert_weight_reviewer: float = Field(
-        default=0.6, ge=0, description="Experts: weight of leading a paper review on it."
+        default=0.4, ge=0, description="Experts: weight of leading a paper review on it."
     )
     expert_weight_declared: float = Field(
         default=0.5, ge=0, description="Experts: weight of a declared profile topic."

@@ -374,3 +374,7 @@ def test_cli_experts_json(real_index: Any, capsys: pytest.CaptureFixture[str]) -
 
 def test_cli_experts_needs_an_index(tmp_path: Path) -> None:
     assert main(["experts", "--data-dir", str(tmp_path), "failover"]) == 2
+
+
+def test_settings_defaults_are_the_models_defaults() -> None:
+    assert ExpertiseParams.from_settings(Settings()) == ExpertiseParams()
