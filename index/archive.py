@@ -14,12 +14,14 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index import catalog
+from index import catalog, expertise
 from index.access import Viewer
-from index.experts import ExpertMatch, expert_evidence, find_experts
+from index.expertise import EvidenceItem, ExpertiseMatch, ExpertiseParams, PeopleIndex
+from index.experts import expert_evidence
 from index.filters import SearchFilters
 from index.media import MEDIA_SUFFIXES
 from index.models import Chapter, Document, Expert, SearchHit, Segment
+from index.people import Person
 from index.search import Mode, Searcher
 from index.store import FileState
 
@@ -47,9 +49,12 @@ class Archive:
     arguments) and is cached on the snapshot's searcher: callers must not mutate what they get.
     """
 
-    def __init__(self, searcher: Searcher, viewer: Viewer) -> None:
+    def __init__(
+        self, searcher: Searcher, viewer: Viewer, expertise: ExpertiseParams | None = None
+    ) -> None:
         self.searcher = searcher
         self.viewer = viewer
+        self.expertise = expertise or ExpertiseParams()
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -182,14 +187,47 @@ class Archive:
 
     # -- people -----------------------------------------------------------------------
 
-    def experts(self, query: str = "", *, limit: int = 10) -> list[ExpertMatch]:
-        """Visible experts for QUERY (declared topics first, then by meaning)."""
+    def experts(
+        self, query: str = "", *, limit: int = 10, today: dt.date | None = None
+    ) -> list[ExpertiseMatch]:
+        """People who know about QUERY, by the evidence of the documents the viewer may see.
+
+        Without a query: every visible profile, by name.
+        """
+        query = " ".join(query.split())
+        today = today or dt.date.today()
+        params = self.expertise
+        if not query:
+            index = self._people_index()
+            people = sorted(index.directory.profiles, key=lambda p: p.name)
+            return [ExpertiseMatch(p, 0.0) for p in people][:limit]
+
+        def compute() -> list[ExpertiseMatch]:
+            votes = expertise.topic_votes(self.searcher, query, self.scope(), params)
+            return expertise.rank(
+                self._people_index(), votes, query, params, today=today, limit=limit
+            )
+
+        return self._cached("experts", (query, limit, today, params), compute)
+
+    def _people_index(self) -> PeopleIndex:
+        """Who appears in which visible document (built once per snapshot and access key)."""
         access = self.scope().access
-        return self._cached(
-            "experts",
-            (query.strip(), limit),
-            lambda: find_experts(self.searcher, query, limit=limit, access=access),
-        )
+        return self._cached("people-index", (), lambda: PeopleIndex.build(self._cur(), access))
+
+    def person(self, key: str) -> Person | None:
+        """A person by their key, profile or not; None unless a visible document names them."""
+        return self._people_index().person(key) if key else None
+
+    def person_evidence(self, key: str) -> list[EvidenceItem]:
+        """Everything that ties the person KEY to visible documents, newest first."""
+        return expertise.person_evidence(self._people_index(), key, self.expertise)
+
+    def person_topics(self, key: str, *, limit: int = 12) -> list[tuple[str, float]]:
+        """Topics inferred from the person's evidence: key phrases of their documents."""
+        index = self._people_index()
+        evidence = expertise.person_evidence(index, key, self.expertise)
+        return expertise.inferred_topics(index, evidence, limit=limit)
 
     def people(self) -> list[Expert]:
         """Every visible expert profile, by name."""

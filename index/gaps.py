@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from index.archive import Archive
-from index.experts import ExpertMatch
+from index.expertise import ExpertiseMatch
 from index.settings import Settings
 from index.state_store import LoggedSearch, StateStore
 
@@ -39,7 +39,7 @@ class GapTopic:
     searches: int
     category: Category
     last_asked: dt.datetime
-    experts: tuple[ExpertMatch, ...] = ()
+    experts: tuple[ExpertiseMatch, ...] = ()
 
     @property
     def category_label(self) -> str:
@@ -143,7 +143,7 @@ def find_gaps(
     return [replace(t, experts=tuple(archive.experts(t.label, limit=3))) for t in found]
 
 
-def invitation(topic: GapTopic, expert: ExpertMatch, portal_url: str) -> str:
+def invitation(topic: GapTopic, expert: ExpertiseMatch, portal_url: str) -> str:
     """A mailto: link inviting EXPERT to present TOPIC at the next AI Showcase."""
     from urllib.parse import quote
 

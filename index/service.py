@@ -5,6 +5,7 @@ from __future__ import annotations
 from index.access import Viewer
 from index.archive import Archive
 from index.embedder import SentenceTransformerEmbedder
+from index.expertise import ExpertiseParams
 from index.reader import IndexSnapshot
 from index.search import Searcher
 from index.settings import Settings
@@ -28,4 +29,6 @@ def open_archive(
     settings: Settings, viewer: Viewer, embedder: SentenceTransformerEmbedder | None = None
 ) -> Archive:
     """The published index as VIEWER may read it."""
-    return Archive(open_searcher(settings, embedder), viewer)
+    return Archive(
+        open_searcher(settings, embedder), viewer, ExpertiseParams.from_settings(settings)
+    )

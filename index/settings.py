@@ -157,6 +157,35 @@ class Settings(BaseSettings):
         description="A feed answers with the groups of its owner's last portal visit; after "
         "this many days without a visit it refuses until they visit again.",
     )
+    expert_weight_author: float = Field(
+        default=1.0, ge=0, description="Experts: weight of writing a post-mortem on the topic."
+    )
+    expert_weight_action_owner: float = Field(
+        default=1.0, ge=0, description="Experts: weight of owning its action items."
+    )
+    expert_weight_presenter: float = Field(
+        default=0.5, ge=0, description="Experts: weight of presenting a Showcase on it."
+    )
+    expert_weight_speaker: float = Field(
+        default=0.4,
+        ge=0,
+        description="Experts: weight of speaking in a recording's passages on it (by talk time).",
+    )
+    expert_weight_talk_speaker: float = Field(
+        default=0.8, ge=0, description="Experts: weight of giving a talk on it."
+    )
+    expert_weight_reviewer: float = Field(
+        default=0.4, ge=0, description="Experts: weight of leading a paper review on it."
+    )
+    expert_weight_declared: float = Field(
+        default=0.5, ge=0, description="Experts: weight of a declared profile topic."
+    )
+    expert_half_life_days: float = Field(
+        default=730.0, ge=0, description="Experts: evidence this old counts half (0: no decay)."
+    )
+    expert_documents: int = Field(
+        default=20, ge=1, description="Experts: documents on the topic that vote."
+    )
 
     @property
     def max_bytes(self) -> int:

@@ -37,6 +37,11 @@ EXAMPLES = {
         "  hindsight digest --since 24h --all --format json"
     ),
     "gaps": "Examples:\n  hindsight gaps\n  hindsight gaps --json --groups showcase-organisers",
+    "experts": (
+        'Examples:\n  hindsight experts "postgres failover"\n'
+        '  hindsight experts --json --limit 3 "retry storms"\n'
+        '  hindsight experts --groups security "credential rotation"'
+    ),
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -181,6 +186,34 @@ def cmd_search(args: argparse.Namespace) -> int:
             print(json.dumps(hit.to_json()))
     else:
         _print_hits(hits)
+    return EXIT_OK
+
+
+def cmd_experts(args: argparse.Namespace) -> int:
+    from index.expertise import cite
+
+    if args.limit <= 0:
+        raise UsageError(f"--limit must be a positive number, not {args.limit}")
+    topic = " ".join(args.topic).strip()
+    if not topic:
+        raise UsageError("give a TOPIC")
+    matches = _archive(args).experts(topic, limit=args.limit)
+    if args.json:
+        for match in matches:
+            print(json.dumps(match.to_json()))
+        return EXIT_OK
+    if not matches:
+        print("Nobody yet.")
+    for rank, match in enumerate(matches, start=1):
+        person = match.person
+        tag = "" if person.has_profile else "  (no profile)"
+        print(f"{rank:2d}. {person.name}{tag}  {match.score:.3f}")
+        if match.declared:
+            print(f"    declares: {', '.join(match.declared)}")
+        elif match.also_knows:
+            print("    also knows (not declared in a profile)")
+        for item in match.evidence[:4]:
+            print(f"    {cite(item)}  [{item.path}]")
     return EXIT_OK
 
 
@@ -422,6 +455,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_gaps)
+
+    p = sub.add_parser(
+        "experts",
+        parents=[common, reader],
+        help="who knows about a topic, from the evidence",
+        epilog=EXAMPLES["experts"],
+        formatter_class=fmt,
+    )
+    p.add_argument("topic", nargs="*", metavar="TOPIC")
+    p.add_argument("--json", action="store_true", help="one JSON object per person")
+    p.add_argument("--limit", type=int, default=10, help="people to return (default 10)")
+    p.set_defaults(func=cmd_experts)
 
     p = sub.add_parser(
         "watch",

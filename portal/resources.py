@@ -18,6 +18,7 @@ from index import generations
 from index.archive import Archive
 from index.embedder import SentenceTransformerEmbedder
 from index.errors import HindsightError, SnapshotIntegrityError
+from index.expertise import ExpertiseParams
 from index.search import Searcher
 from index.service import open_searcher
 from index.settings import Settings
@@ -82,7 +83,7 @@ def archive() -> Archive | None:
         )
         found = previous
     _last_good[key] = found
-    return Archive(found, viewer)
+    return Archive(found, viewer, ExpertiseParams.from_settings(s))
 
 
 def require() -> Archive:

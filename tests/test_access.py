@@ -69,6 +69,15 @@ SURFACES: dict[str, Surface] = {
     "similar incidents": lambda a: a.similar_incidents(a.document(LEDGER), limit=10),  # type: ignore[arg-type]
     "experts on the topic": lambda a: a.experts(CANARY, limit=20),
     "experts by meaning": lambda a: a.experts("red team credential rotation", limit=20),
+    "experts' evidence on a public topic": lambda a: a.experts(
+        "signing key leaked in a failover runbook", limit=20
+    ),
+    "person page of someone only restricted documents name": lambda a: (
+        a.person("ghost-analyst"),
+        a.person_evidence("ghost-analyst"),
+    ),
+    "timeline of a public expert": lambda a: a.person_evidence("priya-raman"),
+    "topics inferred for a public expert": lambda a: a.person_topics("priya-raman", limit=50),
     "expert directory": lambda a: a.people(),
     "expert profile URL": lambda a: a.expert(RESTRICTED_EXPERT),
     "evidence of a public expert": lambda a: a.evidence(a.expert("experts/priya-raman")),  # type: ignore[arg-type]
@@ -177,12 +186,14 @@ def test_cli_reads_as_the_given_groups(
         ["search", "--queries", str(queries)],
         ["search", f"{CANARY} signing key"],
         ["stats", "--json"],
+        ["experts", "--json", "signing key leaked in a failover runbook"],
+        ["experts", "signing key leaked in a failover runbook"],
     ):
         assert main([*command, *data, *args]) == 0
         outputs.append(capsys.readouterr().out)
     found = [bool(_trace(out)) for out in outputs]
     stats = json.loads(outputs[3])
-    assert found[:3] == [sees] * 3, found
+    assert found[:3] + found[4:] == [sees] * 5, found
     assert (stats["documents"]["postmortem"] > 3) is sees
     assert (stats["experts"] > 1) is sees
 

@@ -41,6 +41,8 @@ PAGES: list[tuple[str, dict[str, Any]]] = [
     ("portal/pages/experts.py", {"expert": RESTRICTED_EXPERT}),
     ("portal/pages/experts.py", {"expert": "experts/priya-raman"}),
     ("portal/pages/whats_new.py", {}),
+    ("portal/pages/experts.py", {"topic": "signing key leaked in a failover runbook"}),
+    ("portal/pages/experts.py", {"expert": "ghost-analyst"}),
 ]
 
 
@@ -96,6 +98,8 @@ MEMBER_SEES = [
     ("portal/pages/experts.py", {"topic": CANARY}),
     ("portal/pages/experts.py", {"expert": "experts/priya-raman"}),
     ("portal/pages/whats_new.py", {}),
+    ("portal/pages/experts.py", {"topic": "signing key leaked in a failover runbook"}),
+    ("portal/pages/experts.py", {"expert": "ghost-analyst"}),
 ]
 
 

@@ -232,7 +232,34 @@ def test_experts_search_by_topic(monkeypatch, real_index) -> None:
     ]
     assert labels(at, "download_button") == ["Add office hours to calendar"]
     at = run(monkeypatch, settings, EXPERTS, topic="sourdough baking")
-    assert "Nobody has declared “sourdough baking”" in at.info[0].value
+    assert "Nobody has written, presented or spoken about “sourdough baking”" in at.info[0].value
+
+
+def test_experts_cite_their_evidence(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, EXPERTS, topic="replication lag during failover drills")
+    cited = labels(at, "page_link")
+    assert (
+        "wrote “Payments ledger served stale balances during replica failover” (SEV2, 2025-03)"
+        in cited
+    )
+    moment = next(c for c in cited if c.startswith("explained it at 0:20 in “Failover drills"))
+    assert moment  # Jonas Becker speaks on it from 0:20 in the recording
+    body = texts(at)
+    assert "No profile yet" in body  # Jonas Becker has none in the fixture
+    assert ":violet-badge[also knows: replication lag during failover drills]" in body
+
+
+def test_a_person_without_a_profile_has_a_page(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, EXPERTS, expert="jonas-becker")
+    assert at.title[0].value.replace("\\", "") == "Jonas Becker"
+    assert "No profile yet" in texts(at)
+    cited = labels(at, "page_link")
+    assert any(c.startswith("presented “Failover drills") for c in cited)
+    assert any(c.startswith("spoke in “Failover drills") for c in cited)
+    at = run(monkeypatch, settings, EXPERTS, expert="nobody-at-all")
+    assert "not in the directory" in at.warning[0].value
 
 
 def test_expert_profile_with_evidence(monkeypatch, real_index) -> None:
@@ -242,12 +269,15 @@ def test_expert_profile_with_evidence(monkeypatch, real_index) -> None:
     body = texts(at)
     assert "**Tuesdays** 15:00–16:00 Europe/London" in body and "Asia/Tokyo" in body
     evidence = labels(at, "page_link")
-    assert evidence == [
-        "Payments ledger served stale balances during replica failover",
-        "Failover drills we automated — and the one that bit us",
-        "Zero-downtime schema migrations",
+    assert evidence == [  # a timeline, newest first; her own profile is not evidence
+        "presented “Failover drills we automated — and the one that bit us” (2025-05)",
+        "spoke in “Failover drills we automated — and the one that bit us” from 0:01 (34s in all)",
+        "wrote “Payments ledger served stale balances during replica failover” (SEV2, 2025-03)",
+        "owns 1 action item on payments-ledger (all done) in “Payments ledger served stale "
+        "balances during replica failover”",
+        "gave the talk “Zero-downtime schema migrations” (2025-02)",
     ]
-    assert "**Post-mortems written** (1)" in body
+    assert "**Knows about**" in body and ":violet-badge[postgres]" in body
     at.selectbox(key="experts.w.tz").select("Europe/Berlin").run()
     assert param(at, "tz") == "Europe/Berlin" and param(at, "expert") == "priya-raman"
 

@@ -14,19 +14,23 @@ from zoneinfo import available_timezones
 
 import streamlit as st
 
-from index.experts import ExpertMatch, Occurrence, calendar_filename, expert_calendar, upcoming
-from index.models import Expert
+from index.expertise import EvidenceItem, ExpertiseMatch, cite
+from index.experts import Occurrence, calendar_filename, expert_calendar, upcoming
+from index.models import Document, Expert
+from index.people import Person, name_key
 from portal import links, resources, safe, state, ui
 from portal.state import PageState
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-EVIDENCE = (
-    ("postmortem", "Post-mortems written"),
-    ("showcase", "Showcase sessions presented"),
-    ("talk", "Talks given"),
-    ("paper-review", "Paper reviews led"),
-    ("note", "Notes written"),
-)
+ROLE_ICON = {
+    "author": ":material/edit_note:",
+    "action-owner": ":material/task_alt:",
+    "presenter": ":material/smart_display:",
+    "speaker": ":material/record_voice_over:",
+    "talk-speaker": ":material/co_present:",
+    "reviewer": ":material/menu_book:",
+    "declared": ":material/person:",
+}
 
 
 @st.cache_data(show_spinner=False)
@@ -102,24 +106,47 @@ def office_hours_line(expert: Expert) -> None:
     )
 
 
-def card(match: ExpertMatch) -> None:
-    expert = match.expert
-    with st.container(border=True, key=f"expert-{expert.expert_id}"):
+def evidence_link(item: EvidenceItem, *, key: str, on_topic: bool = True) -> None:
+    """One cited piece of evidence that opens the document (a recording at that second)."""
+    line = cite(item, on_topic=on_topic)
+    if item.role == "declared":
+        st.caption(f"{ROLE_ICON['declared']} {safe.text(line)}")
+        return
+    doc = Document(item.doc_id, item.kind, item.title, item.path, item.date, {})
+    links.doc_link(doc, line, seconds=item.start, icon=ROLE_ICON.get(item.role), key=key)
+
+
+def card(match: ExpertiseMatch, topic: str) -> None:
+    person, expert = match.person, match.person.expert
+    slug = _slug(expert.expert_id if expert else person.key)
+    with st.container(border=True, key=f"expert-{slug}"):
         st.button(
-            f"**{safe.text(expert.name)}**",
-            icon=":material/support_agent:",
+            f"**{safe.text(person.name)}**",
+            icon=":material/support_agent:" if expert else ":material/person_search:",
             type="tertiary",
-            key=f"open-expert-{_slug(expert.expert_id)}",
+            key=f"open-expert-{slug}",
             on_click=page.set,
-            args=("expert", expert.expert_id),
+            args=("expert", expert.expert_id if expert else person.key),
             help="Profile, evidence and all office hours",
         )
-        st.caption(safe.text(" · ".join(p for p in (expert.role, expert.team) if p)))
-        badges = [ui.badge(t, "green" if t in match.topics else "gray") for t in expert.topics]
+        if expert is None:
+            st.caption("No profile yet: found through what they wrote, presented or said.")
+        else:
+            st.caption(safe.text(" · ".join(p for p in (expert.role, expert.team) if p)))
+        badges = [
+            ui.badge(t, "green" if t in match.declared else "gray") for t in match.expert.topics
+        ]
+        if match.declared and not match.evidenced:
+            badges.append(ui.badge("declared only: no evidence yet", "orange"))
+        if match.also_knows and topic:
+            badges.append(ui.badge(f"also knows: {topic}", "violet"))
         if badges:
             st.markdown(" ".join(badges))
-        office_hours_line(expert)
-        contact_buttons(expert, key=expert.expert_id)
+        for n, item in enumerate([e for e in match.evidence if e.role != "declared"][:3]):
+            evidence_link(item, key=f"ev-{slug}-{n}")
+        if expert is not None:
+            office_hours_line(expert)
+            contact_buttons(expert, key=expert.expert_id)
 
 
 def _slug(text: str) -> str:
@@ -162,11 +189,11 @@ def list_view(people: list[Expert]) -> None:
     popular = [t for t, _ in Counter(t for e in people for t in e.topics).most_common(14)]
     if popular:
         st.pills("Or pick a topic", popular, key="experts.pick", on_change=pick_topic)
-    matches = archive.experts(topic or "", limit=50)
+    matches = archive.experts(topic or "", limit=20 if topic else 50)
     if topic and not matches:
         st.info(
-            f"Nobody has declared “{safe.text(topic)}” yet. Try a broader topic, or "
-            "search the archive for who wrote about it.",
+            f"Nobody has written, presented or spoken about “{safe.text(topic)}” yet, and "
+            "nobody declares it. Try a broader topic, or search the archive.",
             icon=":material/person_search:",
         )
         st.page_link(
@@ -179,13 +206,14 @@ def list_view(people: list[Expert]) -> None:
     if topic:
         st.caption(
             f"{len(matches)} expert{'s' if len(matches) != 1 else ''} for "
-            f"“{safe.text(topic)}” — declared topics first, then by how close their "
-            "profile is."
+            f"“{safe.text(topic)}”, ranked by evidence: documents on the topic vote for "
+            "the people who wrote, presented, spoke in or own actions of them (newer counts "
+            "more); a declared topic is one vote."
         )
     cols = st.columns(2)
     for i, match in enumerate(matches):
         with cols[i % 2]:
-            card(match)
+            card(match, topic or "")
 
 
 def profile_view(expert: Expert) -> None:
@@ -218,26 +246,59 @@ def profile_view(expert: Expert) -> None:
         contact_buttons(expert, key="profile")
     with main:
         ui.md(expert.bio)
-        evidence = archive.evidence(expert)
-        st.subheader("Evidence", anchor=False)
-        if not evidence:
-            st.caption("Nothing in the archive names them as author, presenter or speaker yet.")
-        for kind, title in EVIDENCE:
-            items = [d for d in evidence if d.kind == kind]
-            if items:
-                st.markdown(f"**{title}** ({len(items)})")
-                for doc in items:
-                    links.doc_link(doc, help=ui.nice_date(doc.date))
+        timeline(archive.person(_person_key(expert)) or Person(_person_key(expert), expert.name))
+
+
+def _person_key(expert: Expert) -> str:
+    return name_key(expert.name)
+
+
+def timeline(person: Person) -> None:
+    """The person's evidence, newest first, and the topics it shows they know."""
+    topics = archive.person_topics(person.key)
+    if topics:
+        st.markdown("**Knows about** (from what they wrote, presented and said)")
+        st.markdown(" ".join(ui.badge(t, "violet") for t, _ in topics))
+    evidence = archive.person_evidence(person.key)
+    st.subheader("Evidence", anchor=False)
+    if not evidence:
+        st.caption("Nothing in the archive names them as author, presenter or speaker yet.")
+    year = None
+    for n, item in enumerate(evidence):
+        if item.date and item.date.year != year:
+            year = item.date.year
+            st.markdown(f"**{year}**")
+        evidence_link(item, key=f"timeline-{n}", on_topic=False)
+
+
+def person_view(person: Person) -> None:
+    """Someone without a profile: who they are is what the archive says they did."""
+    st.button(
+        "All experts",
+        icon=":material/arrow_back:",
+        type="tertiary",
+        key="back",
+        on_click=page.set,
+        args=("expert", ""),
+    )
+    st.title(safe.text(person.name), anchor=False)
+    st.caption("No profile yet: no declared topics, office hours or booking link.")
+    timeline(person)
 
 
 wanted = page.get("expert")
 if wanted:
     chosen = archive.expert(wanted)
-    if chosen is None:
+    someone = archive.person(wanted) if chosen is None else None
+    if chosen is not None:
+        profile_view(chosen)
+    elif someone is not None and someone.expert is not None:
+        profile_view(someone.expert)
+    elif someone is not None:
+        person_view(someone)
+    else:
         st.warning("That expert is not in the directory (any more).", icon=":material/link_off:")
         st.button("All experts", on_click=page.set, args=("expert", ""))
-    else:
-        profile_view(chosen)
 else:
     list_view(archive.people())
 page.publish()
