@@ -167,6 +167,20 @@ def chunks_by_id(cur: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[i
     return {r[0]: ChunkRow(*r) for r in rows}
 
 
+def chunk_headings(
+    cur: duckdb.DuckDBPyConnection, doc_ids: list[str]
+) -> list[tuple[int, str, str]]:
+    """(chunk_id, doc_id, heading) of every chunk of DOC_IDS, in document order."""
+    if not doc_ids:
+        return []
+    rows = cur.execute(
+        "SELECT chunk_id, doc_id, coalesce(heading, '') FROM chunks "
+        f"WHERE doc_id IN ({', '.join('?' * len(doc_ids))}) ORDER BY doc_id, ordinal",
+        doc_ids,
+    ).fetchall()
+    return [(int(r[0]), r[1], r[2]) for r in rows]
+
+
 def segments(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Segment]:
     rows = cur.execute(
         "SELECT start_s, end_s, text, speaker FROM segments WHERE doc_id = ? ORDER BY ordinal",
