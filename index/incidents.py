@@ -197,13 +197,12 @@ def has_text(raw: object) -> bool:
 def profile(doc: Document) -> Profile:
     meta = doc.metadata
     services = values(meta.get("services")) + values(meta.get("components"))
-    surface = {v for f in SURFACE_FIELDS for v in values(meta.get(f))}
     tags = [
         t
         for t in values(meta.get("tags"))
         + values(meta.get("keywords"))
         + values(meta.get("categories"))
-        if t not in surface  # a tag naming the company or region is surface, not a failure mode
+        if not is_surface(t, meta)  # a tag naming the company or region is not a failure mode
     ]
     teams = values(meta.get("teams")) + values(meta.get("team"))
     root_cause = has_text(meta.get("root_cause")) or bool(_ROOT_CAUSE.search(doc.body))
@@ -283,15 +282,35 @@ SURFACE_FIELDS = ("company", "product", "region", "provider")
 CAUSE_WORDS = 200  # the query encoder reads about this many words
 
 
+# Cloud vendors and regions: what every incident of one provider or region shares.
+SURFACE_WORDS = re.compile(
+    r"\b(?:(?:us|eu|ap|sa|ca|me|af|il)-(?:east|west|north|south|central|northeast|southeast|"
+    r"northwest|southwest)-?\d|(?:us|europe|asia|australia|northamerica|southamerica)-"
+    r"(?:east|west|north|south|central|northeast|southeast)\d+|(?:us|eu)[- ](?:east|west)|"
+    r"northern virginia|amazon web services|aws|gcp|google cloud(?: platform)?|azure)\b",
+    re.I,
+)
+
+
+def without_surface(text: str, meta: dict[str, Any]) -> str:
+    """TEXT without its company, product, region and cloud names (surface, not mechanism)."""
+    for field_ in SURFACE_FIELDS:
+        for name in values(meta.get(field_)):
+            text = re.sub(rf"\b{re.escape(name)}('s)?\b", " ", text, flags=re.I)
+    return SURFACE_WORDS.sub(" ", text)
+
+
+def is_surface(word: str, meta: dict[str, Any]) -> bool:
+    """True for a tag that only names the company, product, region or cloud."""
+    return not without_surface(word, meta).strip(" -_.,")
+
+
 def cause_text(doc: Document) -> str:
     """What a post-mortem says caused it, without the names every look-alike shares."""
     meta = doc.metadata
     parts = [str(meta.get(f) or "").strip() for f in CAUSE_FIELDS]
     text = " ".join(p for p in parts if p) or str(meta.get("summary") or "").strip()
-    for field_ in SURFACE_FIELDS:
-        for name in values(meta.get(field_)):
-            text = re.sub(rf"\b{re.escape(name)}('s)?\b", " ", text, flags=re.I)
-    return " ".join(text.split()[:CAUSE_WORDS])
+    return " ".join(without_surface(text, meta).split()[:CAUSE_WORDS])
 
 
 def _meaning(cos: np.ndarray, floor: float) -> np.ndarray:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.incidents import IncidentSet, values
+from index.incidents import IncidentSet, is_surface, values, without_surface
 from index.models import Document
 
 LABEL_PARTS = 3
@@ -223,12 +223,15 @@ def label(docs: list[Document]) -> str:
         t
         for d in docs
         for t in set(values(d.metadata.get("tags")) + values(d.metadata.get("keywords")))
+        if not is_surface(t, d.metadata)
     )
     shared = [t for t, c in tags.most_common() if c >= need][:LABEL_PARTS]
     if shared:
         return " · ".join(shared)
     surface = {w for d in docs for w in _words(_surface(d))}
-    words = Counter(w for d in docs for w in set(_words(_cause_text(d))) - surface)
+    words = Counter(
+        w for d in docs for w in set(_words(without_surface(_cause_text(d), d.metadata))) - surface
+    )
     common = [w for w, c in words.most_common() if c >= need][: LABEL_PARTS + 1]
     return " ".join(common) if common else docs[-1].title
 

@@ -312,3 +312,21 @@ def test_ingest_reports_a_new_post_mortem_that_recurs(corpus_index, tmp_path, ca
     assert len(lines) == 1 and "retry-c.md: recurs: like " in lines[0]
     assert "Search slowdown turned into a full outage (2024-06)" in lines[0]
     assert "3rd occurrence in 19 months" in lines[0]
+
+
+def test_cause_text_drops_company_product_region_and_cloud_names() -> None:
+    doc = Document(
+        "x",
+        "postmortem",
+        "t",
+        "",
+        None,
+        {
+            "company": "Amazon",
+            "product": "DynamoDB",
+            "summary": "Amazon's DynamoDB in AWS us-east-1 (Northern Virginia) lost a DNS record",
+            "keywords": ["us east", "dns race", "aws"],
+        },
+    )
+    assert incidents.cause_text(doc).split() == ["in", "(", ")", "lost", "a", "DNS", "record"]
+    assert incidents.profile(doc).tags == frozenset({"dns race"})
