@@ -14,11 +14,11 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index import catalog, expertise
+from index import action_items, catalog, expertise, incidents, recurrence, trends
 from index.access import Viewer
 from index.expertise import EvidenceItem, ExpertiseMatch, ExpertiseParams, PeopleIndex
 from index.experts import expert_evidence
-from index.filters import SearchFilters
+from index.filters import SearchFilters, merge
 from index.media import MEDIA_SUFFIXES
 from index.models import Chapter, Document, Expert, SearchHit, Segment
 from index.people import Person
@@ -55,6 +55,8 @@ class Archive:
         self.searcher = searcher
         self.viewer = viewer
         self.expertise = expertise or ExpertiseParams()
+        self.incident_params = incidents.SimilarityParams()
+        self.incident_text = True  # causes as front matter states them (see incidents.load)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -104,18 +106,64 @@ class Archive:
         hits = self.search(like_query(doc), filters, limit=limit + 1)
         return doc, [h for h in hits if h.doc_id != doc.doc_id][:limit]
 
-    def similar_incidents(self, doc: Document, *, limit: int = 3) -> list[SearchHit]:
-        """Post-mortems like DOC by title, tags and root cause (its `related` ones excluded)."""
-        query = " ".join(
-            [
-                doc.title,
-                *_words(doc.metadata.get("tags")),
-                str(doc.metadata.get("root_cause") or ""),
-            ]
+    # -- incidents --------------------------------------------------------------------
+
+    def incident_set(self) -> incidents.IncidentSet:
+        """Pairwise failure-mode signals over the post-mortems the viewer may see."""
+        postmortems = SearchFilters(kinds=("postmortem",))
+        return self._cached(
+            "incident-set",
+            (self.incident_params, self.incident_text),
+            lambda: incidents.load(
+                self._cur(),
+                self.searcher.snapshot.vectors,
+                catalog.documents(self._cur(), self.scope(postmortems)),
+                self.incident_params,
+                self.searcher.embed_query if self.incident_text else None,
+            ),
         )
-        hits = self.search(query, SearchFilters(kinds=("postmortem",)), limit=limit + 1)
-        named = {d.doc_id for d in self.related(doc)}
-        return [h for h in hits if h.doc_id != doc.doc_id and h.doc_id not in named][:limit]
+
+    def similar_incidents(
+        self, doc: Document | str, *, limit: int = 5
+    ) -> incidents.SimilarPanel | None:
+        """Visible post-mortems sharing DOC's failure mode, in tiers, each with its signals.
+
+        None when DOC is missing or not visible (alike, on purpose).
+        """
+        doc_id = doc if isinstance(doc, str) else doc.doc_id
+        seed = self.document(doc_id, kind="postmortem")
+        if seed is None:
+            return None
+        return incidents.similar(self.incident_set(), seed, limit=limit)
+
+    def recurring(self) -> list[recurrence.Cluster]:
+        """Failure-mode clusters of two or more visible post-mortems, largest first."""
+        return self._cached(
+            "recurring",
+            (self.incident_params, self.incident_text),
+            lambda: recurrence.clusters(self.incident_set()),
+        )
+
+    def recurrence_of(self, doc_id: str) -> recurrence.Cluster | None:
+        """The visible cluster DOC_ID belongs to (None when it recurs nowhere the viewer sees)."""
+        return next((c for c in self.recurring() if doc_id in c.doc_ids), None)
+
+    def action_items(
+        self,
+        filters: SearchFilters | None = None,
+        how: action_items.ItemFilter | None = None,
+        *,
+        today: dt.date | None = None,
+    ) -> list[action_items.ActionItem]:
+        """Action items of the visible post-mortems under FILTERS (team, service, severity…)."""
+        docs = self.documents(merge(filters, kinds=("postmortem",)))
+        found = action_items.items_of(docs, today or dt.date.today())
+        return action_items.select(found, how or action_items.ItemFilter())
+
+    def trends(self, filters: SearchFilters | None = None) -> trends.Trends:
+        """Chart rows over the visible post-mortems under FILTERS."""
+        docs = self.documents(merge(filters, kinds=("postmortem",)))
+        return trends.trends(docs, self.recurring())
 
     # -- documents and listings ---------------------------------------------------------
 

@@ -176,6 +176,20 @@ def chapters(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Chapter]:
     return [Chapter(ordinal=r[0], start=r[1], end=r[2], label=r[3]) for r in rows]
 
 
+def chunk_headings(
+    cur: duckdb.DuckDBPyConnection, doc_ids: list[str]
+) -> list[tuple[int, str, str]]:
+    """(chunk_id, doc_id, heading) of every chunk of DOC_IDS, in document order."""
+    if not doc_ids:
+        return []
+    rows = cur.execute(
+        "SELECT chunk_id, doc_id, coalesce(heading, '') FROM chunks "
+        f"WHERE doc_id IN ({', '.join('?' * len(doc_ids))}) ORDER BY doc_id, ordinal",
+        doc_ids,
+    ).fetchall()
+    return [(int(r[0]), r[1], r[2]) for r in rows]
+
+
 def segments(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Segment]:
     rows = cur.execute(
         "SELECT start_s, end_s, text, speaker FROM segments WHERE doc_id = ? ORDER BY ordinal",

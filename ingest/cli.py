@@ -29,6 +29,15 @@ EXAMPLES = {
         '  hindsight search --groups security,sre "credential leak"\n'
         "  hindsight search --queries queries.jsonl > results.jsonl"
     ),
+    "similar": (
+        "Examples:\n  hindsight similar pm-2025-05-29-envoy-retry-storm\n"
+        "  hindsight similar content/postmortems/2025-03-14-ledger-replica-lag.md --json --limit 3"
+    ),
+    "recurring": "Examples:\n  hindsight recurring\n  hindsight recurring --json --groups sre",
+    "actions": (
+        "Examples:\n  hindsight actions --open\n  hindsight actions --overdue --owner 'Kwame Asante'"
+        "\n  hindsight actions --csv > action-items.csv"
+    ),
     "stats": "Examples:\n  hindsight stats\n  hindsight stats --json",
     "watch": "Examples:\n  hindsight watch content/",
     "digest": (
@@ -45,6 +54,7 @@ EXAMPLES = {
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+RECURS_SHOWN = 20  # a first ingest of a large archive would otherwise list every cluster
 
 
 class UsageError(Exception):
@@ -103,6 +113,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     elif report.warnings:
         print(f"{len(report.warnings)} warnings (show them with --verbose)", file=out)
     print(report.summary(), file=out)
+    if report.count("indexed"):
+        lines = _recurrences(settings, report)
+        for line in lines[:RECURS_SHOWN]:
+            print(line, file=out)
+        if len(lines) > RECURS_SHOWN:
+            print(f"… {len(lines) - RECURS_SHOWN} more: hindsight recurring --all", file=out)
     return EXIT_FAILED if args.strict and report.has_failures else EXIT_OK
 
 
@@ -122,6 +138,106 @@ def _print_hits(hits: list[Any]) -> None:
             where += f"  § {hit.heading}"
         print(f"    {where}")
         print(f"    {hit.snippet}")
+
+
+def _recurrences(settings: Settings, report: Any) -> list[str]:
+    """'recurs:' lines for new post-mortems, read as the operator who ran the ingest."""
+    from index.access import Viewer
+    from index.generations import current_generation
+    from index.service import open_archive
+    from ingest.report import recurrence_lines
+
+    if current_generation(settings.data_dir) is None:
+        return []
+    archive = open_archive(settings, Viewer.everything("operator (ingest)"))
+    try:
+        return recurrence_lines(report, archive)
+    finally:
+        archive.searcher.snapshot.close()
+
+
+def _postmortem_id(archive: Any, ref: str) -> str:
+    """An incident id from an id or a file path (as ingested)."""
+    if archive.document(ref, kind="postmortem") is not None:
+        return ref
+    wanted = {ref, str(Path(ref)), str(Path(ref).resolve())}
+    for state in archive.file_states():
+        if state.doc_id and (state.path in wanted or state.source_key in wanted):
+            return str(state.doc_id)
+    for state in archive.file_states():
+        if state.doc_id and Path(state.path).name == Path(ref).name:
+            return str(state.doc_id)
+    return ref
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    archive = _archive(args)
+    panel = archive.similar_incidents(_postmortem_id(archive, args.incident), limit=args.limit)
+    if panel is None:
+        raise UsageError(f"no post-mortem {args.incident!r} (or not visible to you)")
+    if args.json:
+        for item in panel.items:
+            print(json.dumps(item.to_json(), ensure_ascii=False))
+        if not panel.items:
+            print(
+                json.dumps(
+                    {"reason": panel.reason, "closest": panel.closest and panel.closest.to_json()}
+                )
+            )
+        return EXIT_OK
+    print(f"Like: {panel.seed.title}")
+    for label, items in (
+        ("Likely the same failure mode", panel.same),
+        ("Possibly related", panel.related),
+    ):
+        if items:
+            print(f"\n{label}:")
+        for item in items:
+            date = item.doc.date.isoformat() if item.doc.date else "undated"
+            why = ", ".join(f"{k} {v:.2f}" for k, v in item.signals.items())
+            print(
+                f"  {item.score:.3f}  {date}  {item.doc.title}  [{item.doc.doc_id}]\n         why: {why}"
+            )
+    if not panel.items:
+        print(panel.reason)
+    return EXIT_OK
+
+
+def cmd_recurring(args: argparse.Namespace) -> int:
+    clusters = _archive(args).recurring()
+    if args.json:
+        for cluster in clusters:
+            print(json.dumps(cluster.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    if not clusters:
+        print("No failure mode recurs among the post-mortems you may see.")
+    for cluster in clusters:
+        print(cluster.headline())
+        for doc in cluster.members:
+            print(
+                f"  {doc.date.isoformat() if doc.date else 'undated'}  {doc.title}  [{doc.doc_id}]"
+            )
+    return EXIT_OK
+
+
+def cmd_actions(args: argparse.Namespace) -> int:
+    from index.action_items import ItemFilter, to_csv
+
+    how = ItemFilter(open_only=args.open, overdue_only=args.overdue, owners=tuple(args.owner or ()))
+    items = _archive(args).action_items(how=how)
+    if args.csv:
+        sys.stdout.write(to_csv(items))
+    elif args.json:
+        for item in items:
+            print(json.dumps(item.row(), ensure_ascii=False))
+    else:
+        for item in items:
+            flag = "OVERDUE " if item.overdue else ""
+            print(
+                f"{flag}[{item.row()['status']}] {item.title} — {item.owner or 'no owner'}"
+                f" (due {item.row()['due'] or '—'}; {item.incident})"
+            )
+    return EXIT_OK
 
 
 def _viewer(args: argparse.Namespace) -> Any:
@@ -467,6 +583,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per person")
     p.add_argument("--limit", type=int, default=10, help="people to return (default 10)")
     p.set_defaults(func=cmd_experts)
+
+    p = sub.add_parser(
+        "similar",
+        parents=[common, reader],
+        help="post-mortems that share an incident's failure mode",
+        epilog=EXAMPLES["similar"],
+        formatter_class=fmt,
+    )
+    p.add_argument("incident", metavar="ID|PATH")
+    p.add_argument("--json", action="store_true", help="one JSON object per similar post-mortem")
+    p.add_argument("--limit", type=int, default=5, help="post-mortems to return (default 5)")
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser(
+        "recurring",
+        parents=[common, reader],
+        help="failure modes that keep happening",
+        epilog=EXAMPLES["recurring"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per cluster")
+    p.set_defaults(func=cmd_recurring)
+
+    p = sub.add_parser(
+        "actions",
+        parents=[common, reader],
+        help="every post-mortem action item",
+        epilog=EXAMPLES["actions"],
+        formatter_class=fmt,
+    )
+    p.add_argument("--open", action="store_true", help="only items not done")
+    p.add_argument("--overdue", action="store_true", help="only open items past their due date")
+    p.add_argument("--owner", action="append", help="only this owner's items (repeatable)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="one JSON object per item")
+    out.add_argument("--csv", action="store_true", help="CSV on stdout")
+    p.set_defaults(func=cmd_actions)
 
     p = sub.add_parser(
         "watch",

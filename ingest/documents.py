@@ -13,6 +13,8 @@ from typing import Any
 from index.errors import ParseError, SkipFile
 from index.kinds import known_kind, normalise_kind
 from index.models import ParsedDocument, Section
+from ingest.action_items import body_action_items
+from ingest.action_items import merge as merge_items
 from ingest.decoding import read_text
 from ingest.fields import string_list as _string_list
 from ingest.fields import text_value as _text
@@ -121,6 +123,11 @@ def _assemble(
         expert = _expert(doc_id, title, data, front.body, warnings)
         sections = _expert_sections(expert, sections)
     sections = [*_front_matter_sections(metadata), *sections]
+    if kind == "postmortem":
+        # After the sections: body items are already in the body's own passages.
+        found = body_action_items(front.body)
+        if found:
+            metadata["action_items"] = merge_items(metadata.get("action_items") or [], found)
     return ParsedDocument(
         doc_id=doc_id,
         kind=kind,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
 
 from index.kinds import severity_rank
 from index.models import Document
+from index.trends import duration_minutes, resolve_minutes
 from portal import ui
 
 SORTS = {
@@ -17,27 +17,14 @@ SORTS = {
     "severity": "Most severe first",
     "duration": "Longest first",
 }
-_UNIT_MINUTES = {"w": 10080, "d": 1440, "h": 60, "m": 1, "min": 1, "s": 1 / 60}
 # Sections shown first, in this order; the rest follow as written.
 LEAD_SECTIONS = ("summary", "impact", "root cause", "timeline")
-
-
-def duration_minutes(value: object) -> float | None:
-    """'47m' -> 47, '2h08m' -> 128, '1d3h' -> 1620, '90 minutes' -> 90; None if unreadable."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    text = value.lower().replace("minutes", "min").replace("minute", "min")
-    text = re.sub(r"hours?|hrs?", "h", text).replace("days", "d").replace("day", "d")
-    parts = re.findall(r"(\d+(?:\.\d+)?)\s*(min|w|d|h|m|s)", text)
-    return sum(float(n) * _UNIT_MINUTES[unit] for n, unit in parts) if parts else None
 
 
 def table(docs: list[Document]) -> pd.DataFrame:
     rows = []
     for d in docs:
-        minutes = duration_minutes(d.metadata.get("duration"))
+        minutes = resolve_minutes(d)
         rows.append(
             {
                 "doc_id": d.doc_id,
@@ -46,9 +33,7 @@ def table(docs: list[Document]) -> pd.DataFrame:
                 "Title": d.title,
                 "Services": ui.words(d.metadata.get("services")),
                 "Teams": ui.words(d.metadata.get("teams")),
-                "Duration": human_duration(d.metadata.get("duration"))
-                if minutes is not None
-                else "",
+                "Duration": human_duration(minutes) if minutes is not None else "",
                 "_minutes": minutes,
                 "Status": ui.field(d, "status") or None,
             }

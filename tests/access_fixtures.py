@@ -37,6 +37,9 @@ During a Postgres failover drill the zorbulon signing key was pasted into a publ
 
 ## Root cause
 The failover runbook template echoed the zorbulon key; replication lag alerts were ignored.
+
+## Action items
+- [ ] Rotate zorbulon keys before every failover drill (owner: Priya Raman, due: 2025-08-01)
 """
 
 RESTRICTED_VTT = """\

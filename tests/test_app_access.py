@@ -33,6 +33,10 @@ PAGES: list[tuple[str, dict[str, Any]]] = [
     ("portal/pages/incidents.py", {}),
     ("portal/pages/incidents.py", {"doc": RESTRICTED_PM}),
     ("portal/pages/incidents.py", {"doc": "pm-2025-03-14-ledger-replica-lag"}),
+    ("portal/pages/incidents.py", {"view": "recurring"}),
+    ("portal/pages/incidents.py", {"view": "actions"}),
+    ("portal/pages/incidents.py", {"view": "actions", "open": "1", "overdue": "1"}),
+    ("portal/pages/incidents.py", {"view": "trends"}),
     ("portal/pages/showcase.py", {}),
     ("portal/pages/showcase.py", {"doc": RESTRICTED_SHOWCASE}),
     ("portal/pages/document.py", {"doc": RESTRICTED_SHOWCASE}),
@@ -57,7 +61,8 @@ def everything(at: AppTest) -> str:
         parts += [el.proto.label for el in at.get(kind)]
     for widget in (*at.multiselect, *at.selectbox):
         parts += [str(o) for o in widget.options]
-    parts += [str(el.proto) for el in at.get("arrow_vega_lite_chart")]
+    for kind in ("arrow_vega_lite_chart", "vega_lite_chart"):  # the name varies by release
+        parts += [str(el.proto) for el in at.get(kind)]
     return "\n".join(parts).replace("\\", "")
 
 
@@ -94,6 +99,8 @@ MEMBER_SEES = [
     ("portal/pages/search.py", {"q": f"{CANARY} key"}),
     ("portal/pages/incidents.py", {}),
     ("portal/pages/incidents.py", {"doc": RESTRICTED_PM}),
+    ("portal/pages/incidents.py", {"view": "actions"}),
+    ("portal/pages/incidents.py", {"view": "trends"}),
     ("portal/pages/showcase.py", {"doc": RESTRICTED_SHOWCASE}),
     ("portal/pages/experts.py", {"topic": CANARY}),
     ("portal/pages/experts.py", {"expert": "experts/priya-raman"}),

@@ -1,16 +1,19 @@
-"""Incidents: a sortable, filterable table of post-mortems, and each one's write-up.
+"""Incidents: post-mortems as a table, recurring failure modes, action items and trends, all
+under the same filters; and each one's write-up with "has this happened before?".
 
-URL: doc (incident id: the detail view), q (words in the title), severity, team, service,
-status (repeatable), sort (newest|oldest|severity|duration).
+URL: doc (incident id: the detail view), view (table|recurring|actions|trends), q (words in
+the title), severity, team, service, status, owner (repeatable), sort
+(newest|oldest|severity|duration), open, overdue (action items: "1" to narrow).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from index.action_items import ItemFilter, is_open, open_count
 from index.filters import SearchFilters
 from index.models import Document
-from portal import circulation, incidents, links, resources, safe, state, ui, views
+from portal import circulation, incident_views, incidents, links, resources, safe, state, ui, views
 from portal.state import PageState
 
 FILTERS = (("severity", "Severity"), ("team", "Team"), ("service", "Service"), ("status", "Status"))
@@ -22,6 +25,10 @@ page = PageState(
         state.text("q"),
         *(state.many(name) for name, _ in FILTERS),
         state.choice("sort", tuple(incidents.SORTS), "newest"),
+        state.choice("view", tuple(incident_views.VIEWS), "table"),
+        state.many("owner"),
+        state.text("open"),
+        state.text("overdue"),
     ],
 )
 page.seed()
@@ -61,8 +68,54 @@ def list_view() -> None:
                 format_func=lambda v, c=counts: f"{v} ({c.get(v, 0)})",
             )
         )
-    docs = archive.documents(SearchFilters(kinds=("postmortem",), facets=tuple(chosen.items())))
-    docs = [d for d in docs if _matches(d, query or "")]
+    scope = SearchFilters(kinds=("postmortem",), facets=tuple(chosen.items()))
+    docs = [d for d in archive.documents(scope) if _matches(d, query or "")]
+    view = page.widget(
+        "view",
+        st.segmented_control,
+        "View",
+        list(incident_views.VIEWS),
+        format_func=incident_views.VIEWS.get,
+        label_visibility="collapsed",
+    )
+    shown = scope.with_doc_ids([d.doc_id for d in docs]) if query else scope
+    if view == "recurring":
+        incident_views.recurring(archive.recurring(), {d.doc_id for d in docs}, page)
+        return
+    if view == "actions":
+        actions_view(shown)
+        return
+    if view == "trends":
+        incident_views.trends(archive.trends(shown))
+        return
+    table_view(docs, query or "")
+
+
+def actions_view(scope: SearchFilters) -> None:
+    every = archive.action_items(scope)
+    owners = sorted({i.owner for i in every if i.owner}, key=str.lower)
+    cols = st.columns([1, 1, 3])
+    open_only = cols[0].toggle("Open only", value=page.get("open") == "1", key="incidents.t.open")
+    overdue_only = cols[1].toggle(
+        "Overdue only", value=page.get("overdue") == "1", key="incidents.t.overdue"
+    )
+    page.set("open", "1" if open_only else "")
+    page.set("overdue", "1" if overdue_only else "")
+    picked = [v for v in page.get("owner") if isinstance(v, str)]
+    if page.widget_key("owner") not in st.session_state:
+        page.set("owner", picked)
+    chosen = page.widget(
+        "owner",
+        cols[2].multiselect,
+        "Owner",
+        owners + [o for o in picked if o not in owners],
+        placeholder="Anyone",
+    )
+    how = ItemFilter(open_only=open_only, overdue_only=overdue_only, owners=tuple(chosen))
+    incident_views.action_items(archive.action_items(scope, how), total=len(every))
+
+
+def table_view(docs: list[Document], query: str) -> None:
     frame = incidents.sort(incidents.table(docs), page.get("sort"))
     if frame.empty:
         st.info("No incident matches these filters.", icon=":material/filter_alt_off:")
@@ -122,11 +175,12 @@ def _matches(doc: Document, query: str) -> bool:
 def detail_view(doc: Document) -> None:
     views.back("All incidents", lambda: page.set("doc", ""))
     views.header(doc)
+    incident_views.recurrence_banner(archive.recurrence_of(doc.doc_id), doc.doc_id)
     main, side = st.columns([5, 2], gap="large")
     with side:
         facts(doc)
         views.related(archive, doc, title="Related incidents, sessions and talks", here=page)
-        similar(doc)
+        incident_views.similar_panel(archive.similar_incidents(doc, limit=5), page)
         people(doc)
     with main:
         root_cause = ui.field(doc, "root_cause")
@@ -176,10 +230,10 @@ def facts(doc: Document) -> None:
             values = ui.words(doc.metadata.get(key))
             if values:
                 lines.append(f"**{label}:** {safe.text(', '.join(values))}")
+        still, total = open_count(doc)
+        if total:
+            lines.append(f"**Action items:** {still} of {total} still open")
         st.markdown("  \n".join(lines))
-
-
-DONE = ("done", "closed", "complete", "completed", "fixed")
 
 
 def action_items(items: list[dict[str, object]]) -> None:
@@ -187,7 +241,7 @@ def action_items(items: list[dict[str, object]]) -> None:
     rows = ["| Action | Owner | Status | Due |", "|---|---|---|---|"]
     for item in items:
         status = str(item.get("status") or "")
-        color = "green" if status.lower() in DONE else "orange" if status else "gray"
+        color = "orange" if is_open(status) and status else "green" if status else "gray"
         rows.append(
             "| "
             + " | ".join(
@@ -201,16 +255,8 @@ def action_items(items: list[dict[str, object]]) -> None:
             + " |"
         )
     st.markdown("\n".join(rows))
-    done = sum(1 for i in items if str(i.get("status") or "").lower() in DONE)
-    st.caption(f"{done} of {len(items)} done")
-
-
-def similar(doc: Document) -> None:
-    hits = archive.similar_incidents(doc, limit=3)
-    if hits:
-        st.markdown("**Similar incidents**")
-        for hit in hits:
-            links.doc_link(hit, help=ui.nice_date(hit.date), here=page, key=f"similar-{hit.doc_id}")
+    still = sum(1 for i in items if is_open(i.get("status")))
+    st.caption(f"{len(items) - still} of {len(items)} done · {still} still open")
 
 
 def people(doc: Document) -> None:
