@@ -158,6 +158,7 @@ class SearchHit:
     metadata: dict[str, Any] = field(default_factory=dict)
     # A recording's best few moments, best first; start/end above are the first one's.
     moments: tuple[MomentHit, ...] = ()
+    weak: bool = False  # below the relevance floor: the nearest, not a match (index.relevance)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -173,4 +174,6 @@ class SearchHit:
         if self.start is not None:
             out.update(start=self.start, end=self.end, speaker=self.speaker)
             out["moments"] = [m.to_json() for m in self.moments]
+        if self.weak:
+            out["weak"] = True
         return out

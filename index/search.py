@@ -27,6 +27,7 @@ from index.filters import SearchFilters
 from index.models import Document, MomentHit, SearchHit
 from index.moments import MomentParams, choose
 from index.reader import IndexSnapshot
+from index.relevance import FloorParams, matching_documents
 from index.timefmt import day_number
 from index.tokenize import query_terms
 
@@ -63,6 +64,7 @@ class FusionParams:
     rrf_k: int = 60  # the usual reciprocal-rank constant: flattens the head, keeps the tail useful
     candidates: int = 200  # chunks each retriever contributes (at least limit × 10)
     moments: MomentParams = MomentParams()  # how a recording's moments are chosen
+    floor: FloorParams = FloorParams()  # which hits match, and which are only the nearest
 
 
 def reciprocal_rank_fusion(
@@ -264,7 +266,13 @@ class Searcher:
         shown.update(self._moments([f.doc_id for f in fused], query, vector, keyword))
         wanted = [c for spans in shown.values() for s in spans for c in s.span]
         rows = catalog.chunks_by_id(cur, wanted)
-        return self._hits(fused, docs.result(), shown, rows, query)
+        matching = matching_documents(
+            results[0] if vector is not None else [],
+            results[-1] if keyword else [],
+            doc_of,
+            self.params.floor,
+        )
+        return self._hits(fused, docs.result(), shown, rows, query, matching)
 
     def _keyword(self, query: str, n: int, allowed: Allowed | None) -> list[tuple[int, float]]:
         """Top N keyword hits among the allowed chunks.
@@ -362,6 +370,7 @@ class Searcher:
         shown: dict[str, list[Shown]],
         rows: dict[int, ChunkRow],
         query: str,
+        matching: set[str],
     ) -> list[SearchHit]:
         terms = query_terms(query)
         hits: list[SearchHit] = []
@@ -402,6 +411,7 @@ class Searcher:
                     speaker=row.speaker,
                     metadata=doc.metadata,
                     moments=tuple(moments) if span[0].start is not None else (),
+                    weak=f.doc_id not in matching,
                 )
             )
         return hits

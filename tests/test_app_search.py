@@ -207,3 +207,33 @@ def test_without_an_index_every_page_says_how_to_build_one(monkeypatch, tmp_path
     for page in ("overview", "search", "incidents", "showcase", "talks", "experts", "document"):
         at = run(monkeypatch, settings, f"portal/pages/{page}.py")
         assert at.info[0].value == "No index yet — run: hindsight ingest content/", page
+
+
+def test_results_have_a_relevance_floor_and_weaker_matches_on_request(
+    monkeypatch, real_index
+) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SEARCH, q="DNS TTL provider migration")
+    listed = titles(at)
+    # Only what matches is listed (not every document); the nearest others wait behind a button.
+    assert listed[0] == "Shipment tracking unreachable after DNS provider migration"
+    (more,) = [b for b in at.button if b.proto.id and "show-weak" in b.proto.id]
+    weaker = int(more.label.split()[1].rstrip("+"))
+    assert weaker >= 1 and len(listed) + weaker <= 8
+    assert f"{len(listed)} document" in texts(at)
+    more.click().run()
+    assert not at.exception
+    assert at.query_params["weak"] in ("1", ["1"])
+    assert len(titles(at)) == len(listed) + weaker
+    assert "Weaker match" in texts(at)
+    # A new query starts without the weaker matches.
+    at.text_input(key="search.w.q").input("replica promotion").run()
+    assert "weak" not in at.query_params
+
+
+def test_facet_counts_agree_with_the_listed_results(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, SEARCH, q="DNS TTL provider migration")
+    kinds = at.get("button_group")[0]
+    counted = sum(int(o.content.rsplit("· ", 1)[1]) for o in kinds.proto.options)
+    assert counted == len(titles(at))

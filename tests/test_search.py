@@ -578,3 +578,16 @@ def test_recording_hits_carry_several_moments_and_keywords_pick_them(
             assert any(m.start <= said < m.end for m in hit.moments), (mode, spans)
         assert "moments" in hit.to_json() and len(hit.to_json()["moments"]) == len(hit.moments)
         assert set(hit.to_json()["moments"][0]) == {"start", "end", "speaker", "snippet", "score"}
+
+
+def test_relevance_floor_keeps_close_meanings_and_strong_keyword_matches() -> None:
+    from index.relevance import FloorParams, matching_documents
+
+    doc_of = {1: "a", 2: "b", 3: "c", 4: "d", 5: "e"}
+    dense = [(1, 0.62), (2, 0.36), (3, 0.21), (4, 0.10)]
+    keyword = [(4, 12.0), (5, 3.0), (3, 4.0)]
+    found = matching_documents(dense, keyword, doc_of, FloorParams(cosine=0.35, keyword_share=0.3))
+    # a, b: close in meaning; d: the best keyword match; c: 4.0 >= 0.3 × 12; e: a weak word hit.
+    assert found == {"a", "b", "c", "d"}
+    assert matching_documents(dense, [], doc_of) == {"a", "b"}
+    assert matching_documents([], [], doc_of) == set()

@@ -21,7 +21,13 @@ MAX_RESULTS = 100
 
 page = PageState(
     "search",
-    [state.text("q"), state.text("like"), state.integer("n"), *facets.PARAMS],
+    [
+        state.text("q"),
+        state.text("like"),
+        state.integer("n"),
+        state.integer("weak"),
+        *facets.PARAMS,
+    ],
     composite=facets.COMPOSITE,
 )
 page.seed()
@@ -49,10 +55,20 @@ limit = min(page.get("n") or PAGE_SIZE, MAX_RESULTS)
 circulation.log_search(archive, text)  # the Gaps page's search log (HINDSIGHT_SEARCH_LOG)
 
 
+# Weaker matches are shown for the query they were asked for; a new query starts without them.
+if st.session_state.setdefault("search.weak_for", text) != text:
+    st.session_state["search.weak_for"] = text
+    page.set("weak", None)
+show_weak = bool(page.get("weak"))
+
+
 def hits_for(key: SearchFilters) -> list[SearchHit]:
+    """What the list shows under KEY: the matches, or every hit when asked (or none match)."""
     if like_doc is not None:
         return archive.more_like(like_doc.doc_id, key, limit=limit)[1]
-    return archive.search(text, key, limit=limit)
+    found = archive.search(text, key, limit=limit)
+    matches = [h for h in found if not h.weak]
+    return found if show_weak or not matches else matches
 
 
 def counts_for(facet: str) -> dict[str, int]:
@@ -143,6 +159,8 @@ def result(i: int, item: SearchHit | Document) -> None:
         line = " ".join(x for x in (kind, ui.chips(doc, tags=5)) if x)
         st.markdown(line)
         if isinstance(item, SearchHit):
+            if item.weak and not like_doc:
+                st.caption(":material/trending_down: Weaker match: near in meaning, not a match")
             if item.heading and item.start is None:
                 st.caption(f":material/subdirectory_arrow_right: {safe.text(item.heading)}")
             if item.start is not None:
@@ -187,6 +205,39 @@ def without(name: str) -> int:
     if text or like_doc is not None:
         return len(hits_for(key))
     return len(archive.documents(key, limit=limit))
+
+
+def match_summary(key: SearchFilters) -> None:
+    """How many documents match, and the weaker ones one click away (the relevance floor)."""
+    found = archive.search(text, key, limit=limit)
+    matches = sum(1 for h in found if not h.weak)
+    weaker = len(found) - matches
+    more = "+" if len(found) >= limit else ""
+    if not matches:
+        st.info(
+            f"Nothing matches “{safe.text(text)}” closely; these are the nearest in meaning.",
+            icon=":material/search_off:",
+        )
+        return
+    said = f"{matches}{more if not weaker else ''} document{'s' if matches != 1 else ''} match"
+    with st.container(horizontal=True, vertical_alignment="center"):
+        if show_weak and weaker:
+            st.caption(f"{said}, best first; {weaker} weaker match{'es' if weaker != 1 else ''} "
+                       "marked as such.")  # fmt: skip
+            st.button(
+                "Hide weaker matches", type="tertiary", on_click=page.set, args=("weak", None)
+            )
+        else:
+            st.caption(f"{said}, best first, one per document.")
+            if weaker:
+                st.button(
+                    f"Show {weaker}{more} weaker match{'es' if weaker != 1 else ''}",
+                    icon=":material/expand_more:",
+                    type="tertiary",
+                    key="show-weak",
+                    on_click=page.set,
+                    args=("weak", 1),
+                )
 
 
 def pick_topic() -> None:
@@ -246,8 +297,10 @@ with results_col:
                 "These are the closest in meaning — check your spelling or try other words.",
                 icon=":material/search_off:",
             )
-        elif text or like_doc is not None:
+        elif like_doc is not None:
             st.caption(f"Top {len(results)} results, best first, one per document.")
+        elif text:
+            match_summary(key)
         else:
             suggestions()
             st.caption(
