@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from index.filters import SearchFilters
+from index.kinds import severity_rank
 from index.models import Chapter, Document, Expert, OfficeHour, Segment
 from index.store import FileState
 
@@ -216,6 +217,8 @@ def facet_counts(
     out: dict[str, list[tuple[str, int]]] = {"kind": [(k, n) for k, n in kinds]}
     for facet, value, n in rows:
         out.setdefault(facet, []).append((value, n))
+    if "severity" in out:  # SEV1 → SEV4, not by how common each is
+        out["severity"].sort(key=lambda pair: (severity_rank(pair[0]), pair[0]))
     return out
 
 

@@ -104,3 +104,25 @@ def test_a_narrow_window_keeps_filters_usable(site) -> None:  # type: ignore[no-
     # Filters sit above the results, as wide as them, instead of a squeezed column beside them.
     assert filters["y"] + filters["height"] <= results["y"] + 1
     assert filters["width"] >= results["width"] * 0.9
+
+
+def test_clicking_a_row_of_the_incident_table_opens_it(site, tab) -> None:  # type: ignore[no-untyped-def]
+    server, _, _ = site
+    _open(tab, server, "/incidents")
+    grid = tab.locator("[data-testid='stDataFrame']").first
+    grid.wait_for(timeout=30_000)
+    box = grid.bounding_box()
+    assert box
+    # The title cell of the first row (the grid is drawn on a canvas: click where it is).
+    tab.mouse.click(box["x"] + 300, box["y"] + 52)
+    tab.wait_for_url("**/incidents?doc=*", timeout=30_000)
+    tab.wait_for_selector(IDLE, timeout=60_000)
+    assert tab.get_by_role("button", name="All incidents").count() == 1
+
+
+def test_severity_filters_read_sev1_to_sev4(site, tab) -> None:  # type: ignore[no-untyped-def]
+    server, _, _ = site
+    _open(tab, server, "/search")
+    pills = tab.locator("[data-testid='stButtonGroup']").nth(1).locator("button").all_inner_texts()
+    severities = [p.split(" ·")[0] for p in pills]
+    assert severities == sorted(severities) and severities[0] == "SEV1"

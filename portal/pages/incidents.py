@@ -137,7 +137,8 @@ def table_view(docs: list[Document], query: str) -> None:
         key="incidents.table",
         hide_index=True,
         on_select="rerun",
-        selection_mode="single-row",
+        # A click on any cell of a row opens that post-mortem, as does its row checkbox.
+        selection_mode=["single-row", "single-cell"],
         height=min(40 + 35 * len(frame), 700),
         column_order=["Date", "Severity", "Title", "Services", "Teams", "Duration", "Status"],
         column_config={
@@ -150,7 +151,8 @@ def table_view(docs: list[Document], query: str) -> None:
             "Status": st.column_config.TextColumn(width=80),
         },
     )
-    rows = event.selection.rows if event is not None else []
+    picked = event.selection if event is not None else None
+    rows = (list(picked.rows) + [cell[0] for cell in picked.cells]) if picked else []
     if rows:
         page.set("doc", str(frame.iloc[rows[0]]["doc_id"]))
         st.rerun()
