@@ -60,8 +60,10 @@ page = st.navigation(
         ),
     ]
 )
-# Each page names its browser tab; a document's view renames it after the document.
-st.set_page_config(page_title=f"{page.title} · Hindsight")
+# Each page names its browser tab. (Run bare, outside `streamlit run` — as a process started by
+# multiprocessing re-runs __main__ — a page has no title: keep the app's name.)
+title = getattr(page, "title", "")
+st.set_page_config(page_title=f"{title} · Hindsight" if title else "Hindsight")
 frame.style()
 frame.sidebar()
 page.run()
