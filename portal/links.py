@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -95,3 +96,17 @@ def doc_link(
         help=help,
         width="stretch",
     )
+
+
+def url(item: Document | SearchHit, seconds: float | None = None) -> str:
+    """An absolute link to ITEM's view (relative when the browser's address is unknown)."""
+    page, params = target(item, seconds)
+    here = (st.context.url or "").split("?", 1)[0].split("#", 1)[0]
+    base = here.rsplit("/", 1)[0] + "/" if "://" in here else ""
+    return f"{base}{Path(page).stem}?{urlencode(params)}"
+
+
+def copy_link(item: Document | SearchHit, *, key: str, seconds: float | None = None) -> None:
+    """A small "Copy link" popover: the link in a code box, which has its own copy button."""
+    with st.popover("Copy link", icon=":material/link:", type="tertiary", key=f"share-{key}"):
+        st.code(url(item, seconds), language=None, wrap_lines=True)

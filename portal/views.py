@@ -20,6 +20,7 @@ LINK_FIELDS = (
 
 
 def header(doc: Document) -> None:
+    links.copy_link(doc, key="document")
     st.caption(f"{links.kind_icon(doc.kind)} {kind_label(doc.kind)}")
     st.header(safe.text(doc.title.strip()) or "Untitled", anchor=False)
     st.caption(ui.byline(doc))

@@ -379,3 +379,12 @@ def test_showcase_chapters_are_a_table_of_contents_that_seeks(monkeypatch, real_
     last = chapters[-1]
     last.click().run()
     assert param(at, "t") == str(int(last.label.split(":")[0]) * 60 + int(last.label[2:4]))
+
+
+def test_documents_and_results_have_a_copy_link(monkeypatch, real_index) -> None:
+    settings, _ = real_index
+    at = run(monkeypatch, settings, INCIDENTS, doc=LEDGER_ID)
+    assert [c.value for c in at.code] == [f"incidents?doc={LEDGER_ID}"]
+    at = run(monkeypatch, settings, "portal/pages/search.py", q="replica failover")
+    links = [c.value for c in at.code]
+    assert f"incidents?doc={LEDGER_ID}" in links and len(links) >= 2

@@ -171,14 +171,16 @@ def result(i: int, item: SearchHit | Document) -> None:
             names = ui.people(item)
             if names:
                 st.caption(safe.text(", ".join(names)))
-        st.button(
-            "More like this",
-            key=f"like-{i}",
-            icon=":material/join_inner:",
-            type="tertiary",
-            on_click=more_like,
-            args=(item.doc_id,),
-        )
+        with st.container(horizontal=True):
+            st.button(
+                "More like this",
+                key=f"like-{i}",
+                icon=":material/join_inner:",
+                type="tertiary",
+                on_click=more_like,
+                args=(item.doc_id,),
+            )
+            links.copy_link(item, key=f"result-{i}")
 
 
 def experts_panel(topic: str, *, heading: str) -> None:
