@@ -147,6 +147,9 @@ class Cluster:
         if self.first and upto and upto > self.first:
             months = (upto.year - self.first.year) * 12 + upto.month - self.first.month
             span = f" in {months} month{'s' if months != 1 else ''}" if months else " in a month"
+        if n == 1 and len(ids) > 1:  # the first of them: what came after is the news
+            later = len(ids) - 1
+            return f"happened again {later} time{'s' if later != 1 else ''} since: {self.label}"
         return f"{ordinal(n)} occurrence{span}: {self.label}"
 
     def to_json(self) -> dict[str, object]:

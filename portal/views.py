@@ -20,13 +20,13 @@ LINK_FIELDS = (
 
 
 def header(doc: Document) -> None:
-    links.copy_link(doc, key="document")
     st.caption(f"{links.kind_icon(doc.kind)} {kind_label(doc.kind)}")
     st.header(safe.text(doc.title.strip()) or "Untitled", anchor=False)
     st.caption(ui.byline(doc))
     line = ui.chips(doc, tags=12)
     if line:
         st.markdown(line)
+    links.copy_link(doc, key="document")
 
 
 def back(label: str, on_click: Callable[[], None]) -> None:

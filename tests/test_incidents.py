@@ -281,6 +281,8 @@ def test_headline_counts_months_to_that_occurrence() -> None:
     cluster = recurrence.Cluster(tuple(sorted(docs, key=lambda d: d.date)), "keys expire", 0.5)
     assert cluster.headline() == "3rd occurrence in 19 months: keys expire"
     assert cluster.headline("d2") == "2nd occurrence in 18 months: keys expire"
+    # The first of them says what came after, not "1st occurrence".
+    assert cluster.headline("d0") == "happened again 2 times since: keys expire"
 
 
 RETRY_C = _pm(
