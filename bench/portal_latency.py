@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -138,17 +139,20 @@ def measure(base: str, rounds: int) -> dict[str, list[float]]:
             record("facet change", timer(kind.click))  # and off again
             like = page.get_by_role("button", name="More like this").first
             record("more like this", timer(like.click, "[class*='st-key-result-0']"))
-        for _ in range(rounds):
-            record(
-                "open an incident",
-                _goto(page, f"{base}/incidents?doc=pm-2025-03-14-ledger-replica-lag"),
-            )
-            record(
-                "a recording at a moment",
-                _goto(page, f"{base}/showcase?doc=showcase-2025-05-failover-drills&t=389"),
-            )
-            record("experts page", _goto(page, f"{base}/experts?topic=postgres"))
-            record("overview", _goto(page, f"{base}/"))
+        nav = page.locator("[data-testid='stSidebarNav']")
+        for i in range(rounds):
+            # In-app navigation, as a person clicks: a result, a moment, the sidebar.
+            _goto(page, f"{base}/search?q={QUERIES[1 + i % 3].replace(' ', '+')}")
+            first = page.locator("[class*='st-key-result-0'] a[data-testid='stPageLink-NavLink']")
+            record("open a document from results", timer(first.first.click, "[class*='st-key-back']"))
+            _goto(page, f"{base}/search?q=failover+drill+replication+lag&kind=showcase")
+            moment = page.get_by_role("link", name=re.compile(r"^Open the session at"))
+            record("a recording at a moment", timer(moment.first.click, "[class*='st-key-back']"))
+            experts = nav.get_by_role("link", name="Experts")
+            record("experts page", timer(experts.click, "[class*='st-key-expert-']"))
+            overview = nav.get_by_role("link", name="Overview")
+            record("overview", timer(overview.click, "[data-testid='stMetric']"))
+            record("overview, a fresh page load (new session)", _goto(page, f"{base}/"))
         browser.close()
     return times
 

@@ -16,7 +16,7 @@ from index.tokenize import query_terms as index_terms
 from portal import circulation, facets, links, media, resources, safe, state, transcript, ui
 from portal.state import PageState
 
-PAGE_SIZE = 20
+PAGE_SIZE = 10  # a screenful: every result is a dozen elements the browser draws
 MAX_RESULTS = 100
 
 page = PageState(
