@@ -103,6 +103,13 @@ SURFACES: dict[str, Surface] = {
     "followed facet": lambda a: recent(
         a, Follow("f", "p", "tag", facets=(("tag", ("failover",)),))
     ),
+    # The plans avoid the canary: a brief quotes the viewer's own plan back, which is no leak.
+    "brief of a plan (incidents, items, moments, people, checklist)": lambda a: a.brief(
+        "Before the next failover drill we rotate the signing key the red team found in a runbook."
+    ).to_json(),
+    "brief as Markdown": lambda a: a.brief(
+        "Signing key leaked in a failover runbook: rotate credentials before every drill."
+    ).to_markdown(),
     "html digest": lambda a: digest.to_html(whats_new(a, SINCE_EVER), "http://p"),
 }
 
