@@ -169,6 +169,7 @@ class BriefMoment:
     speaker: str | None
     snippet: str
     failure: bool  # a Showcase whose outcome was a failure (shown first)
+    kind: str = "showcase"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -180,6 +181,7 @@ class BriefMoment:
             "speaker": self.speaker,
             "snippet": self.snippet,
             "failure": self.failure,
+            "kind": self.kind,
         }
 
 
@@ -468,6 +470,7 @@ def _moments(archive: Archive, media: Sequence[_Fused], limit: int) -> list[Brie
                     m.speaker,
                     " ".join(m.snippet.split()),
                     f.doc_id in failures,
+                    f.hit.kind,
                 )
             )
     return out[:limit]
