@@ -6,7 +6,8 @@ builds the brief through the product's own `Archive.brief` over an index of its 
 and scores it against the judgements: nDCG@5 of the incidents (graded 2 = same failure mode,
 1 = related), moment hit@5 (a top-5 moment comes from a recording judged to explain it; plans
 with such recordings only), whether a judged person is among the top 3 experts (content/ only),
-and whether the sentence and the paragraph agree on the top incident. Nothing here is tuned:
+and whether the sentence and the paragraph agree on the top incident (and how much of their top 5
+they share). Nothing here is tuned:
 the brief's constants (10 documents a passage, RRF k = 60) were set before these judgements.
 
 Examples:
@@ -46,6 +47,7 @@ def score(archive: Any, plan: dict[str, Any], version: str) -> dict[str, Any]:
         "version": version,
         "ndcg5": ndcg_at_k(ranked, plan["incidents"], k=5),
         "top": ranked[:1],
+        "top5": ranked[:5],
         "seconds": seconds,
         "passages": len(brief.passages),
     }
@@ -101,7 +103,15 @@ def main() -> int:
         agree = fmean(
             float(tops[(p["id"], "sentence")] == tops[(p["id"], "paragraph")]) for p in mine
         )
-        report[corpus] = {**by, "top_incident_agreement": round(agree, 3)}
+        top5 = {(r["id"], r["version"]): set(r["top5"]) for r in rows}
+        overlap = fmean(
+            len(top5[(p["id"], "sentence")] & top5[(p["id"], "paragraph")]) / 5 for p in mine
+        )
+        report[corpus] = {
+            **by,
+            "top_incident_agreement": round(agree, 3),
+            "top5_overlap": round(overlap, 3),
+        }
         print(f"{corpus}: {json.dumps(report[corpus], indent=1)}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -60,9 +60,9 @@ def passages(
     # The model's tokenizer splits at spaces first, so the pieces of "a b" are those of "a" and
     # of "b": a passage's count is the sum of its parts' (counted once each, not re-counted).
     out: list[str] = []
+    current: list[str] = []
+    used = base
     for paragraph in _PARAGRAPH.split(plan):
-        current: list[str] = []
-        used = base
         for sentence in _SENTENCE.split(" ".join(paragraph.split())):
             for piece, cost in _fit(sentence, count, base, target):
                 if current and used + cost > target:
@@ -70,8 +70,13 @@ def passages(
                     current, used = [], base
                 current.append(piece)
                 used += cost
-        if current:
+        # A paragraph end closes a passage once it holds enough to stand alone: a heading or
+        # a one-line bullet is read with what follows it, not searched on its own.
+        if current and used >= target // 2:
             out.append(" ".join(current))
+            current, used = [], base
+    if current:
+        out.append(" ".join(current))
     return [p for p in out if p.strip()]
 
 
