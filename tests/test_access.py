@@ -202,6 +202,8 @@ def test_cli_reads_as_the_given_groups(
     data = ["--data-dir", str(restricted_index.data_dir)]
     queries = tmp_path / "q.jsonl"
     queries.write_text(json.dumps({"id": "q1", "query": f"{CANARY} key"}) + "\n")
+    plan = tmp_path / "plan.md"
+    plan.write_text("Signing key leaked in a failover runbook: rotate it before every drill.\n")
     outputs = []
     for command in (
         ["search", "--json", f"{CANARY} signing key"],
@@ -210,12 +212,14 @@ def test_cli_reads_as_the_given_groups(
         ["stats", "--json"],
         ["experts", "--json", "signing key leaked in a failover runbook"],
         ["experts", "signing key leaked in a failover runbook"],
+        ["brief", "--json", str(plan)],
+        ["brief", str(plan)],
     ):
         assert main([*command, *data, *args]) == 0
         outputs.append(capsys.readouterr().out)
     found = [bool(_trace(out)) for out in outputs]
     stats = json.loads(outputs[3])
-    assert found[:3] + found[4:] == [sees] * 5, found
+    assert found[:3] + found[4:] == [sees] * 7, found
     assert (stats["documents"]["postmortem"] > 3) is sees
     assert (stats["experts"] > 1) is sees
 
