@@ -12,6 +12,12 @@ page = st.navigation(
     [
         st.Page("portal/pages/overview.py", title="Overview", icon=":material/home:", default=True),
         st.Page(
+            "portal/pages/brief.py",
+            title="Check a plan",
+            icon=":material/fact_check:",
+            url_path="brief",
+        ),
+        st.Page(
             "portal/pages/search.py", title="Search", icon=":material/search:", url_path="search"
         ),
         st.Page(

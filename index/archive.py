@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index import action_items, catalog, expertise, incidents, recurrence, trends
+from index import action_items, brief, catalog, expertise, incidents, recurrence, trends
 from index.access import Viewer
 from index.expertise import EvidenceItem, ExpertiseMatch, ExpertiseParams, PeopleIndex
 from index.experts import expert_evidence
@@ -164,6 +164,14 @@ class Archive:
         """Chart rows over the visible post-mortems under FILTERS."""
         docs = self.documents(merge(filters, kinds=("postmortem",)))
         return trends.trends(docs, self.recurring())
+
+    def brief(
+        self, plan: str, *, viewer_tz: str = "UTC", now: dt.datetime | None = None
+    ) -> brief.Brief:
+        """What the organisation already learned about PLAN (see index.brief), for this viewer."""
+        return brief.build(
+            self, plan, count_tokens=self.searcher.count_tokens, viewer_tz=viewer_tz, now=now
+        )
 
     # -- documents and listings ---------------------------------------------------------
 

@@ -207,9 +207,11 @@ class Searcher:
         snapshot: IndexSnapshot,
         embed_query: Callable[[str], np.ndarray],
         params: FusionParams | None = None,
+        count_tokens: Callable[[str], int] | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.embed_query = embed_query
+        self.count_tokens = count_tokens  # the model's word pieces (long queries are split)
         self.params = params or FusionParams()
         # Results of this snapshot, shared by every reader of it; keys carry the access key.
         self.cache = ResultCache()

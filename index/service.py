@@ -22,7 +22,7 @@ def open_searcher(
     except BaseException:
         snapshot.close()
         raise
-    return Searcher(snapshot, embedder.embed_query)
+    return Searcher(snapshot, embedder.embed_query, count_tokens=embedder.count_tokens)
 
 
 def open_archive(

@@ -38,6 +38,11 @@ EXAMPLES = {
         "Examples:\n  hindsight actions --open\n  hindsight actions --overdue --owner 'Kwame Asante'"
         "\n  hindsight actions --csv > action-items.csv"
     ),
+    "brief": (
+        "Examples:\n  hindsight brief design-doc.md\n"
+        "  pbcopy < plan.txt; pbpaste | hindsight brief - --format md >> PR.md\n"
+        "  hindsight brief --json --groups sre plan.txt"
+    ),
     "stats": "Examples:\n  hindsight stats\n  hindsight stats --json",
     "watch": "Examples:\n  hindsight watch content/",
     "digest": (
@@ -333,6 +338,24 @@ def cmd_experts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_brief(args: argparse.Namespace) -> int:
+    if args.plan == "-":
+        plan = sys.stdin.read()
+    else:
+        try:
+            plan = Path(args.plan).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.plan}: {exc.strerror}") from exc
+    if not plan.strip():
+        raise UsageError("the plan is empty")
+    found = _archive(args).brief(plan, viewer_tz=args.tz)
+    if args.json:
+        print(json.dumps(found.to_json(), indent=2))
+    else:
+        sys.stdout.write(found.to_markdown())
+    return EXIT_OK
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     archive = _archive(args)
     settings = _settings(args)
@@ -583,6 +606,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per person")
     p.add_argument("--limit", type=int, default=10, help="people to return (default 10)")
     p.set_defaults(func=cmd_experts)
+
+    p = sub.add_parser(
+        "brief",
+        parents=[common, reader],
+        help="what we already learned about a plan: incidents, open items, moments, people",
+        epilog=EXAMPLES["brief"],
+        formatter_class=fmt,
+    )
+    p.add_argument("plan", metavar="FILE|-", help="a .md or .txt plan; - reads stdin")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="the brief as one JSON object")
+    out.add_argument("--format", choices=["md"], default="md", help="Markdown (the default)")
+    p.add_argument("--tz", default="UTC", help="timezone for office hours (default UTC)")
+    p.set_defaults(func=cmd_brief)
 
     p = sub.add_parser(
         "similar",

@@ -15,6 +15,7 @@ from portal.state import PageState
 
 OVERVIEW = "portal/pages/overview.py"
 SEARCH = "portal/pages/search.py"
+BRIEF = "portal/pages/brief.py"
 INCIDENTS = "portal/pages/incidents.py"
 SHOWCASE = "portal/pages/showcase.py"
 TALKS = "portal/pages/talks.py"

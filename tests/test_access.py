@@ -103,6 +103,13 @@ SURFACES: dict[str, Surface] = {
     "followed facet": lambda a: recent(
         a, Follow("f", "p", "tag", facets=(("tag", ("failover",)),))
     ),
+    # The plans avoid the canary: a brief quotes the viewer's own plan back, which is no leak.
+    "brief of a plan (incidents, items, moments, people, checklist)": lambda a: a.brief(
+        "Before the next failover drill we rotate the signing key the red team found in a runbook."
+    ).to_json(),
+    "brief as Markdown": lambda a: a.brief(
+        "Signing key leaked in a failover runbook: rotate credentials before every drill."
+    ).to_markdown(),
     "html digest": lambda a: digest.to_html(whats_new(a, SINCE_EVER), "http://p"),
 }
 
@@ -195,6 +202,8 @@ def test_cli_reads_as_the_given_groups(
     data = ["--data-dir", str(restricted_index.data_dir)]
     queries = tmp_path / "q.jsonl"
     queries.write_text(json.dumps({"id": "q1", "query": f"{CANARY} key"}) + "\n")
+    plan = tmp_path / "plan.md"
+    plan.write_text("Signing key leaked in a failover runbook: rotate it before every drill.\n")
     outputs = []
     for command in (
         ["search", "--json", f"{CANARY} signing key"],
@@ -203,12 +212,14 @@ def test_cli_reads_as_the_given_groups(
         ["stats", "--json"],
         ["experts", "--json", "signing key leaked in a failover runbook"],
         ["experts", "signing key leaked in a failover runbook"],
+        ["brief", "--json", str(plan)],
+        ["brief", str(plan)],
     ):
         assert main([*command, *data, *args]) == 0
         outputs.append(capsys.readouterr().out)
     found = [bool(_trace(out)) for out in outputs]
     stats = json.loads(outputs[3])
-    assert found[:3] + found[4:] == [sees] * 5, found
+    assert found[:3] + found[4:] == [sees] * 7, found
     assert (stats["documents"]["postmortem"] > 3) is sees
     assert (stats["experts"] > 1) is sees
 

@@ -12,11 +12,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from index.access import Viewer
+from index.brief import encode_plan
 from portal import auth
 from tests.access_fixtures import CANARY, RESTRICTED_IDS, build_restricted_index
 from tests.app_helpers import run
 
 RESTRICTED_PM, RESTRICTED_SHOWCASE, RESTRICTED_EXPERT = RESTRICTED_IDS
+# A shared "Check a plan" link: the plan travels in the URL, the brief is the opener's.
+PLAN_LINK = {"plan": encode_plan("Signing key leaked in a failover runbook: rotate it first.")}
 MEMBER = Viewer.of("member", groups="security")
 OUTSIDER = Viewer.of("outsider", groups="sre")
 
@@ -47,6 +50,8 @@ PAGES: list[tuple[str, dict[str, Any]]] = [
     ("portal/pages/whats_new.py", {}),
     ("portal/pages/experts.py", {"topic": "signing key leaked in a failover runbook"}),
     ("portal/pages/experts.py", {"expert": "ghost-analyst"}),
+    ("portal/pages/brief.py", PLAN_LINK),
+    ("portal/pages/brief.py", {}),
 ]
 
 
@@ -107,6 +112,7 @@ MEMBER_SEES = [
     ("portal/pages/whats_new.py", {}),
     ("portal/pages/experts.py", {"topic": "signing key leaked in a failover runbook"}),
     ("portal/pages/experts.py", {"expert": "ghost-analyst"}),
+    ("portal/pages/brief.py", PLAN_LINK),
 ]
 
 

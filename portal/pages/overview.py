@@ -46,11 +46,11 @@ if st.session_state.get("overview.go"):
 jobs = st.columns(3)
 JOBS: tuple[tuple[Any, str, str, str, dict[str, str]], ...] = (
     (
-        links.SEARCH,
-        ":material/manage_search:",
+        links.BRIEF,
+        ":material/fact_check:",
         "About to change something?",
-        "Find the past incidents that touched it.",
-        {"kind": "postmortem"},
+        "Paste your plan: past incidents, open promises, moments and people to ask.",
+        {},
     ),
     (
         links.SHOWCASE,

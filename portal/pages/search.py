@@ -44,7 +44,8 @@ query = page.widget(
     st.text_input,
     "Search the archive",
     label_visibility="collapsed",
-    placeholder="What are you about to change? e.g. “promote a Postgres replica”",
+    placeholder="What are you about to change? e.g. “promote a Postgres replica” "
+    "(a whole plan? use Check a plan)",
     icon=":material/search:",
 )
 like_doc = archive.document(page.get("like")) if page.get("like") else None

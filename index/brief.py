@@ -1,0 +1,539 @@
+"""The pre-work brief: what the organisation already learned about a plan, in one screen.
+
+A plan (a ticket paragraph, a two-page design doc) is read passage by passage: the model reads
+256 word pieces, so a long plan is split at paragraph and sentence ends into passages that fit
+(nothing is dropped: the passages hold every word of the plan, in order). Each passage is
+searched through the Archive (so only what the viewer may see takes part) and the per-passage
+rankings are fused by reciprocal rank, so a sentence and the document that contains it agree on
+the main incidents. Everything shown is the documents' own text (extractive): no generated
+sentence, only labels such as "Root cause".
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from index import experts as office
+from index.action_items import ActionItem
+from index.expertise import ExpertiseMatch
+from index.filters import SearchFilters
+from index.incidents import values
+from index.kinds import TALK_KINDS
+from index.models import Document, SearchHit
+
+if TYPE_CHECKING:
+    from index.archive import Archive
+
+CountTokens = Callable[[str], int]
+PASSAGE_TOKENS = 200  # of the model's 256: room for the special tokens and a query prompt
+RRF_K = 60
+PER_PASSAGE = 10  # documents each passage contributes to the fusion
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+_SECTION = r"^#+\s*(?:{})\b.*?$\n(.*?)(?=^#+\s|\Z)"
+
+
+def approximate_tokens(text: str) -> int:
+    """A stand-in for the model's count when none is given: about 4 word pieces per 3 words."""
+    return 2 + (len(text.split()) * 4 + 2) // 3
+
+
+# -- the plan, read passage by passage ------------------------------------------------------
+
+
+def passages(
+    plan: str, count_tokens: CountTokens | None = None, *, target: int = PASSAGE_TOKENS
+) -> list[str]:
+    """PLAN cut into passages of at most TARGET word pieces, at paragraph and sentence ends.
+
+    Every word of the plan is in exactly one passage, in order (a sentence longer than TARGET is
+    cut between words), so nothing a long plan says is silently dropped.
+    """
+    count = count_tokens or approximate_tokens
+    base = count("")  # the special tokens every passage pays once
+    # The model's tokenizer splits at spaces first, so the pieces of "a b" are those of "a" and
+    # of "b": a passage's count is the sum of its parts' (counted once each, not re-counted).
+    out: list[str] = []
+    current: list[str] = []
+    used = base
+    for paragraph in _PARAGRAPH.split(plan):
+        for sentence in _SENTENCE.split(" ".join(paragraph.split())):
+            for piece, cost in _fit(sentence, count, base, target):
+                if current and used + cost > target:
+                    out.append(" ".join(current))
+                    current, used = [], base
+                current.append(piece)
+                used += cost
+        # A paragraph end closes a passage once it holds enough to stand alone: a heading or
+        # a one-line bullet is read with what follows it, not searched on its own.
+        if current and used >= target // 2:
+            out.append(" ".join(current))
+            current, used = [], base
+    if current:
+        out.append(" ".join(current))
+    return [p for p in out if p.strip()]
+
+
+def _fit(sentence: str, count: CountTokens, base: int, target: int) -> list[tuple[str, int]]:
+    """SENTENCE as one piece, or cut between words into pieces of at most TARGET; with costs."""
+    if not sentence:
+        return []
+    cost = count(sentence) - base
+    if base + cost <= target:
+        return [(sentence, cost)]
+    pieces: list[tuple[str, int]] = []
+    words: list[str] = []
+    used = 0
+    for word in sentence.split():
+        word_cost = count(word) - base
+        if words and base + used + word_cost > target:
+            pieces.append((" ".join(words), used))
+            words, used = [], 0
+        words.append(word)
+        used += word_cost
+    if words:
+        pieces.append((" ".join(words), used))
+    return pieces
+
+
+# -- sharing a brief as a link ---------------------------------------------------------------
+
+
+def encode_plan(plan: str) -> str:
+    """PLAN as a URL-safe token (zlib + base64url): the link carries the plan, not the brief."""
+    return base64.urlsafe_b64encode(zlib.compress(plan.encode("utf-8"), 9)).decode().rstrip("=")
+
+
+def decode_plan(token: str, *, max_chars: int = 200_000) -> str:
+    """The plan a link carries; '' for a token that is not one (links are untrusted input)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        inflater = zlib.decompressobj()
+        text = inflater.decompress(raw, max_chars * 4)
+        return text.decode("utf-8")[:max_chars] if not inflater.unconsumed_tail else ""
+    except (ValueError, zlib.error, UnicodeDecodeError):
+        return ""
+
+
+# -- the brief -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BriefIncident:
+    """A past incident like the plan, with why it matched."""
+
+    doc: Document
+    score: float
+    plan_passage: str  # the passage of the plan that met it best
+    incident_passage: str  # and the incident's passage it met
+    shared_services: tuple[str, ...]
+    severity: str
+    root_cause: str
+    lessons: tuple[str, ...]
+    recurrence: str  # "3rd occurrence in 18 months: …" when it is a recurring failure mode
+    recurrence_size: int
+    action_items: tuple[ActionItem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc.doc_id,
+            "path": self.doc.path,
+            "title": self.doc.title,
+            "date": _iso(self.doc.date),
+            "severity": self.severity,
+            "score": round(self.score, 6),
+            "why": {
+                "plan": self.plan_passage,
+                "incident": self.incident_passage,
+                "shared_services": list(self.shared_services),
+            },
+            "recurring": {"headline": self.recurrence, "size": self.recurrence_size}
+            if self.recurrence
+            else None,
+            "root_cause": self.root_cause,
+            "lessons": list(self.lessons),
+            "action_items": [_item_json(i) for i in self.action_items],
+        }
+
+
+@dataclass(frozen=True)
+class BriefMoment:
+    """A recording moment where it was explained, playable from START (seconds)."""
+
+    doc_id: str
+    path: str
+    title: str
+    start: float
+    end: float
+    speaker: str | None
+    snippet: str
+    failure: bool  # a Showcase whose outcome was a failure (shown first)
+    kind: str = "showcase"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "path": self.path,
+            "title": self.title,
+            "start": self.start,
+            "end": self.end,
+            "speaker": self.speaker,
+            "snippet": self.snippet,
+            "failure": self.failure,
+            "kind": self.kind,
+        }
+
+
+@dataclass(frozen=True)
+class BriefExpert:
+    """Someone to ask, with what they did and their next office hours in the viewer's zone."""
+
+    match: ExpertiseMatch
+    score: float
+    next_office_hours: office.Occurrence | None
+
+    def to_json(self) -> dict[str, Any]:
+        nxt = self.next_office_hours
+        return {
+            "name": self.match.person.name,
+            "expert_id": self.match.person.expert_id,
+            "score": round(self.score, 6),
+            "booking": self.match.expert.booking,
+            "evidence": [e.to_json() for e in self.match.evidence],
+            "next_office_hours": {
+                "start": nxt.viewer_start.isoformat(),
+                "end": nxt.viewer_end.isoformat(),
+                "where": nxt.slot.where,
+            }
+            if nxt
+            else None,
+        }
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """A question to answer before starting: a matched incident's own sentence, cited."""
+
+    text: str
+    source: str  # "trigger", "root cause" or "lesson"
+    doc_id: str
+    title: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "source": self.source, "doc_id": self.doc_id}
+
+
+@dataclass(frozen=True)
+class Brief:
+    """Everything the organisation already learned about one plan, for one viewer."""
+
+    plan: str
+    passages: tuple[str, ...]
+    incidents: tuple[BriefIncident, ...]
+    open_action_items: tuple[ActionItem, ...]
+    moments: tuple[BriefMoment, ...]
+    talks: tuple[SearchHit, ...]
+    experts: tuple[BriefExpert, ...]
+    checklist: tuple[ChecklistItem, ...]
+    viewer_tz: str = "UTC"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passages": len(self.passages),
+            "incidents": [i.to_json() for i in self.incidents],
+            "open_action_items": [_item_json(i) for i in self.open_action_items],
+            "moments": [m.to_json() for m in self.moments],
+            "talks": [
+                {"doc_id": t.doc_id, "path": t.path, "title": t.title, "kind": t.kind}
+                | {"date": _iso(t.date), "snippet": t.snippet}
+                for t in self.talks
+            ],
+            "experts": [e.to_json() for e in self.experts],
+            "checklist": [c.to_json() for c in self.checklist],
+        }
+
+    def to_markdown(self) -> str:
+        """The brief to paste into a design doc or a PR description."""
+        out = ["# Before you start: what we already learned", ""]
+        out += ["## Past incidents like this", ""]
+        for i in self.incidents:
+            sev = f"{i.severity}, " if i.severity else ""
+            out.append(f"- **{_md(i.doc.title)}** ({sev}{_iso(i.doc.date) or 'undated'})")
+            if i.recurrence:
+                out.append(f"  - Recurring: {_md(i.recurrence)}")
+            out.append(f"  - Why: your plan says “{_md(i.plan_passage)}”")
+            out.append(f"    — the incident: “{_md(i.incident_passage)}”")
+            if i.shared_services:
+                out.append(f"  - Shared services: {_md(', '.join(i.shared_services))}")
+            if i.root_cause:
+                out.append(f"  - Root cause: {_md(i.root_cause)}")
+            for lesson in i.lessons:
+                out.append(f"  - Lesson: {_md(lesson)}")
+        out += ["", "## Still open", ""]
+        for a in self.open_action_items:
+            due = a.due.isoformat() if a.due else a.due_text
+            when = f"due {_md(due)}" if due else "no due date"
+            late = " **overdue**" if a.overdue else ""
+            owner = a.owner or "no owner"
+            out.append(f"- {_md(a.title)} ({_md(owner)}, {when}{late}; {a.doc_id})")
+        out += ["", "## Where it was explained", ""]
+        for m in self.moments:
+            who = f" {_md(m.speaker)}:" if m.speaker else ""
+            out.append(f"- {_md(m.title)} at {clock(m.start)}{who} “{_md(m.snippet)}”")
+        for t in self.talks:
+            out.append(f"- {_md(t.title)} ({t.kind}, {_iso(t.date) or 'undated'})")
+        out += ["", "## People to ask", ""]
+        for e in self.experts:
+            did = "; ".join(f"{ev.role} in {ev.title}" for ev in e.match.evidence[:2])
+            line = f"- **{_md(e.match.person.name)}**" + (f": {_md(did)}" if did else "")
+            nxt = e.next_office_hours
+            if nxt:
+                line += f" — office hours {nxt.viewer_start:%a %d %b %H:%M} {self.viewer_tz}"
+            out.append(line)
+        out += ["", "## Questions to answer before you start", ""]
+        for c in self.checklist:
+            out.append(f"- [ ] {_md(c.text)} ({c.source}, {c.doc_id})")
+        return "\n".join(out) + "\n"
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _md(text: str) -> str:
+    """Content text made inert in Markdown: no HTML, no links or emphasis it did not have."""
+    text = " ".join(str(text).split())
+    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", text)
+
+
+def clock(seconds: float) -> str:
+    s = int(seconds)
+    return (
+        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
+
+
+def _item_json(i: ActionItem) -> dict[str, Any]:
+    return {
+        "title": i.title,
+        "owner": i.owner,
+        "status": i.status or ("open" if i.is_open else "done"),
+        "due": i.due.isoformat() if i.due else (i.due_text or None),
+        "overdue": i.overdue,
+        "doc_id": i.doc_id,
+    }
+
+
+@dataclass(frozen=True)
+class BriefParams:
+    incidents: int = 5
+    moments: int = 5
+    talks: int = 3
+    experts: int = 3
+    checklist: int = 6
+    checklist_from: int = 3  # the best incidents only: a weak match's lessons are noise
+
+
+def build(
+    archive: Archive,
+    plan: str,
+    *,
+    count_tokens: CountTokens | None = None,
+    viewer_tz: str = "UTC",
+    now: dt.datetime | None = None,
+    params: BriefParams | None = None,
+) -> Brief:
+    """The brief of PLAN as the archive's viewer may see it (Archive verbs only)."""
+    p = params or BriefParams()
+    now = now or dt.datetime.now(dt.UTC)
+    parts = passages(plan, count_tokens)
+    if not parts:
+        return Brief(plan, (), (), (), (), (), (), (), viewer_tz)
+    found = _fused(archive, parts, SearchFilters(kinds=("postmortem",)))
+    incidents = [_incident(archive, plan, parts, f, now.date()) for f in found[: p.incidents]]
+    items = sorted(
+        (i for inc in incidents for i in inc.action_items if i.is_open),
+        key=lambda i: (not i.overdue, i.due or dt.date.max, i.incident),
+    )
+    media = _fused(archive, parts, SearchFilters(kinds=("showcase", *TALK_KINDS)))
+    return Brief(
+        plan=plan,
+        passages=tuple(parts),
+        incidents=tuple(incidents),
+        open_action_items=tuple(items),
+        moments=tuple(_moments(archive, media, p.moments)),
+        talks=tuple(f.hit for f in media if f.hit.kind in TALK_KINDS and not f.hit.moments)[
+            : p.talks
+        ],
+        experts=tuple(_experts(archive, parts, p.experts, now, viewer_tz)),
+        checklist=tuple(_checklist(incidents[: p.checklist_from], p.checklist)),
+        viewer_tz=viewer_tz,
+    )
+
+
+@dataclass(frozen=True)
+class _Fused:
+    doc_id: str
+    score: float
+    passage: int  # the plan passage that ranked it highest
+    hit: SearchHit  # its hit for that passage
+
+
+def _fused(archive: Archive, parts: Sequence[str], filters: SearchFilters) -> list[_Fused]:
+    """Documents by reciprocal-rank fusion of each passage's search, each with its best hit."""
+    score: dict[str, float] = {}
+    best: dict[str, tuple[int, int, SearchHit]] = {}
+    for n, part in enumerate(parts):
+        for rank, hit in enumerate(archive.search(part, filters, limit=PER_PASSAGE), start=1):
+            score[hit.doc_id] = score.get(hit.doc_id, 0.0) + 1.0 / (RRF_K + rank)
+            if hit.doc_id not in best or rank < best[hit.doc_id][0]:
+                best[hit.doc_id] = (rank, n, hit)
+    order = sorted(score, key=lambda d: (-score[d], d))
+    return [_Fused(d, score[d], best[d][1], best[d][2]) for d in order]
+
+
+def _incident(
+    archive: Archive, plan: str, parts: Sequence[str], f: _Fused, today: dt.date
+) -> BriefIncident:
+    doc = archive.document(f.doc_id) or Document(
+        f.doc_id, f.hit.kind, f.hit.title, f.hit.path, f.hit.date, dict(f.hit.metadata)
+    )
+    meta = doc.metadata
+    services = values(meta.get("services")) + values(meta.get("components"))
+    lowered = plan.lower()
+    shared = tuple(s for s in dict.fromkeys(services) if _mentions(lowered, s))
+    cluster = archive.recurrence_of(doc.doc_id)
+    found = archive.action_items(SearchFilters(doc_ids=(doc.doc_id,)), today=today)
+    return BriefIncident(
+        doc=doc,
+        score=f.score,
+        plan_passage=parts[f.passage],
+        incident_passage=" ".join(f.hit.snippet.split()),
+        shared_services=shared,
+        severity=str(meta.get("severity") or "").strip().upper(),
+        root_cause=_field(doc, "root_cause", "root cause|what went wrong"),
+        lessons=tuple(_lessons(doc)),
+        recurrence=f"this has happened {len(cluster.members)} times: {cluster.label}"
+        if cluster
+        else "",
+        recurrence_size=len(cluster.members) if cluster else 0,
+        action_items=tuple(found),
+    )
+
+
+def _mentions(text: str, name: str) -> bool:
+    words = re.escape(name).replace(r"\-", r"[-\s]?")
+    return bool(re.search(rf"(?<![\w-]){words}(?![\w-])", text))
+
+
+def _section(body: str, headings: str) -> str:
+    match = re.search(_SECTION.format(headings), body, re.I | re.M | re.S)
+    return match.group(1).strip() if match else ""
+
+
+def _field(doc: Document, name: str, headings: str) -> str:
+    """A front-matter field, else the first paragraph under a heading that names it."""
+    raw = doc.metadata.get(name)
+    if isinstance(raw, str) and raw.strip():
+        return " ".join(raw.split())
+    text = _section(doc.body, headings)
+    return " ".join(_PARAGRAPH.split(text)[0].split()) if text else ""
+
+
+def _lessons(doc: Document) -> list[str]:
+    raw = doc.metadata.get("lessons")
+    if isinstance(raw, list | tuple):
+        return [" ".join(str(x).split()) for x in raw if str(x).strip()]
+    if isinstance(raw, str) and raw.strip():
+        return [" ".join(raw.split())]
+    text = _section(doc.body, "lessons")
+    bullets = re.findall(r"^\s*[-*]\s+(.+)$", text, re.M)
+    return [" ".join(b.split()) for b in bullets] or ([" ".join(text.split())] if text else [])
+
+
+def _moments(archive: Archive, media: Sequence[_Fused], limit: int) -> list[BriefMoment]:
+    """Moments of the recordings found, Showcase failures first, then by fused score."""
+    recordings = [f for f in media if f.hit.moments]
+    failures = {f.doc_id for f in recordings if _failure(f.hit)}
+    recordings.sort(key=lambda f: (f.doc_id not in failures, -f.score))
+    out: list[BriefMoment] = []
+    for f in recordings:
+        for m in f.hit.moments[:2]:
+            out.append(
+                BriefMoment(
+                    f.doc_id,
+                    f.hit.path,
+                    f.hit.title,
+                    m.start,
+                    m.end,
+                    m.speaker,
+                    " ".join(m.snippet.split()),
+                    f.doc_id in failures,
+                    f.hit.kind,
+                )
+            )
+    return out[:limit]
+
+
+def _failure(hit: SearchHit) -> bool:
+    return hit.kind == "showcase" and str(hit.metadata.get("outcome") or "").lower() == "failure"
+
+
+def _experts(
+    archive: Archive, parts: Sequence[str], limit: int, now: dt.datetime, viewer_tz: str
+) -> list[BriefExpert]:
+    """People by reciprocal-rank fusion of each passage's evidence-based expert ranking."""
+    score: dict[str, float] = {}
+    first: dict[str, ExpertiseMatch] = {}
+    for part in parts:
+        for rank, match in enumerate(archive.experts(part, limit=10, today=now.date()), start=1):
+            key = match.person.key
+            score[key] = score.get(key, 0.0) + 1.0 / (RRF_K + rank)
+            if key not in first or len(match.evidence) > len(first[key].evidence):
+                first[key] = match
+    order = sorted(score, key=lambda k: (-score[k], k))[:limit]
+    out = []
+    for key in order:
+        match = first[key]
+        found = office.upcoming(match.expert, now, viewer_tz) if match.person.expert else []
+        out.append(BriefExpert(match, score[key], found[0] if found else None))
+    return out
+
+
+def _checklist(incidents: Sequence[BriefIncident], limit: int) -> list[ChecklistItem]:
+    """The matched incidents' own triggers, root causes and lessons, best incident first."""
+    rounds: list[list[ChecklistItem]] = []
+    for inc in incidents:
+        trigger = _field(inc.doc, "trigger", "trigger")
+        mine = [
+            ChecklistItem(t, s, inc.doc.doc_id, inc.doc.title)
+            for s, t in [
+                ("trigger", trigger),
+                ("root cause", inc.root_cause),
+            ]
+            if t
+        ]
+        mine += [
+            ChecklistItem(lesson, "lesson", inc.doc.doc_id, inc.doc.title) for lesson in inc.lessons
+        ]
+        rounds.append(mine)
+    # Round robin: the best incident's lesson, then the next incident's, … so one incident
+    # does not fill the list.
+    out: list[ChecklistItem] = []
+    seen: set[str] = set()
+    depth = max((len(r) for r in rounds), default=0)
+    order = ("lesson", "root cause", "trigger")
+    for r in rounds:
+        r.sort(key=lambda c: order.index(c.source))
+    for n in range(depth):
+        for r in rounds:
+            if n < len(r) and r[n].text.lower() not in seen:
+                seen.add(r[n].text.lower())
+                out.append(r[n])
+    return out[:limit]
