@@ -97,6 +97,16 @@ def test_a_narrow_window_keeps_filters_usable(site) -> None:  # type: ignore[no-
         browser = launch(p)
         tab = browser.new_context(viewport={"width": 800, "height": 900}).new_page()
         _open(tab, server, "/search?q=replica+failover")
+        tab.locator("[class*='st-key-result-0']").wait_for(timeout=30_000)
+        # The page draws in steps: wait until the layout has settled with the filters on top.
+        tab.wait_for_function(
+            """() => {
+              const f = document.querySelector('.st-key-search-filters');
+              const r = document.querySelector("[class*='st-key-result-0']");
+              return f && r && f.getBoundingClientRect().bottom <= r.getBoundingClientRect().top;
+            }""",
+            timeout=20_000,
+        )
         filters = tab.locator(".st-key-search-filters").bounding_box()
         results = tab.locator("[class*='st-key-result-0']").bounding_box()
         browser.close()
@@ -123,6 +133,8 @@ def test_clicking_a_row_of_the_incident_table_opens_it(site, tab) -> None:  # ty
 def test_severity_filters_read_sev1_to_sev4(site, tab) -> None:  # type: ignore[no-untyped-def]
     server, _, _ = site
     _open(tab, server, "/search")
-    pills = tab.locator("[data-testid='stButtonGroup']").nth(1).locator("button").all_inner_texts()
+    severity = tab.locator("[data-testid='stButtonGroup']").nth(1).locator("button")
+    severity.first.wait_for(timeout=30_000)
+    pills = severity.all_inner_texts()
     severities = [p.split(" ·")[0] for p in pills]
     assert severities == sorted(severities) and severities[0] == "SEV1"
