@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import streamlit as st
 
 from index.archive import Archive
+from index.experts import calendar_filename, expert_calendar
 from index.kinds import kind_label
-from index.models import Document
+from index.models import Document, Expert
 from portal import links, safe, ui
 from portal.state import PageState
 
@@ -71,3 +73,28 @@ def related(
             here=here,
             key=f"related-{item.doc_id}",
         )  # one link per item
+
+
+def contact_buttons(expert: Expert, now: dt.datetime, *, key: str) -> None:
+    """Book, e-mail and the office hours as .ics: how to reach someone, wherever they are shown."""
+    with st.container(horizontal=True):
+        booking = safe.url(expert.booking)
+        if booking and booking.startswith(("http://", "https://")):
+            st.link_button(
+                "Book a slot", booking, icon=":material/event_available:", type="primary"
+            )
+        email = safe.mailto(expert.email)
+        if email:
+            st.link_button("E-mail", email, icon=":material/mail:")
+        if expert.office_hours:
+            st.download_button(
+                "Add office hours to calendar",
+                expert_calendar(expert, now),
+                file_name=calendar_filename(expert),
+                mime="text/calendar",
+                icon=":material/calendar_add_on:",
+                on_click="ignore",
+                key=f"ics-{key}",
+            )
+    if expert.chat:
+        st.caption(f":material/chat: {safe.text(expert.chat)}")

@@ -15,9 +15,8 @@ import streamlit as st
 
 from index.brief import BriefExpert, clock, decode_plan, encode_plan
 from index.expertise import cite
-from index.experts import calendar_filename, expert_calendar
 from index.models import Document
-from portal import links, resources, safe, ui
+from portal import links, resources, safe, ui, views
 
 MAX_UPLOAD = 500_000  # bytes: a long design doc is far smaller
 
@@ -163,20 +162,7 @@ def person(e: BriefExpert, n: int) -> None:
                 f":material/event: Next office hours: **{nxt.viewer_start:%a %d %b, %H:%M}** "
                 f"{safe.text(tz)}"
             )
-        with st.container(horizontal=True):
-            booking = safe.url(expert.booking)
-            if booking and booking.startswith(("http://", "https://")):
-                st.link_button("Book a slot", booking, icon=":material/event_available:")
-            if expert.office_hours:
-                st.download_button(
-                    "Office hours (.ics)",
-                    expert_calendar(expert, now),
-                    file_name=calendar_filename(expert),
-                    mime="text/calendar",
-                    icon=":material/calendar_add_on:",
-                    on_click="ignore",
-                    key=f"brief-ics-{n}",
-                )
+        views.contact_buttons(expert, now, key=f"brief-{n}")
 
 
 for n, e in enumerate(brief.experts):

@@ -15,10 +15,10 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from index.expertise import EvidenceItem, ExpertiseMatch, cite
-from index.experts import Occurrence, calendar_filename, expert_calendar, upcoming
+from index.experts import Occurrence, upcoming
 from index.models import Document, Expert
 from index.people import Person, name_key
-from portal import links, resources, safe, state, ui
+from portal import links, resources, safe, state, ui, views
 from portal.state import PageState
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -65,30 +65,6 @@ def relative(moment: dt.datetime) -> str:
         return f"in {int(hours)} hour{'s' if int(hours) != 1 else ''}"
     days = round(hours / 24)
     return "tomorrow" if days == 1 else f"in {days} days"
-
-
-def contact_buttons(expert: Expert, *, key: str) -> None:
-    with st.container(horizontal=True):
-        booking = safe.url(expert.booking)
-        if booking and booking.startswith(("http://", "https://")):
-            st.link_button(
-                "Book a slot", booking, icon=":material/event_available:", type="primary"
-            )
-        email = safe.mailto(expert.email)
-        if email:
-            st.link_button("E-mail", email, icon=":material/mail:")
-        if expert.office_hours:
-            st.download_button(
-                "Add office hours to calendar",
-                expert_calendar(expert, now),
-                file_name=calendar_filename(expert),
-                mime="text/calendar",
-                icon=":material/calendar_add_on:",
-                on_click="ignore",
-                key=f"ics-{key}",
-            )
-    if expert.chat:
-        st.caption(f":material/chat: {safe.text(expert.chat)}")
 
 
 def office_hours_line(expert: Expert) -> None:
@@ -146,7 +122,7 @@ def card(match: ExpertiseMatch, topic: str) -> None:
             evidence_link(item, key=f"ev-{slug}-{n}")
         if expert is not None:
             office_hours_line(expert)
-            contact_buttons(expert, key=expert.expert_id)
+            views.contact_buttons(expert, now, key=expert.expert_id)
 
 
 def _slug(text: str) -> str:
@@ -217,14 +193,7 @@ def list_view(people: list[Expert]) -> None:
 
 
 def profile_view(expert: Expert) -> None:
-    st.button(
-        "All experts",
-        icon=":material/arrow_back:",
-        type="tertiary",
-        key="back",
-        on_click=page.set,
-        args=("expert", ""),
-    )
+    views.back("All experts", lambda: page.set("expert", ""))
     st.title(safe.text(expert.name), anchor=False)
     st.caption(safe.text(" · ".join(p for p in (expert.role, expert.team) if p)))
     if expert.topics:
@@ -243,7 +212,7 @@ def profile_view(expert: Expert) -> None:
             )
         if not occurrences:
             st.caption("No regular office hours.")
-        contact_buttons(expert, key="profile")
+        views.contact_buttons(expert, now, key="profile")
     with main:
         ui.md(expert.bio)
         timeline(archive.person(_person_key(expert)) or Person(_person_key(expert), expert.name))
@@ -273,14 +242,7 @@ def timeline(person: Person) -> None:
 
 def person_view(person: Person) -> None:
     """Someone without a profile: who they are is what the archive says they did."""
-    st.button(
-        "All experts",
-        icon=":material/arrow_back:",
-        type="tertiary",
-        key="back",
-        on_click=page.set,
-        args=("expert", ""),
-    )
+    views.back("All experts", lambda: page.set("expert", ""))
     st.title(safe.text(person.name), anchor=False)
     st.caption("No profile yet: no declared topics, office hours or booking link.")
     timeline(person)
