@@ -17,6 +17,7 @@ from pathlib import Path
 from index.reader import IndexSnapshot
 from index.search import Searcher
 from tests.conftest import HashingEmbedder
+from tests.search_worker import Rounds
 
 
 def answer(snapshot: IndexSnapshot, queries: list[str]) -> list[list[str]]:
@@ -33,21 +34,11 @@ def main(dest: Path, queries_path: Path, stop: Path, result_path: Path) -> None:
     queries: list[str] = json.loads(queries_path.read_text())
     seen: dict[str, list[str]] = {}  # version -> distinct answers (JSON text)
     problems: list[str] = []
-    rounds = 0
-    snapshot: IndexSnapshot | None = None
+    rounds = Rounds(dest)
     print("ready", flush=True)
     while not stop.exists() and len(problems) < 20:
-        rounds += 1
-        fresh = rounds % 2 == 0
         try:
-            if fresh:
-                current = IndexSnapshot.open(dest)
-            else:
-                if snapshot is None or snapshot.is_stale():
-                    old, snapshot = snapshot, IndexSnapshot.open(dest)
-                    if old is not None:
-                        old.close()
-                current = snapshot
+            current, fresh = rounds.next()
             current.require_model(HashingEmbedder.model_id)
             got = json.dumps(answer(current, queries))
             known = seen.setdefault(current.version, [])
@@ -57,7 +48,7 @@ def main(dest: Path, queries_path: Path, stop: Path, result_path: Path) -> None:
                 current.close()
         except Exception:  # noqa: BLE001 - every failure is the finding
             problems.append(traceback.format_exc())
-    result_path.write_text(json.dumps({"rounds": rounds, "seen": seen, "problems": problems}))
+    result_path.write_text(json.dumps({"rounds": rounds.count, "seen": seen, "problems": problems}))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,27 @@ from index.search import Searcher
 from tests.conftest import HashingEmbedder
 
 
+class Rounds:
+    """Each round's snapshot: a fresh one every other round (like `hindsight search`), else the
+    kept one, reopened when a newer version is published (like the portal)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.count = 0
+        self.kept: IndexSnapshot | None = None
+
+    def next(self) -> tuple[IndexSnapshot, bool]:
+        """(the snapshot to read, whether it is this round's own and must be closed after)."""
+        self.count += 1
+        if self.count % 2 == 0:
+            return IndexSnapshot.open(self.root), True
+        if self.kept is None or self.kept.is_stale():
+            old, self.kept = self.kept, IndexSnapshot.open(self.root)
+            if old is not None:
+                old.close()
+        return self.kept, False
+
+
 def signature(searcher: Searcher, query: str, mode: str) -> list[list[object]]:
     hits = searcher.search(query, mode=mode, limit=10)  # type: ignore[arg-type]
     return [[h.doc_id, h.chunk_id, h.title] for h in hits]
@@ -27,23 +48,14 @@ def signature(searcher: Searcher, query: str, mode: str) -> list[list[object]]:
 def main(data_dir: Path, expected_path: Path, stop: Path, result_path: Path) -> None:
     expected: dict[str, list[list[list[object]]]] = json.loads(expected_path.read_text())
     embed = HashingEmbedder().embed_query
-    rounds = answered = 0
+    answered = 0
     versions: set[str] = set()
     problems: list[str] = []
-    snapshot: IndexSnapshot | None = None
+    rounds = Rounds(data_dir)
     print("ready", flush=True)
     while not stop.exists() and len(problems) < 20:
-        rounds += 1
-        fresh = rounds % 2 == 0
         try:
-            if fresh:
-                current = IndexSnapshot.open(data_dir)
-            else:
-                if snapshot is None or snapshot.is_stale():
-                    old, snapshot = snapshot, IndexSnapshot.open(data_dir)
-                    if old is not None:
-                        old.close()
-                current = snapshot
+            current, fresh = rounds.next()
             versions.add(current.version)
             searcher = Searcher(current, embed)
             for key, wanted in expected.items():
@@ -59,7 +71,7 @@ def main(data_dir: Path, expected_path: Path, stop: Path, result_path: Path) -> 
     result_path.write_text(
         json.dumps(
             {
-                "rounds": rounds,
+                "rounds": rounds.count,
                 "answered": answered,
                 "versions": sorted(versions),
                 "problems": problems,
