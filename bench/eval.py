@@ -199,8 +199,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fusion",
         choices=["rrf", "convex"],
-        default="rrf",
-        help="how hybrid fuses (default rrf, the product's default)",
+        default=FusionParams().fusion,
+        help=f"how hybrid fuses (default {FusionParams().fusion}, the product's default)",
+    )
+    parser.add_argument(
+        "--normalise",
+        choices=["zscore", "minmax"],
+        default=FusionParams().normalise,
+        help=f"how convex fusion scales scores (default {FusionParams().normalise})",
     )
     parser.add_argument(
         "--dense-weight",
@@ -308,7 +314,10 @@ def main(argv: list[str] | None = None) -> int:
             built.add(data_dir)
         searcher = open_searcher(Settings(data_dir=data_dir), embedder)
         searcher.params = FusionParams(
-            fusion=args.fusion, dense_weight=args.dense_weight, keyword_weight=1 - args.dense_weight
+            fusion=args.fusion,
+            normalise=args.normalise,
+            dense_weight=args.dense_weight,
+            keyword_weight=1 - args.dense_weight,
         )
         styles[name] = {q.query_id: q.style or "-" for q in queries}
         for mode in args.modes:
@@ -317,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
 
     command = " ".join(argv if argv is not None else sys.argv[1:])
     print(
-        f"Model: {embedder.model_id} · fusion: {args.fusion} (dense share {args.dense_weight}) · "
+        f"Model: {embedder.model_id} · fusion: {args.fusion}/{args.normalise} "
+        f"(dense share {args.dense_weight}) · "
         f"date: {dt.date.today().isoformat()} · command: python -m bench.eval {command}"
     )
     print()

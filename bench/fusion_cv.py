@@ -8,7 +8,8 @@ moment hit@1. 5-fold cross-validation: each fold's queries are scored with the v
 best on the other folds (mean over the three sets, each weighted equally); the held-out means
 are reported beside each variant's in-sample figures.
 
-  python -m bench.fusion_cv --shared ../shared
+  python -m bench.fusion_cv --shared ../shared --extra bench/transcripts_extra.jsonl
+  python -m bench.fusion_cv --shared ../shared --weigh queries   # every query counts once
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from index.search import Fused, FusionParams, Searcher, _ranked, reciprocal_rank
 from index.tokenize import query_terms
 
 FOLDS = 5
+PRODUCT_FUSE_SCORES = search_module.fuse_scores
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Variant:
     dense_share: float = 0.5
     short_share: float | None = None  # dense share for queries of <= SHORT terms
     evidence: float = 0.0
+    normalise: str = "minmax"
 
 
 SHORT = 4
@@ -70,6 +73,7 @@ def make_fuser(variant: Variant) -> Callable[..., list[Fused]]:
         results: Sequence[Sequence[tuple[int, float]]],
         doc_of: dict[int, str],
         weights: Sequence[float] | None = None,
+        normalise: str = "minmax",
     ) -> list[Fused]:
         weights = list(weights or [1.0 / len(results)] * len(results))
         doc_scores: dict[str, float] = {}
@@ -95,9 +99,11 @@ def make_fuser(variant: Variant) -> Callable[..., list[Fused]]:
 
 
 def variants() -> list[Variant]:
-    out = [Variant("rrf (default)")]
+    out = [Variant("rrf")]
     for share in (0.3, 0.4, 0.5, 0.6):
         out.append(Variant(f"convex {share}", "convex", share))
+    for share in (0.4, 0.5, 0.6):
+        out.append(Variant(f"convex z-score {share}", "convex", share, normalise="zscore"))
     for ev in (0.1, 0.25):
         out.append(Variant(f"rrf evidence {ev}", "rrf", 0.5, evidence=ev))
         out.append(Variant(f"convex 0.4 evidence {ev}", "convex", 0.4, evidence=ev))
@@ -108,15 +114,19 @@ def variants() -> list[Variant]:
 
 
 def run(searcher: Searcher, queries: list[Query], variant: Variant, score) -> np.ndarray:
-    fuser = make_fuser(variant)
-    search_module.fuse_scores = fuser  # type: ignore[assignment]
+    # The product's own fusion unless the variant needs aggregate evidence (not in the product).
+    search_module.fuse_scores = make_fuser(variant) if variant.evidence else PRODUCT_FUSE_SCORES  # type: ignore[assignment]
     out = []
     for q in queries:
         share = variant.dense_share
         if variant.short_share is not None and len(query_terms(q.text)) <= SHORT:
             share = variant.short_share
         searcher.params = replace(
-            FusionParams(), fusion="convex", dense_weight=share, keyword_weight=1 - share
+            FusionParams(),
+            fusion="convex" if variant.evidence else variant.fusion,  # type: ignore[arg-type]
+            normalise=variant.normalise,  # type: ignore[arg-type]
+            dense_weight=share,
+            keyword_weight=1 - share,
         )
         out.append(score(searcher.search(q.text, limit=10), q))
     return np.array(out)
@@ -127,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--data-dir", type=Path, default=Path(".hindsight-bench"))
     parser.add_argument("--sets", default="scifact,postmortems,transcripts")
+    parser.add_argument(
+        "--weigh",
+        choices=["sets", "queries"],
+        default="sets",
+        help="what the folds' objective averages: each set equally, or each query once",
+    )
+    parser.add_argument(
+        "--extra", type=Path, help="held-out transcript queries: scored, never used to choose"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from index.embedder import SentenceTransformerEmbedder
@@ -149,13 +168,17 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     chosen_sets = [s for s in args.sets.split(",") if s in sets]
+    scored_sets = chosen_sets + (["extra"] if args.extra else [])
+    if args.extra:
+        sets["extra"] = (transcript_queries(args.extra), "hit@1", True)
     cands = variants()
     per_set: dict[str, np.ndarray] = {}  # [variant, query]
     styles: dict[str, list[str]] = {}
-    for name in chosen_sets:
+    for name in scored_sets:
         queries, metric, moments = sets[name]
         styles[name] = [q.style or "-" for q in queries]
-        searcher = open_searcher(Settings(data_dir=args.data_dir / name / "data"), embedder)
+        folder = "transcripts" if name == "extra" else name
+        searcher = open_searcher(Settings(data_dir=args.data_dir / folder / "data"), embedder)
         searcher.embed_query = functools.lru_cache(maxsize=None)(searcher.embed_query)
 
         def score(hits, q, moments=moments, metric=metric):  # noqa: ANN001, ANN202
@@ -173,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         print(file=sys.stderr)
         per_set[name] = np.array(rows)
         searcher.snapshot.close()
-    # 5-fold CV; a variant's objective = mean over sets of its mean on the training folds.
+    # 5-fold CV; a variant's objective = mean over sets of its mean on the training folds
+    # ("sets"), or the mean over every training query, each counting once ("queries").
     held: dict[str, list[float]] = {s: [] for s in chosen_sets}
     picks = []
     for fold in range(FOLDS):
@@ -181,18 +205,21 @@ def main(argv: list[str] | None = None) -> int:
         for s in chosen_sets:
             n = per_set[s].shape[1]
             train = [i for i in range(n) if i % FOLDS != fold]
-            objective += per_set[s][:, train].mean(axis=1)
+            if args.weigh == "sets":
+                objective += per_set[s][:, train].mean(axis=1)
+            else:
+                objective += per_set[s][:, train].sum(axis=1)
         best = int(np.argmax(objective))
         picks.append(cands[best].name)
         for s in chosen_sets:
             n = per_set[s].shape[1]
             test = [i for i in range(n) if i % FOLDS == fold]
             held[s].extend(per_set[s][best, test].tolist())
-    print("| variant | " + " | ".join(chosen_sets) + " |")
-    print("|---|" + "---:|" * len(chosen_sets))
+    print("| variant | " + " | ".join(scored_sets) + " |")
+    print("|---|" + "---:|" * len(scored_sets))
     for i, v in enumerate(cands):
         print(
-            f"| {v.name} | " + " | ".join(f"{per_set[s][i].mean():.3f}" for s in chosen_sets) + " |"
+            f"| {v.name} | " + " | ".join(f"{per_set[s][i].mean():.3f}" for s in scored_sets) + " |"
         )
     print(
         "| **5-fold held out** | "
@@ -200,7 +227,18 @@ def main(argv: list[str] | None = None) -> int:
         + " |"
     )
     print("picked per fold:", picks)
-    for s in chosen_sets:
+    print()
+    print("paired bootstrap against the first variant (5,000 resamples of the queries):")
+    print("share of resamples where the variant is not ahead, per set")
+    rng = np.random.default_rng(0)
+    for i, v in enumerate(cands[1:], start=1):
+        cells = []
+        for s in scored_sets:
+            diff = per_set[s][i] - per_set[s][0]
+            draws = rng.integers(0, len(diff), (5000, len(diff)))
+            cells.append(f"{s} {diff.mean():+.3f} p={np.mean(diff[draws].mean(axis=1) <= 0):.3f}")
+        print(f"  {v.name:36s} " + "  ".join(cells))
+    for s in scored_sets:
         print()
         print(f"{s} by style (in-sample):")
         st = styles[s]

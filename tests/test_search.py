@@ -20,6 +20,7 @@ from index.search import (
     document_ranking,
     fuse,
     fuse_scores,
+    normalised,
     reciprocal_rank_fusion,
 )
 from index.settings import Settings
@@ -130,9 +131,38 @@ def test_fuse_scores_keeps_gaps_that_ranks_lose() -> None:
     assert fuse([[2, 1, 3], [1, 2, 3]], doc_of)[0].doc_id in {"a", "b"}  # ranks: a tie
 
 
-@pytest.mark.parametrize("fusion", ["rrf", "convex"])
-def test_both_fusions_answer_through_the_searcher(identifier_index: Searcher, fusion: str) -> None:
-    identifier_index.params = FusionParams(fusion=fusion)  # type: ignore[arg-type]
+def test_normalised_by_hand() -> None:
+    result = [(1, 3.0), (2, 2.0), (3, 1.0)]
+    assert normalised(result, "minmax") == pytest.approx({1: 1.0, 2: 0.5, 3: 0.0})
+    spread = (2 / 3) ** 0.5  # the population standard deviation of 3, 2, 1
+    assert normalised(result, "zscore") == pytest.approx({1: 2 / spread, 2: 1 / spread, 3: 0.0})
+    assert normalised([(1, 5.0), (2, 5.0)], "zscore") == {1: 1.0, 2: 1.0}  # no spread
+    assert normalised([], "minmax") == {}
+
+
+def test_zscore_keeps_the_field_apart_when_one_candidate_runs_away() -> None:
+    # One keyword hit scores 100, the other 199 candidates between 1 and 3: min-max squeezes
+    # them into [0, 0.02], so a small dense gap decides alone; divided by their spread they
+    # keep a keyword difference that can outweigh it.
+    keyword = [(0, 100.0)] + [(i, 3.0 - 2.0 * i / 199) for i in range(1, 200)]
+    minmax, zscore = normalised(keyword, "minmax"), normalised(keyword, "zscore")
+    assert minmax[1] - minmax[199] < 0.021
+    assert zscore[1] - zscore[199] > 0.25
+    doc_of = {i: f"d{i}" for i in range(200)}
+    dense = [(0, 0.5), (199, 0.62), (1, 0.60)] + [(i, 0.1 + 0.4 * i / 199) for i in range(2, 199)]
+    by_minmax = [f.doc_id for f in fuse_scores([dense, keyword], doc_of, normalise="minmax")]
+    by_zscore = [f.doc_id for f in fuse_scores([dense, keyword], doc_of, normalise="zscore")]
+    assert by_zscore.index("d1") < by_zscore.index("d199")  # keyword 3.0 vs 1.0 counts
+    assert by_minmax.index("d199") < by_minmax.index("d1")  # only the dense 0.02 counts
+
+
+@pytest.mark.parametrize(
+    ("fusion", "normalise"), [("rrf", "minmax"), ("convex", "minmax"), ("convex", "zscore")]
+)
+def test_every_fusion_answers_through_the_searcher(
+    identifier_index: Searcher, fusion: str, normalise: str
+) -> None:
+    identifier_index.params = FusionParams(fusion=fusion, normalise=normalise)  # type: ignore[arg-type]
     assert identifier_index.search("innodb_flush_log_at_trx_commit")[0].doc_id == "pm-fsync"
 
 
