@@ -1,8 +1,9 @@
 """Hybrid search: dense (FAISS) and keyword (BM25) candidates, fused per document.
 
-Both retrievers rank chunks. Documents are ranked by fusing each retriever's *document*
-ranking (a document placed where its best chunk is), so a document whose meaning one chunk
-carries and whose identifiers another chunk carries still gets both votes. The passage shown
+Both retrievers score chunks. A document takes its best chunk's score from each retriever,
+put on a common scale (`normalised`), and the two are summed (`fuse_scores`; reciprocal ranks
+of the two document rankings, `fuse`, are the alternative), so a document whose meaning one
+chunk carries and whose identifiers another chunk carries still gets both votes. The passage shown
 is the document's chunk with the best chunk-level fused score; a transcript shows its best few
 *moments* (index/moments.py), chosen by meaning and keywords at passage level.
 """
