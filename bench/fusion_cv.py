@@ -27,7 +27,14 @@ import numpy as np
 import index.search as search_module
 from bench.eval import doc_metrics, moment_metrics
 from bench.eval_data import Query, beir_queries, postmortem_queries, transcript_queries
-from index.search import Fused, FusionParams, Searcher, _ranked, reciprocal_rank_fusion
+from index.search import (
+    Fused,
+    FusionParams,
+    Searcher,
+    _ranked,
+    normalised,
+    reciprocal_rank_fusion,
+)
 from index.tokenize import query_terms
 
 FOLDS = 5
@@ -50,18 +57,13 @@ SHORT = 4
 def _values(
     result: Sequence[tuple[int, float]], doc_of: dict[int, str], evidence: float
 ) -> tuple[dict[str, float], dict[int, float]]:
-    """Per document: best normalised chunk score + EVIDENCE × second best; per chunk: its own."""
-    if not result:
-        return {}, {}
-    scores = [s for _, s in result]
-    low, span = min(scores), max(scores) - min(scores)
+    """Per document: best min-max chunk score + EVIDENCE × second best; per chunk: its own."""
     per: dict[str, list[float]] = {}
     chunks: dict[int, float] = {}
-    for chunk_id, score in result:
+    for chunk_id, value in normalised(result, "minmax").items():  # best first, as RESULT
         doc_id = doc_of.get(chunk_id)
         if doc_id is None:
             continue
-        value = (score - low) / span if span > 0 else 1.0
         chunks[chunk_id] = value
         per.setdefault(doc_id, []).append(value)
     docs = {d: v[0] + evidence * (v[1] if len(v) > 1 else 0.0) for d, v in per.items()}
