@@ -39,7 +39,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
 
 lint: setup
-	$(VENV)/bin/ruff check ingest index portal tests bench app.py
+	$(VENV)/bin/ruff check ingest index circulation cli portal tests bench app.py
 	$(VENV)/bin/mypy
 
 bench: setup

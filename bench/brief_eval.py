@@ -27,9 +27,10 @@ from statistics import fmean
 from typing import Any
 
 from bench.metrics import ndcg_at_k
+from circulation.brief import build as build_brief
 from index.access import Viewer
 from index.embedder import SentenceTransformerEmbedder
-from index.service import open_archive
+from index.opener import open_archive
 from index.settings import Settings
 from ingest.pipeline import Ingestor
 
@@ -39,7 +40,7 @@ JUDGEMENTS = ROOT / "bench" / "judgements" / "briefs.jsonl"
 
 def score(archive: Any, plan: dict[str, Any], version: str) -> dict[str, Any]:
     started = time.perf_counter()
-    brief = archive.brief(plan[version])
+    brief = build_brief(archive, plan[version])
     seconds = time.perf_counter() - started
     ranked = [i.doc.doc_id for i in brief.incidents]
     out: dict[str, Any] = {
@@ -95,7 +96,7 @@ def main() -> int:
         settings = Settings(data_dir=args.data_dir / corpus)
         Ingestor(settings, embedder).run([str(source)])
         archive = open_archive(settings, Viewer.everything("bench"), embedder)
-        archive.brief("warm up the model and the index")
+        build_brief(archive, "warm up the model and the index")
         rows = [score(archive, p, v) for p in mine for v in ("sentence", "paragraph")]
         rows_all += [dict(r, corpus=corpus) for r in rows]
         by = {v: summary([r for r in rows if r["version"] == v]) for v in ("sentence", "paragraph")}

@@ -21,8 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from circulation.brief import build as build_brief
 from index.access import Viewer
-from index.service import open_archive
+from index.opener import open_archive
 from index.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def timed(archive, plan: str) -> float:  # type: ignore[no-untyped-def]
     started = time.perf_counter()
-    archive.brief(plan)
+    build_brief(archive, plan)
     return time.perf_counter() - started
 
 
@@ -52,7 +53,7 @@ def main() -> int:
     # stays cached is per snapshot, as in the portal: the incident set and the people index).
     variants = [doc.replace("\n\n", f"\n\n(rev {r}) ") for r in range(args.rounds)]
     long = [timed(archive, v) for v in variants]
-    n = len(archive.brief(doc).passages)
+    n = len(build_brief(archive, doc).passages)
     print(
         f"paragraph ({len(paragraphs)} plans): median {statistics.median(short):.2f} s, "
         f"worst {max(short):.2f} s"

@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from index.embedder import SentenceTransformerEmbedder
-    from index.service import open_searcher
+    from index.opener import open_searcher
     from index.settings import Settings
 
     embedder = SentenceTransformerEmbedder(Settings())

@@ -29,8 +29,8 @@ from index.access import Viewer
 from index.embedder import SentenceTransformerEmbedder
 from index.expertise import ExpertiseParams, PeopleIndex, Vote, rank, topic_votes
 from index.experts import find_experts
+from index.opener import open_archive
 from index.people import name_key
-from index.service import open_archive
 from index.settings import Settings
 from ingest.pipeline import Ingestor
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = SentenceTransformerEmbedder(settings)
     Ingestor(settings, embedder).run([args.content])
     archive = open_archive(settings, Viewer(name="bench"), embedder)
-    searcher = archive.searcher
+    searcher = archive._searcher
     people: PeopleIndex = archive._people_index()
     topics = load(Path(args.judgements))
 
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 indent=2,
             )
         )
-    archive.searcher.snapshot.close()
+    archive._searcher.snapshot.close()
     return 0
 
 

@@ -9,7 +9,7 @@ import statistics
 from pathlib import Path
 
 from index.embedder import SentenceTransformerEmbedder
-from index.service import open_searcher
+from index.opener import open_searcher
 from index.settings import Settings
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

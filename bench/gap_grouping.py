@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from itertools import combinations
 
+from circulation.gaps import cluster
 from index.embedder import SentenceTransformerEmbedder
-from index.gaps import cluster
 from index.settings import Settings
 
 SETS: dict[str, dict[str, list[str]]] = {

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from index.embedder import SentenceTransformerEmbedder
-    from index.service import open_searcher
+    from index.opener import open_searcher
     from index.settings import Settings
 
     embedder = SentenceTransformerEmbedder(Settings())

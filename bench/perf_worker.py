@@ -82,7 +82,7 @@ def load_queries(shared: Path, n: int, *, judged_only: bool = False) -> list[str
 def task_cold(args: dict[str, Any]) -> dict[str, Any]:
     """Import the portal's search path, open the index, answer one query."""
     t0 = time.perf_counter()
-    from index.service import open_searcher
+    from index.opener import open_searcher
     from index.settings import Settings
 
     t1 = time.perf_counter()
@@ -106,7 +106,7 @@ def task_search(args: dict[str, Any]) -> dict[str, Any]:
     import datetime as dt
 
     from index.filters import SearchFilters
-    from index.service import open_searcher
+    from index.opener import open_searcher
     from index.settings import Settings
 
     searcher = open_searcher(Settings(data_dir=Path(args["data_dir"])))

@@ -144,7 +144,9 @@ def measure(base: str, rounds: int) -> dict[str, list[float]]:
             # In-app navigation, as a person clicks: a result, a moment, the sidebar.
             _goto(page, f"{base}/search?q={QUERIES[1 + i % 3].replace(' ', '+')}")
             first = page.locator("[class*='st-key-result-0'] a[data-testid='stPageLink-NavLink']")
-            record("open a document from results", timer(first.first.click, "[class*='st-key-back']"))
+            record(
+                "open a document from results", timer(first.first.click, "[class*='st-key-back']")
+            )
             _goto(page, f"{base}/search?q=failover+drill+replication+lag&kind=showcase")
             moment = page.get_by_role("link", name=re.compile(r"^Open the session at"))
             record("a recording at a moment", timer(moment.first.click, "[class*='st-key-back']"))
@@ -182,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(args.data_dir or tempfile.mkdtemp(prefix="hindsight-portal-bench-"))
     env = {**os.environ, "HINDSIGHT_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
     subprocess.run(
-        [sys.executable, "-m", "ingest.cli", "ingest", "--quiet", args.content],
+        [sys.executable, "-m", "cli", "ingest", "--quiet", args.content],
         check=True,
         env=env,
         cwd=ROOT,

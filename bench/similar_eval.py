@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.eval import build
     from index.embedder import SentenceTransformerEmbedder
-    from index.service import open_archive
+    from index.opener import open_archive
     from index.settings import Settings
 
     settings = Settings(data_dir=args.data_dir)

@@ -10,15 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from index.incidents import values
+from index import fields
 from index.models import Document
+from index.people import Directory, Person, preferred
 
-DONE = frozenset(
-    {"done", "closed", "complete", "completed", "fixed", "resolved", "wontfix", "won't fix"}
-)
 CSV_COLUMNS = (
     "title",
     "owner",
@@ -39,7 +38,7 @@ class ActionItem:
     """One promise made after an incident."""
 
     title: str
-    owner: str
+    owner: str  # the person's name as the directory knows them ("" when nobody is named)
     status: str  # as written ("" when the write-up gives none)
     due: dt.date | None
     due_text: str  # as written, when it is not a date
@@ -51,11 +50,14 @@ class ActionItem:
     services: tuple[str, ...]
     is_open: bool
     overdue: bool
+    owner_key: str = ""  # one key per person, however the owner was written
+    owner_written: str = ""  # as the write-up spells it (an e-mail, a handle, no accents…)
 
     def row(self) -> dict[str, str]:
         return {
             "title": self.title,
             "owner": self.owner,
+            "owner_key": self.owner_key,
             "status": self.status or ("open" if self.is_open else "done"),
             "due": self.due.isoformat() if self.due else self.due_text,
             "overdue": "yes" if self.overdue else "",
@@ -79,7 +81,7 @@ class ItemFilter:
 
 def is_open(status: object) -> bool:
     """True for an item not done; an item with no status is open (nobody said it was done)."""
-    return str(status or "").strip().lower() not in DONE
+    return not fields.is_done(status)
 
 
 def _date(raw: object) -> dt.date | None:
@@ -89,46 +91,80 @@ def _date(raw: object) -> dt.date | None:
         return None
 
 
-def items_of(docs: Iterable[Document], today: dt.date) -> list[ActionItem]:
-    """Every action item of DOCS: open first, overdue first among them, then by due date."""
-    out = []
+Resolve = Callable[[str], Person | None]
+
+
+def _same_text(raw: str) -> Person | None:
+    """Without a directory: people compared by their folded name (case and accents)."""
+    return Directory(()).resolve(raw)
+
+
+def items_of(
+    docs: Iterable[Document], today: dt.date, resolve: Resolve | None = None
+) -> list[ActionItem]:
+    """Every action item of DOCS: open first, overdue first among them, then by due date.
+
+    RESOLVE names each owner's person (index/people.py: a name, e-mail, alias, handle, with or
+    without accents is one person), so an owner reads the same however it was written.
+    """
+    resolve = resolve or _same_text
+    written: list[tuple[Document, dict[str, Any], Person | None]] = []
     for doc in docs:
+        for raw in doc.metadata.get("action_items") or []:
+            if isinstance(raw, dict) and str(raw.get("title") or "").strip():
+                owner = str(raw.get("owner") or "").strip()
+                written.append((doc, raw, resolve(owner) if owner else None))
+    # Each person is shown by one spelling, chosen once every owner has been read: their
+    # profile's name, else the most careful one ("Björn" over "Bjorn").
+    shown: dict[str, Person] = {}
+    for _, _, person in written:
+        if person is not None and (
+            person.key not in shown or preferred(person) > preferred(shown[person.key])
+        ):
+            shown[person.key] = person
+    out = []
+    for doc, raw, person in written:
         meta = doc.metadata
-        for raw in meta.get("action_items") or []:
-            if not isinstance(raw, dict) or not str(raw.get("title") or "").strip():
-                continue
-            status = str(raw.get("status") or "").strip()
-            due = _date(raw.get("due"))
-            open_ = is_open(status)
-            out.append(
-                ActionItem(
-                    title=str(raw["title"]).strip(),
-                    owner=str(raw.get("owner") or "").strip(),
-                    status=status,
-                    due=due,
-                    due_text="" if due else str(raw.get("due") or ""),
-                    doc_id=doc.doc_id,
-                    incident=doc.title,
-                    incident_date=doc.date,
-                    severity=str(meta.get("severity") or "").strip().upper(),
-                    teams=tuple(values(meta.get("teams"))),
-                    services=tuple(values(meta.get("services"))),
-                    is_open=open_,
-                    overdue=open_ and due is not None and due < today,
-                )
+        status = str(raw.get("status") or "").strip()
+        due = _date(raw.get("due"))
+        open_ = is_open(status)
+        out.append(
+            ActionItem(
+                title=str(raw["title"]).strip(),
+                owner=shown[person.key].name if person else "",
+                status=status,
+                due=due,
+                due_text="" if due else str(raw.get("due") or ""),
+                doc_id=doc.doc_id,
+                incident=doc.title,
+                incident_date=doc.date,
+                severity=fields.text(meta, "severity"),
+                teams=tuple(fields.values(meta, "teams")),
+                services=tuple(fields.values(meta, "services")),
+                is_open=open_,
+                overdue=open_ and due is not None and due < today,
+                owner_key=person.key if person else "",
+                owner_written=str(raw.get("owner") or "").strip(),
             )
+        )
     out.sort(key=lambda i: (not i.is_open, not i.overdue, i.due or dt.date.max, i.incident))
     return out
 
 
-def select(items: Sequence[ActionItem], how: ItemFilter) -> list[ActionItem]:
-    owners = {o.strip().lower() for o in how.owners if o.strip()}
+def select(
+    items: Sequence[ActionItem], how: ItemFilter, resolve: Resolve | None = None
+) -> list[ActionItem]:
+    """ITEMS narrowed by HOW; owners asked for by any of their spellings (RESOLVE)."""
+    resolve = resolve or _same_text
+    owners = {p.key for p in map(resolve, (o for o in how.owners if o.strip())) if p}
+    if how.owners and not owners:
+        return []
     return [
         i
         for i in items
         if (not how.open_only or i.is_open)
         and (not how.overdue_only or i.overdue)
-        and (not owners or i.owner.lower() in owners)
+        and (not owners or i.owner_key in owners)
     ]
 
 
@@ -141,7 +177,7 @@ def open_count(doc: Document) -> tuple[int, int]:
 def to_csv(items: Sequence[ActionItem]) -> str:
     """ITEMS as CSV; cells starting with = + - @ are quoted so a spreadsheet won't run them."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for item in items:
         writer.writerow({k: _cell(v) for k, v in item.row().items()})

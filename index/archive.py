@@ -14,7 +14,9 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index import action_items, brief, catalog, expertise, incidents, recurrence, trends
+import numpy as np
+
+from index import action_items, catalog, expertise, incidents, recurrence, trends
 from index.access import Viewer
 from index.expertise import EvidenceItem, ExpertiseMatch, ExpertiseParams, PeopleIndex
 from index.experts import expert_evidence
@@ -52,7 +54,8 @@ class Archive:
     def __init__(
         self, searcher: Searcher, viewer: Viewer, expertise: ExpertiseParams | None = None
     ) -> None:
-        self.searcher = searcher
+        # Private: every read goes through a verb below, which narrows it to the viewer first.
+        self._searcher = searcher
         self.viewer = viewer
         self.expertise = expertise or ExpertiseParams()
         self.incident_params = incidents.SimilarityParams()
@@ -62,17 +65,17 @@ class Archive:
 
     @property
     def version(self) -> str:
-        return self.searcher.snapshot.version
+        return self._searcher.snapshot.version
 
     def scope(self, filters: SearchFilters | None = None) -> SearchFilters:
         """FILTERS narrowed to what the viewer may see (the only way filters reach a read)."""
         return (filters or SearchFilters()).for_viewer(self.viewer)
 
     def _cur(self) -> Any:
-        return self.searcher.snapshot.cursor()
+        return self._searcher.snapshot.cursor()
 
     def _cached(self, name: str, key: Hashable, compute: Callable[[], T]) -> T:
-        return self.searcher.cache.get((name, self.viewer.access_key, key), compute)
+        return self._searcher.cache.get((name, self.viewer.access_key, key), compute)
 
     # -- search -----------------------------------------------------------------------
 
@@ -89,12 +92,36 @@ class Archive:
         return self._cached(
             "search",
             (query, scope, limit, mode),
-            lambda: self.searcher.search(query, limit=limit, filters=scope, mode=mode),
+            lambda: self._searcher.search(query, limit=limit, filters=scope, mode=mode),
         )
 
     def uses_words(self, query: str, filters: SearchFilters | None = None) -> bool:
         """True when a visible document contains a word of QUERY (keyword search finds it)."""
         return bool(self.search(query, filters, limit=1, mode="keyword"))
+
+    def only_hidden_use_words(self, query: str) -> bool:
+        """True when no visible document, but one the viewer may not see, has a word of QUERY.
+
+        The one read beyond the viewer's groups, and only a yes/no: the search log keeps it so
+        the gaps page can say "exists, but restricted for those who asked" without naming what.
+        """
+        if self.uses_words(query) or self.viewer.sees_everything:
+            return False
+        everyone = Archive(self._searcher, Viewer.everything("restricted-words check"))
+        return everyone.uses_words(query)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The model's vector for TEXT (a query; no document is read)."""
+        return self._searcher.embed_query(text)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of TEXT as the model counts them (plans are cut to its window)."""
+        count = self._searcher.count_tokens
+        return count(text) if count is not None else 2 + (len(text.split()) * 4 + 2) // 3
+
+    def warm(self) -> None:
+        """Load what a first search needs (query encoder, chunk table) now."""
+        self._searcher.search("warm up the index", limit=1)
 
     def more_like(
         self, doc_id: str, filters: SearchFilters | None = None, *, limit: int = 10
@@ -116,10 +143,10 @@ class Archive:
             (self.incident_params, self.incident_text),
             lambda: incidents.load(
                 self._cur(),
-                self.searcher.snapshot.vectors,
+                self._searcher.snapshot.vectors,
                 catalog.documents(self._cur(), self.scope(postmortems)),
                 self.incident_params,
-                self.searcher.embed_query if self.incident_text else None,
+                self._searcher.embed_query if self.incident_text else None,
             ),
         )
 
@@ -157,21 +184,14 @@ class Archive:
     ) -> list[action_items.ActionItem]:
         """Action items of the visible post-mortems under FILTERS (team, service, severity…)."""
         docs = self.documents(merge(filters, kinds=("postmortem",)))
-        found = action_items.items_of(docs, today or dt.date.today())
-        return action_items.select(found, how or action_items.ItemFilter())
+        resolve = self._people_index().directory.resolve
+        found = action_items.items_of(docs, today or dt.date.today(), resolve)
+        return action_items.select(found, how or action_items.ItemFilter(), resolve)
 
     def trends(self, filters: SearchFilters | None = None) -> trends.Trends:
         """Chart rows over the visible post-mortems under FILTERS."""
         docs = self.documents(merge(filters, kinds=("postmortem",)))
         return trends.trends(docs, self.recurring())
-
-    def brief(
-        self, plan: str, *, viewer_tz: str = "UTC", now: dt.datetime | None = None
-    ) -> brief.Brief:
-        """What the organisation already learned about PLAN (see index.brief), for this viewer."""
-        return brief.build(
-            self, plan, count_tokens=self.searcher.count_tokens, viewer_tz=viewer_tz, now=now
-        )
 
     # -- documents and listings ---------------------------------------------------------
 
@@ -259,7 +279,7 @@ class Archive:
             return [ExpertiseMatch(p, 0.0) for p in people][:limit]
 
         def compute() -> list[ExpertiseMatch]:
-            votes = expertise.topic_votes(self.searcher, query, self.scope(), params)
+            votes = expertise.topic_votes(self._searcher, query, self.scope(), params)
             return expertise.rank(
                 self._people_index(), votes, query, params, today=today, limit=limit
             )
@@ -317,6 +337,13 @@ class Archive:
     def stats(self) -> catalog.IndexStats:
         """Counts of what the viewer may see, the model and the last ingest."""
         return self._cached("stats", None, lambda: catalog.stats(self._cur(), self.scope()))
+
+    def index_bytes(self) -> int | None:
+        """Size of this version on disk, for the operator only (it grows with every document)."""
+        if not (self.viewer.operator or self.viewer.sees_everything):
+            return None
+        folder = self._searcher.snapshot.generation
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
     def file_states(self) -> list[FileState]:
         """Ingest state of every file the viewer may know about.

@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 
+from index.fields import severity_rank
 from index.filters import SearchFilters
-from index.kinds import severity_rank
 from index.models import Chapter, Document, Expert, OfficeHour, Segment
 from index.store import FileState
 

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from index import catalog
+from index import catalog, fields
 from index.experts import topic_matches
 from index.filters import SearchFilters
 from index.models import Expert
@@ -256,7 +256,7 @@ class PeopleIndex:
                 person = self._resolve(raw)
                 if person is None:
                     continue
-                is_open = str(item.get("status") or "").strip().lower() not in _DONE
+                is_open = not fields.is_done(item.get("status"))
                 old = found.get((person.key, "action-owner"), Link(person.key, "action-owner", 0))
                 found[(person.key, "action-owner")] = Link(
                     person.key, "action-owner", old.count + 1, old.open + int(is_open)
@@ -266,9 +266,6 @@ class PeopleIndex:
     def person(self, key: str) -> Person | None:
         """A person with a visible profile, or named in a visible document."""
         return self.people.get(key)
-
-
-_DONE = frozenset({"done", "closed", "complete", "completed", "resolved", "fixed", "wontfix"})
 
 
 def _names(value: Any) -> list[str]:
@@ -283,9 +280,21 @@ def _names(value: Any) -> list[str]:
     return out
 
 
+HANDLE_FIELDS = ("handle", "handles", "slack", "github", "chat")
+
+
 def _aliases(meta: Mapping[str, Any]) -> list[str]:
+    """Other ways a profile's person is written: `aliases:` and their @handles."""
     raw = meta.get("aliases")
-    return [str(a) for a in (raw if isinstance(raw, list) else [raw]) if a]
+    out = [str(a) for a in (raw if isinstance(raw, list) else [raw]) if a]
+    for name in HANDLE_FIELDS:
+        value = meta.get(name)
+        for handle in value if isinstance(value, list) else [value]:
+            text = str(handle or "").strip()
+            # `chat: "#ask-tracking"` is a channel, not a person; a bare `github: dkim` is one.
+            if text.startswith("@") or (text and name in ("handle", "handles", "github")):
+                out.append("@" + text.lstrip("@"))
+    return out
 
 
 def _role_of(kind: str, fieldname: str) -> str:
@@ -429,11 +438,11 @@ def _item(doc: DocInfo, role: str, weight: float, **extra: Any) -> EvidenceItem:
 
 def _detail(doc: DocInfo, link: Link) -> str:
     if link.role == "action-owner":
-        services = doc.metadata.get("services") or []
-        on = f" on {services[0]}" if isinstance(services, list) and services else ""
+        services = fields.values(doc.metadata, "services")
+        on = f" on {services[0]}" if services else ""
         state = f"{link.open} open" if link.open else "all done"
         return f"{link.count} action item{'s' if link.count != 1 else ''}{on} ({state})"
-    return str(doc.metadata.get("severity") or "") if doc.kind == "postmortem" else ""
+    return fields.text(doc.metadata, "severity") if doc.kind == "postmortem" else ""
 
 
 def _talk_time(

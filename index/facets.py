@@ -1,36 +1,22 @@
-"""Which metadata fields become filters, and how their values are normalised."""
+"""Which document fields become filters (index/fields.py says), and how values are stored."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from index import fields
 from index.access import document_access
 
-# facet name -> metadata keys that feed it
-FACET_SOURCES: dict[str, tuple[str, ...]] = {
-    "team": ("teams", "team"),
-    "service": ("services", "service", "product"),
-    "severity": ("severity",),
-    "outcome": ("outcome",),
-    "tag": ("tags", "keywords", "categories"),
-    "person": ("authors", "presenters", "speakers", "owner"),
-    "status": ("status",),
-    "related": ("related",),
-}
-
-
-def _values(raw: Any) -> list[str]:
-    if raw is None:
-        return []
-    if isinstance(raw, list | tuple | set):
-        return [str(v).strip() for v in raw if v is not None and str(v).strip()]
-    text = str(raw).strip()
-    return [text] if text else []
+# facet name -> the fields that feed it (aliases are folded at ingest: index/fields.py)
+FACET_SOURCES: dict[str, tuple[str, ...]] = dict(fields.FACETS)
 
 
 def normalise(facet: str, value: str) -> str:
+    """A facet value as stored and filtered: severities `SEV2`, people as written, else lower."""
     if facet == "severity":
-        return value.upper().replace(" ", "").replace("-", "")
+        return fields.severity(value) or " ".join(value.upper().split())
+    if facet == "status":
+        return " ".join(value.lower().split())
     if facet in ("person",):
         return value
     return value.lower()
@@ -42,8 +28,8 @@ def document_facets(metadata: dict[str, Any]) -> list[tuple[str, str]]:
     Its access groups are the facet `access` (index.access reads them back from there).
     """
     pairs: dict[tuple[str, str], None] = {("access", g): None for g in document_access(metadata)}
-    for facet, keys in FACET_SOURCES.items():
-        for key in keys:
-            for value in _values(metadata.get(key)):
+    for facet, names in FACET_SOURCES.items():
+        for name in names:
+            for value in fields.raw_values(metadata, name):
                 pairs[(facet, normalise(facet, value))] = None
     return list(pairs)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from index import catalog
+from index import catalog, fields
 from index.models import Document
 from index.vectors import VectorIndex
 
@@ -196,15 +196,14 @@ def has_text(raw: object) -> bool:
 
 def profile(doc: Document) -> Profile:
     meta = doc.metadata
-    services = values(meta.get("services")) + values(meta.get("components"))
+    services = fields.values(meta, "services")
     tags = [
         t
-        for t in values(meta.get("tags"))
-        + values(meta.get("keywords"))
-        + values(meta.get("categories"))
+        for name in ("tags", "keywords", "categories")
+        for t in fields.values(meta, name)
         if not is_surface(t, meta)  # a tag naming the company or region is not a failure mode
     ]
-    teams = values(meta.get("teams")) + values(meta.get("team"))
+    teams = fields.values(meta, "teams")
     root_cause = has_text(meta.get("root_cause")) or bool(_ROOT_CAUSE.search(doc.body))
     written = int(root_cause) + int(bool(meta.get("action_items")))
     return Profile(doc, frozenset(services), frozenset(tags), frozenset(teams), written)

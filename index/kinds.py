@@ -1,4 +1,4 @@
-"""The document kinds and incident severities: their one home."""
+"""The document kinds: their one home (fields and severities: index/fields.py)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ _ALIASES = {
     "experts": "expert",
     "notes": "note",
 }
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
 def known_kind(value: str) -> str | None:
@@ -48,15 +47,3 @@ def normalise_kind(value: str) -> str:
 
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("-", " ").capitalize())
-
-
-def severity(value: object) -> str:
-    """`sev 2`, `Sev-2` → `SEV2`; anything that is not SEV<digit> → ''."""
-    text = str(value or "").upper().replace(" ", "").replace("-", "")
-    return text if re.fullmatch(r"SEV\d", text) else ""
-
-
-def severity_rank(value: object) -> int:
-    """SEV1 → 1 … SEV4 → 4; unrated sorts last."""
-    found = severity(value)
-    return int(found[3:]) if found else 99

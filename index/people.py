@@ -46,6 +46,13 @@ def _accents(text: str) -> int:
     return sum(1 for c in unicodedata.normalize("NFKD", text) if unicodedata.combining(c))
 
 
+def preferred(person: Person) -> tuple[bool, bool, int]:
+    """How good a spelling of a person is: a profile's, then a name over an e-mail or handle,
+    then the most accents ("Björn" is the careful spelling of "Bjorn")."""
+    plain = "@" not in person.name
+    return person.has_profile, plain, _accents(person.name)
+
+
 @dataclass(frozen=True)
 class Person:
     """Someone documents name; EXPERT is their profile when the viewer may see one."""

@@ -19,8 +19,9 @@ from index.models import Chapter, Chunk, ParsedDocument
 CATALOG_FILE = "catalog.duckdb"
 # The layout of a generation's files; an index built under another is rebuilt by the next
 # ingest and refused by readers until then. 2: the keyword index gained a `day` field;
-# 3: recordings gained chapters (computed at ingest, so every recording is re-read).
-SCHEMA_VERSION = "3"
+# 3: recordings gained chapters (computed at ingest, so every recording is re-read);
+# 4: document fields are folded and normalised at ingest (index/fields.py).
+SCHEMA_VERSION = "4"
 
 
 @dataclass(frozen=True)

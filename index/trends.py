@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.incidents import values
+from index import fields
 from index.models import Document
 from index.recurrence import Cluster
 
@@ -104,10 +104,12 @@ def trends(docs: Sequence[Document], clusters: Sequence[Cluster] = ()) -> Trends
     """Chart rows over DOCS; CLUSTERS' members count only when they are among DOCS."""
     dated = [d for d in docs if d.date]
     per_month = Counter(
-        (month(d.date), str(d.metadata.get("severity") or UNKNOWN).upper()) for d in dated if d.date
+        (month(d.date), fields.text(d.metadata, "severity") or UNKNOWN.upper())
+        for d in dated
+        if d.date
     )
-    services = Counter(s for d in docs for s in set(values(d.metadata.get("services"))))
-    teams = Counter(t for d in docs for t in set(values(d.metadata.get("teams"))))
+    services = Counter(s for d in docs for s in fields.values(d.metadata, "services"))
+    teams = Counter(t for d in docs for t in fields.values(d.metadata, "teams"))
     found = Counter(detection(d) for d in docs)
     minutes = [m for m in map(resolve_minutes, docs) if m is not None]
     buckets = Counter(duration_bucket(m) for m in minutes)

@@ -10,7 +10,7 @@ from types import TracebackType
 
 import numpy as np
 
-from index import generations
+from index import fields, generations
 from index.embedding_cache import EmbeddingCache
 from index.keyword import KEYWORD_DIR, KeywordEntry, KeywordIndex
 from index.lock import WriterLock
@@ -24,12 +24,11 @@ def keyword_title(doc: ParsedDocument, chunk: Chunk) -> str:
     """The boosted field: title, heading path and the metadata people search by name."""
     meta = doc.metadata
     extra: list[str] = []
-    for key in ("services", "teams", "team", "tags", "keywords", "company", "product"):
-        value = meta.get(key)
-        if isinstance(value, list):
-            extra.extend(str(v) for v in value)
-        elif value:
-            extra.append(str(value))
+    for name in ("services", "teams", "tags", "keywords", "product"):
+        extra.extend(fields.raw_values(meta, name))
+    company = meta.get("company")
+    if company and not isinstance(company, dict | list):
+        extra.append(str(company))
     return " ".join([doc.title, chunk.heading, *extra])
 
 

@@ -10,13 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from index import fields
 from index.errors import ParseError, SkipFile
 from index.kinds import known_kind, normalise_kind
 from index.models import ParsedDocument, Section
 from ingest.action_items import body_action_items
 from ingest.action_items import merge as merge_items
 from ingest.decoding import read_text
-from ingest.fields import string_list as _string_list
 from ingest.fields import text_value as _text
 from ingest.frontmatter import FrontMatter, load_yaml_mapping, split_front_matter
 from ingest.markdown import first_heading, markdown_sections
@@ -33,18 +33,6 @@ TRANSCRIPT_PARSERS: dict[str, Callable[[str], Transcript]] = {
 }
 SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | YAML_SUFFIXES | frozenset(TRANSCRIPT_PARSERS)
 
-LIST_FIELDS = (
-    "services",
-    "teams",
-    "authors",
-    "tags",
-    "categories",
-    "keywords",
-    "presenters",
-    "speakers",
-    "related",
-    "topics",
-)
 _DATE_FIELDS = (
     "date",
     "start_time",
@@ -250,11 +238,9 @@ def to_date(value: Any) -> dt.date | None:
 
 
 def _metadata(data: dict[str, Any]) -> dict[str, Any]:
-    """Every front-matter field, JSON-serialisable, with list fields and action items normalised."""
-    metadata = {key: jsonable(value) for key, value in data.items()}
-    for name in LIST_FIELDS:
-        if name in metadata:
-            metadata[name] = _string_list(metadata[name])
+    """Every front-matter field, JSON-serialisable, folded into the product's fields
+    (index/fields.py: `team` into `teams`, `Sev 2` → `SEV2`…) with action items normalised."""
+    metadata = fields.canonical({key: jsonable(value) for key, value in data.items()})
     if "action_items" in metadata:
         metadata["action_items"] = action_items(metadata["action_items"])
     return metadata

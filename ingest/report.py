@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from index.archive import Archive
 
 
 @dataclass(frozen=True)
@@ -48,23 +44,3 @@ class IngestReport:
             f"{self.count('removed')} removed; {self.chunks_embedded} chunks embedded "
             f"({self.chunks_reused} reused) in {self.seconds:.1f} s"
         )
-
-
-def recurrence_lines(report: IngestReport, archive: Archive) -> list[str]:
-    """'<path>: recurs: like X (2023-04) and Y (2024-11)' for each newly indexed post-mortem that
-    joins a failure-mode cluster. Read as ARCHIVE's viewer (the operator who ran the ingest)."""
-    paths = {o.path for o in report.of("indexed")}
-    doc_ids = {f.doc_id: f.path for f in archive.file_states() if f.path in paths and f.doc_id}
-    lines = []
-    for cluster in archive.recurring() if doc_ids else []:
-        for doc_id in cluster.doc_ids:
-            if doc_id not in doc_ids:
-                continue
-            others = [
-                f"{d.title} ({d.date:%Y-%m})" if d.date else d.title
-                for d in cluster.members
-                if d.doc_id != doc_id
-            ]
-            listed = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1]
-            lines.append(f"{doc_ids[doc_id]}: recurs: like {listed} — {cluster.headline(doc_id)}")
-    return lines

@@ -1,7 +1,7 @@
 """The portal's hooks into circulation: visits, the search log and document opens.
 
 Each is one call from a page (or app.py); all state goes to the state store
-(index.state_store) through index functions. Failures here never break a page: the
+(circulation.state) through index functions. Failures here never break a page: the
 store is a convenience, the archive is the product.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 
 import streamlit as st
 
-from index import search_log
+from circulation import search_log
+from circulation.state import StateStore, Visit
 from index.access import Viewer
 from index.archive import Archive
-from index.state_store import StateStore, Visit
 from portal import auth, resources
 
 log = logging.getLogger(__name__)

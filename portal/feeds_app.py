@@ -6,8 +6,8 @@ needs nothing beyond what is installed. One route:
 
     GET /feeds/<token>/<follow id>.atom
 
-Every request opens the published snapshot (re-opened when a newer one is published) and
-reads it through an Archive for the token's owner (index.feeds).
+Every request reads the version published now (an `index.opener.Opener` re-opens it when a
+newer one is published) through an Archive for the token's owner (circulation.feeds).
 """
 
 from __future__ import annotations
@@ -15,62 +15,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from index import generations
+from circulation.feeds import NOT_FOUND, FeedAnswer, answer
+from circulation.state import StateStore
 from index.access import Viewer
 from index.archive import Archive
-from index.feeds import NOT_FOUND, FeedAnswer, answer
-from index.search import Searcher
-from index.service import open_searcher
+from index.opener import Opener
 from index.settings import Settings
-from index.state_store import StateStore
 
 ROUTE = re.compile(r"^/feeds/([A-Za-z0-9_-]{8,64})/([a-f0-9]{6,32})\.atom$")
 
 
 class Feeds:
-    """Answers feed requests over the index published now."""
+    """Answers feed requests over the index published now (through one Opener)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.store = StateStore(self.settings.data_dir)
-        self._lock = threading.Lock()
-        self._searcher: Searcher | None = None
-        self._version: str | None = None
-        self._retired: list[Searcher] = []
-
-    def searcher(self) -> Searcher | None:
-        current = generations.current_generation(self.settings.data_dir)
-        if current is None:
-            return None
-        with self._lock:
-            if self._searcher is None or self._version != current.name:
-                if self._searcher is not None:
-                    self._retired.append(self._searcher)
-                self._searcher = open_searcher(self.settings)
-                self._version = current.name
-                # Requests in flight may still read the last one or two snapshots.
-                while len(self._retired) > 2:
-                    self._retired.pop(0).snapshot.close()
-            return self._searcher
+        self.opener = Opener(self.settings)
 
     def close(self) -> None:
-        with self._lock:
-            for searcher in [*self._retired, *([self._searcher] if self._searcher else [])]:
-                searcher.snapshot.close()
-            self._retired, self._searcher, self._version = [], None, None
+        self.opener.close()
 
     def get(self, path: str, self_url: str) -> FeedAnswer:
         found = ROUTE.match(path)
-        searcher = self.searcher() if found else None
-        if found is None or searcher is None:
+        if found is None or not self.opener.published():
             return NOT_FOUND
 
         def archive_for(viewer: Viewer) -> Archive:
-            return Archive(searcher, viewer)
+            return self.opener.require(viewer)
 
         return answer(self.store, self.settings, archive_for, found[1], found[2], self_url=self_url)
 

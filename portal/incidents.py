@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from index.kinds import severity_rank
+from index import fields
+from index.fields import severity_rank
 from index.models import Document
 from index.trends import duration_minutes, resolve_minutes
 from portal import ui
@@ -31,8 +32,8 @@ def table(docs: list[Document]) -> pd.DataFrame:
                 "Date": pd.Timestamp(d.date) if d.date else pd.NaT,
                 "Severity": ui.severity(d) or None,
                 "Title": d.title,
-                "Services": ui.words(d.metadata.get("services")),
-                "Teams": ui.words(d.metadata.get("teams")),
+                "Services": fields.raw_values(d.metadata, "services"),
+                "Teams": fields.raw_values(d.metadata, "teams"),
                 "Duration": human_duration(minutes) if minutes is not None else "",
                 "_minutes": minutes,
                 "Status": ui.field(d, "status") or None,

@@ -1,14 +1,13 @@
 """The read-side door as the portal opens it: one Archive per run, for the current viewer.
 
-Expensive objects (the model, a snapshot's searcher) load once per process, keyed on the
-index version: a re-ingest publishes a new generation, the next run opens it, and sessions
-keep answering from whichever snapshot they started with. Results are cached inside the
-searcher under keys that carry the viewer's access key (index.archive).
+One `index.opener.Opener` per data directory and settings lives for the whole process: it owns
+the model, the searcher of the version published now (re-opened when a newer one is published,
+the last verified one kept when a new one fails its checksums) and every cache. Results are
+cached under keys that carry the viewer's access key (index.archive).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 
@@ -16,11 +15,8 @@ import streamlit as st
 
 from index import generations
 from index.archive import Archive
-from index.embedder import SentenceTransformerEmbedder
-from index.errors import HindsightError, SnapshotIntegrityError
-from index.expertise import ExpertiseParams
-from index.search import Searcher
-from index.service import open_searcher
+from index.errors import HindsightError
+from index.opener import Opener
 from index.settings import Settings
 from portal import auth
 
@@ -28,26 +24,23 @@ log = logging.getLogger(__name__)
 NO_INDEX = "No index yet — run: hindsight ingest content/"
 
 
-@st.cache_resource(show_spinner="Loading the embedding model…")
-def _embedder(settings_json: str) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(Settings.model_validate_json(settings_json))
+def _close(opener: Opener) -> None:
+    opener.close()
 
 
-@st.cache_resource(max_entries=3, show_spinner="Opening the index…")
-def _searcher(data_dir: str, version: str, settings_json: str) -> Searcher:
-    # `data_dir` and `version` are the cache key: tests and re-ingests each get their own.
-    settings = Settings.model_validate_json(settings_json)
-    found = open_searcher(settings, _embedder(settings_json))
-    # One page run embeds the same query several times (results, facet counts, experts).
-    found.embed_query = functools.lru_cache(maxsize=256)(found.embed_query)  # type: ignore[method-assign]
+# Released (and its snapshots closed) when the cache is cleared or the process stops.
+@st.cache_resource(show_spinner="Opening the index…", on_release=_close)
+def _opener(data_dir: str, settings_json: str) -> Opener:
+    # `data_dir` is part of the key: tests and replicas on other folders each get their own.
+    opener = Opener(Settings.model_validate_json(settings_json))
     # Warm what a first search needs now (query encoder, chunk table), not on the first click.
     # Best effort: a page that does not search still works when the model cannot load; the
     # first search then reports why.
     try:
-        found.search("warm up the index", limit=1)
+        opener.warm()
     except Exception:
         log.warning("warming the search up failed", exc_info=True)
-    return found
+    return opener
 
 
 def settings() -> Settings:
@@ -55,35 +48,16 @@ def settings() -> Settings:
 
 
 def current_version(data_dir: Path) -> str | None:
+    """The version published now in DATA_DIR (None before any ingest)."""
     generation = generations.current_generation(data_dir)
     return generation.name if generation else None
-
-
-# data dir -> the searcher of the last version that opened and verified: a replica keeps
-# serving it when a newly published version fails its checksums (index/manifest.py).
-_last_good: dict[str, Searcher] = {}
 
 
 def archive() -> Archive | None:
     """The archive published now as the current viewer may read it; None before any ingest."""
     s = settings()
     viewer = auth.current_viewer(s)
-    version = current_version(s.data_dir)
-    if version is None:
-        return None
-    key = str(s.data_dir.resolve())
-    try:
-        found = _searcher(key, version, s.model_dump_json())
-    except SnapshotIntegrityError:
-        previous = _last_good.get(key)
-        if previous is None:
-            raise
-        log.warning(
-            "keeping %s: published %s failed verification", previous.snapshot.version, version
-        )
-        found = previous
-    _last_good[key] = found
-    return Archive(found, viewer, ExpertiseParams.from_settings(s))
+    return _opener(str(s.data_dir.resolve()), s.model_dump_json()).archive(viewer)
 
 
 def require() -> Archive:

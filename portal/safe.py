@@ -11,10 +11,9 @@ import html
 import re
 from urllib.parse import quote, urlsplit
 
+from index import escape
+
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-# Backslash-escaping every ASCII punctuation mark that Markdown or Streamlit's directives
-# (:red[...], :material/icon:, $maths$) give a meaning to makes text render literally.
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$:])")
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _LINK = re.compile(
     r"(!?)\[([^\[\]\n]*)\]\(\s*(<[^<>\n]*>|[^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)"
@@ -26,10 +25,8 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})(?=\s|$)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
-def text(value: object) -> str:
-    """VALUE shown literally inside Markdown (labels, titles, chips, snippets)."""
-    flat = re.sub(r"\s+", " ", str(value if value is not None else ""))
-    return _SPECIAL.sub(r"\\\1", flat)
+# VALUE shown literally inside Markdown (labels, titles, chips, snippets): the one function.
+text = escape.markdown
 
 
 def url(value: object) -> str | None:

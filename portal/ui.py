@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from index import kinds
+from index import fields
 from index.facets import normalise
 from index.models import Document
 from portal import safe
@@ -45,7 +45,7 @@ def badge(label: str, color: str = "gray", icon: str | None = None) -> str:
 
 
 def severity(doc: Document) -> str:
-    return kinds.severity(doc.metadata.get("severity"))
+    return fields.severity(fields.text(doc.metadata, "severity"))
 
 
 def outcome(doc: Document) -> str:
@@ -76,9 +76,9 @@ def chips(doc: Document, *, tags: int = 6) -> str:
     status = field(doc, "status")
     if status and doc.kind == "postmortem":
         out.append(badge(status, "green" if status.lower() == "resolved" else "blue"))
-    for team in words(doc.metadata.get("teams")) + words(doc.metadata.get("team")):
+    for team in fields.raw_values(doc.metadata, "teams"):
         out.append(filter_link(badge(team, "violet", ":material/group:"), "search", team=team))
-    for service in words(doc.metadata.get("services"))[:4]:
+    for service in fields.raw_values(doc.metadata, "services")[:4]:
         chip = badge(service, "blue", ":material/dns:")
         out.append(filter_link(chip, "search", service=service))
     for tag in words(doc.metadata.get("tags"))[:tags]:

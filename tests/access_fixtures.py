@@ -17,6 +17,8 @@ RESTRICTED_IDS = (
     "experts/ghost-analyst",
 )
 
+RESTRICTED_MEDIA = "showcases/2025-08-zorbulon-red-team.mp3"
+
 RESTRICTED_POSTMORTEM = """\
 ---
 id: pm-2025-07-01-zorbulon-credential-leak
@@ -93,6 +95,8 @@ def write_restricted(root: Path) -> Path:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    # The recording itself, beside its transcript: the portal plays it only to members.
+    (root / RESTRICTED_MEDIA).write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00")
     return root
 
 

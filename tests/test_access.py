@@ -7,24 +7,33 @@ no id, title, canary word or count — and a member must see them.
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from index import digest
+from circulation import digest
+from circulation.brief import build as build_brief
+from circulation.follows import SINCE_EVER, recent
+from circulation.state import Follow
+from circulation.whats_new import whats_new
+from cli import main
 from index.access import Viewer, document_access, groups_of
 from index.action_items import ItemFilter, to_csv
 from index.archive import Archive
 from index.filters import SearchFilters
-from index.follows import SINCE_EVER, recent
-from index.service import open_archive
-from index.state_store import Follow
-from index.whats_new import whats_new
-from ingest.cli import main
-from tests.access_fixtures import CANARY, RESTRICTED_IDS, build_restricted_index
+from index.opener import open_archive
+from tests.access_fixtures import (
+    CANARY,
+    RESTRICTED_IDS,
+    RESTRICTED_MEDIA,
+    build_restricted_index,
+)
 
 OUTSIDER = Viewer.of("outsider", groups="sre,payments")
 NOBODY = Viewer(name="local")
@@ -104,14 +113,39 @@ SURFACES: dict[str, Surface] = {
         a, Follow("f", "p", "tag", facets=(("tag", ("failover",)),))
     ),
     # The plans avoid the canary: a brief quotes the viewer's own plan back, which is no leak.
-    "brief of a plan (incidents, items, moments, people, checklist)": lambda a: a.brief(
-        "Before the next failover drill we rotate the signing key the red team found in a runbook."
+    "brief of a plan (incidents, items, moments, people, checklist)": lambda a: build_brief(
+        a,
+        "Before the next failover drill we rotate the signing key the red team found in a runbook.",
     ).to_json(),
-    "brief as Markdown": lambda a: a.brief(
-        "Signing key leaked in a failover runbook: rotate credentials before every drill."
+    "brief as Markdown": lambda a: build_brief(
+        a, "Signing key leaked in a failover runbook: rotate credentials before every drill."
     ).to_markdown(),
     "html digest": lambda a: digest.to_html(whats_new(a, SINCE_EVER), "http://p"),
+    "chapters of the restricted recording": lambda a: [
+        (RESTRICTED_SHOWCASE, c) for c in a.chapters(RESTRICTED_SHOWCASE)
+    ],
+    "media file of the restricted recording": lambda a: a.local_media(
+        _stand_in(RESTRICTED_SHOWCASE), Path(RESTRICTED_MEDIA).name
+    ),
+    # It grows with every document, restricted ones too: a figure for the operator only.
+    "index size on disk": lambda a: a.index_bytes() is not None and CANARY,
+    "restricted-words check (a yes/no for the search log)": lambda a: a.only_hidden_use_words(
+        CANARY
+    ),
 }
+# Verbs that read no document, so no row: the snapshot's name, the viewer's filters, the
+# model's vector and token count of a text the caller gives, loading the model.
+NO_DOCUMENT_READ = {"version", "scope", "query_vector", "count_tokens", "warm"}
+# A yes/no by design: True for outsiders ("exists, but not for you"), never what was found.
+YES_NO = {"restricted-words check (a yes/no for the search log)"}
+OPERATOR_ONLY = {"index size on disk"}
+
+
+def _stand_in(doc_id: str) -> Any:
+    """A document reference as a page would pass it, whether or not the viewer may see it."""
+    from index.models import Document
+
+    return Document(doc_id=doc_id, kind="showcase", title="", path="", date=None, metadata={})
 
 
 def _counts_marker(archive: Archive) -> str:
@@ -140,11 +174,37 @@ def test_outsiders_see_no_trace(restricted_index, real_embedder, surface: str) -
 BY_MEANING = {"similar incidents", "recurring clusters", "recurrence of a public incident"}
 
 
-@pytest.mark.parametrize("surface", [s for s in SURFACES if s not in BY_MEANING])
+@pytest.mark.parametrize(
+    "surface", [s for s in SURFACES if s not in BY_MEANING | YES_NO | OPERATOR_ONLY]
+)
 def test_members_and_admins_see_it(restricted_index, real_embedder, surface: str) -> None:
     for viewer in (MEMBER, ADMIN):
         archive = _archive(restricted_index, viewer, real_embedder)
         assert _trace(SURFACES[surface](archive)), f"{surface} hides it from {viewer.name}"
+
+
+def test_every_public_verb_of_the_door_has_a_leak_row() -> None:
+    verbs = {name for name in vars(Archive) if not name.startswith("_")}
+    rows = " ".join(inspect.getsource(surface) for surface in SURFACES.values())
+    covered = {verb for verb in verbs if re.search(rf"\ba\.{verb}\(", rows)}
+    assert verbs - covered - NO_DOCUMENT_READ == set(), "verbs without a row in SURFACES"
+
+
+def test_the_index_size_is_the_operators(restricted_index, real_embedder) -> None:
+    operator = replace(Viewer.of("command line", groups=""), operator=True)
+    for viewer, sized in ((OUTSIDER, False), (MEMBER, False), (ADMIN, True), (operator, True)):
+        size = _archive(restricted_index, viewer, real_embedder).index_bytes()
+        assert (size is not None and size > 0) is sized, viewer.name
+
+
+def test_the_restricted_words_check_says_only_yes_or_no(restricted_index, real_embedder):
+    # Outsiders learn that a word is used somewhere they may not look — never where.
+    outsider = _archive(restricted_index, OUTSIDER, real_embedder)
+    member = _archive(restricted_index, MEMBER, real_embedder)
+    assert outsider.only_hidden_use_words(CANARY) is True
+    assert member.only_hidden_use_words(CANARY) is False  # they see it: nothing hidden
+    assert outsider.only_hidden_use_words("failover") is False  # public documents use it
+    assert outsider.only_hidden_use_words("wombatquartz") is False  # nobody does
 
 
 def test_outsider_still_gets_a_full_page(restricted_index, real_embedder) -> None:
@@ -162,12 +222,12 @@ def test_cached_results_are_never_shared_across_access_sets(
     restricted_index, real_embedder
 ) -> None:
     member = _archive(restricted_index, MEMBER, real_embedder)
-    outsider = Archive(member.searcher, OUTSIDER)  # the same searcher, cache and snapshot
+    outsider = Archive(member._searcher, OUTSIDER)  # the same searcher, cache and snapshot
     assert _trace(member.search(CANARY, limit=5))
     assert _trace(member.experts(CANARY))
     assert _trace(outsider.search(CANARY, limit=5)) == []
     assert _trace(outsider.experts(CANARY)) == []
-    assert len(member.searcher.cache) >= 4
+    assert len(member._searcher.cache) >= 4
 
 
 def test_a_missing_and_a_restricted_document_answer_alike(restricted_index, real_embedder):
@@ -276,7 +336,7 @@ def test_filters_are_hashable_cache_keys_with_the_viewer_access() -> None:
 def test_chunk_table_access_agrees_with_sql(restricted_index, real_embedder, access) -> None:
     from index import catalog
 
-    snapshot = _archive(restricted_index, NOBODY, real_embedder).searcher.snapshot
+    snapshot = _archive(restricted_index, NOBODY, real_embedder)._searcher.snapshot
     filters = SearchFilters(access=access)
     _, chunks = snapshot.table.allowed(snapshot.cursor(), filters)
     assert sorted(chunks.tolist()) == sorted(catalog.allowed_chunk_ids(snapshot.cursor(), filters))
@@ -285,7 +345,7 @@ def test_chunk_table_access_agrees_with_sql(restricted_index, real_embedder, acc
 def test_without_restricted_documents_search_takes_the_unfiltered_path(real_index, real_embedder):
     # The search path (and its measured speed) is unchanged for an archive with no access groups.
     settings, _ = real_index
-    table = open_archive(settings, NOBODY, real_embedder).searcher.snapshot.table
+    table = open_archive(settings, NOBODY, real_embedder)._searcher.snapshot.table
     assert not table.has_restricted
     assert table.effective(SearchFilters(access=())).is_empty()
     assert table.effective(SearchFilters(kinds=("talk",), access=())) == SearchFilters(
@@ -296,7 +356,7 @@ def test_without_restricted_documents_search_takes_the_unfiltered_path(real_inde
 def test_an_access_set_that_covers_every_restricted_document_is_no_filter(
     restricted_index, real_embedder
 ) -> None:
-    table = _archive(restricted_index, NOBODY, real_embedder).searcher.snapshot.table
+    table = _archive(restricted_index, NOBODY, real_embedder)._searcher.snapshot.table
     assert table.has_restricted
     assert table.effective(SearchFilters(access=("security", "sre"))).access is None
     assert table.effective(SearchFilters(access=("sre",))).access == ("sre",)

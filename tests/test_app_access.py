@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from circulation.brief import encode_plan
 from index.access import Viewer
-from index.brief import encode_plan
 from portal import auth
 from tests.access_fixtures import CANARY, RESTRICTED_IDS, build_restricted_index
 from tests.app_helpers import run

@@ -10,8 +10,8 @@ from typing import Any
 import feedparser
 import pytest
 
+from circulation.state import STATE_FILE, StateStore
 from index.access import Viewer
-from index.state_store import STATE_FILE, StateStore
 from portal import auth
 from portal.feeds_app import Feeds, make_app
 from tests.access_fixtures import CANARY, build_restricted_index

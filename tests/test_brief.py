@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from circulation.brief import Brief, build, decode_plan, encode_plan, passages
+from cli import main
 from index.access import Viewer
-from index.brief import Brief, decode_plan, encode_plan, passages
-from index.service import open_archive
+from index.opener import open_archive
 from index.settings import Settings
-from ingest.cli import main
 from ingest.pipeline import Ingestor
 from tests.conftest import HashingEmbedder, write_content
 
@@ -118,7 +118,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Sett
 
 def _brief(settings: Settings, embedder: Any, plan: str, tz: str = "UTC") -> Brief:
     archive = open_archive(settings, Viewer(name="local"), embedder)
-    return archive.brief(plan, viewer_tz=tz, now=NOW)
+    return build(archive, plan, viewer_tz=tz, now=NOW)
 
 
 # -- passages: a long plan is read whole -----------------------------------------------------
@@ -262,3 +262,29 @@ def test_cli_reads_a_file_or_stdin(corpus, tmp_path: Path, capsys, monkeypatch) 
     monkeypatch.setattr("sys.stdin", io.StringIO("   "))
     assert main(["brief", *data, "-"]) == 2
     assert main(["brief", *data, str(tmp_path / "missing.md")]) == 2
+
+
+def test_the_cli_brief_embeds_each_plan_passage_once(corpus, tmp_path: Path, capsys, monkeypatch):
+    # Incidents, action items, moments and experts each search every passage: one opener's
+    # query cache means the model embeds each passage once, not once per section.
+    from index.embedder import SentenceTransformerEmbedder
+
+    calls: list[str] = []
+    original = SentenceTransformerEmbedder.embed_query
+
+    def counting(self: Any, text: str) -> Any:
+        calls.append(text)
+        return original(self, text)
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "embed_query", counting)
+    plan = tmp_path / "plan.md"
+    plan.write_text(
+        f"{SENTENCE}\n\n" + "We will also lower DNS TTLs before the provider migration. " * 30,
+        encoding="utf-8",
+    )
+    assert main(["brief", "--data-dir", str(corpus.data_dir), "--json", str(plan)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["incidents"]
+    parts = [c for c in calls if c != "warm up the index"]
+    assert len(parts) >= 2, "a long plan is read in several passages"
+    assert len(parts) == len(set(parts)), f"a passage was embedded {len(parts)} times"

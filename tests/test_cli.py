@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cli import main
+from cli import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -159,7 +159,7 @@ def test_console_script_honours_data_dir_from_environment(tmp_path):
     import os
 
     done = subprocess.run(
-        [sys.executable, "-m", "ingest.cli", "stats"],
+        [sys.executable, "-m", "cli", "stats"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from cli import main
 from index.access import Viewer
 from index.expertise import (
     ExpertiseParams,
@@ -21,11 +22,10 @@ from index.expertise import (
     rank,
 )
 from index.models import Expert
+from index.opener import open_archive
 from index.people import Directory, fold, name_key, split_contact
 from index.reader import IndexSnapshot
-from index.service import open_archive
 from index.settings import Settings
-from ingest.cli import main
 from ingest.pipeline import Ingestor
 from tests.conftest import HashingEmbedder
 

@@ -22,7 +22,7 @@ from index.experts import (
 )
 from index.filters import SearchFilters
 from index.models import Expert, OfficeHour
-from index.service import open_searcher
+from index.opener import open_searcher
 
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC

@@ -13,10 +13,10 @@ from typing import Any
 import feedparser
 import pytest
 
-from index.feeds import answer, feed_path, feed_url
-from index.service import open_archive
+from circulation.feeds import answer, feed_path, feed_url
+from circulation.state import StateStore
+from index.opener import open_archive
 from index.settings import Settings
-from index.state_store import StateStore
 from portal.feeds_app import Feeds, make_app, server
 from tests.access_fixtures import CANARY, RESTRICTED_IDS, build_restricted_index
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from circulation.gaps import cluster, find_gaps, invitation, topics, unanswered
+from circulation.search_log import log_open, log_search
+from circulation.state import LoggedSearch, StateStore
+from cli import main
 from index.access import Viewer
-from index.gaps import cluster, find_gaps, invitation, topics, unanswered
-from index.search_log import log_open, log_search
-from index.service import open_archive
+from index.opener import open_archive
 from index.settings import Settings
-from index.state_store import LoggedSearch, StateStore
-from ingest.cli import main
 from tests.access_fixtures import build_restricted_index
 
 NOW = dt.datetime(2026, 11, 20, 12, 0)

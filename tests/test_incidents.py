@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from cli import main
 from index import incidents, recurrence
 from index.access import Viewer
 from index.archive import Archive
 from index.models import Document
-from index.service import open_archive
+from index.opener import open_archive
 from index.settings import Settings
-from ingest.cli import main
 from ingest.pipeline import Ingestor
 
 OUTSIDER = Viewer.of("outsider", groups="sre")

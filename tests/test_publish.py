@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
+import cli
 from index import generations
 from index.errors import ModelMismatchError, SnapshotIntegrityError
 from index.manifest import MANIFEST, Manifest, file_sha256
+from index.opener import open_searcher
 from index.publish import publish, sweep
 from index.reader import IndexSnapshot
-from index.service import open_searcher
 from index.settings import Settings
-from ingest import cli
 from ingest.pipeline import Ingestor
 from tests.conftest import HashingEmbedder, write_content
 from tests.replica_worker import answer
@@ -294,7 +294,6 @@ def test_portal_keeps_serving_the_last_verified_version(real_index, tmp_path, mo
     dest = tmp_path / "dest"
     publish(settings.data_dir, dest)
     monkeypatch.setenv("HINDSIGHT_DATA_DIR", str(dest))
-    monkeypatch.setattr(resources, "_last_good", {})
     try:
         first = resources.archive()
         assert first is not None and first.version == "g000001"
@@ -304,7 +303,7 @@ def test_portal_keeps_serving_the_last_verified_version(real_index, tmp_path, mo
         catalog.write_bytes(catalog.read_bytes()[:-4096])
         generations.publish(dest, damaged)
         again = resources.archive()
-        assert again is not None and again.searcher is first.searcher
+        assert again is not None and again._searcher is first._searcher
         with pytest.raises(SnapshotIntegrityError):
             IndexSnapshot.open(dest)
     finally:

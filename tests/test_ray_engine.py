@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cli
 from index.errors import HindsightError
 from index.reader import IndexSnapshot
 from index.search import Searcher
 from index.settings import Settings
-from ingest import cli
 from ingest.engines import LocalEngine, make_engine, resolve_engine
 from ingest.pipeline import Ingestor
 from tests.conftest import write_content

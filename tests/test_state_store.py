@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.state_store import VISIT_GAP, StateStore, Visit, next_visit, session_hash
+from circulation.state import VISIT_GAP, StateStore, Visit, next_visit, session_hash
 
 T0 = dt.datetime(2026, 11, 2, 9, 0)
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from index import digest
+from circulation import digest
+from circulation.follows import matching, recent
+from circulation.state import Follow
+from circulation.whats_new import whats_new
+from cli import main
 from index.access import Viewer
-from index.follows import matching, recent
-from index.service import open_archive
+from index.opener import open_archive
 from index.settings import Settings
-from index.state_store import Follow
-from index.whats_new import whats_new
-from ingest.cli import main
 from ingest.pipeline import Ingestor
 from tests.conftest import HashingEmbedder, write_content
 

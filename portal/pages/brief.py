@@ -1,6 +1,6 @@
 """Check a plan: paste a plan (or upload a .md / .txt) and see what we already learned about it.
 
-URL: plan (the plan itself, zlib-compressed and base64url-encoded by index.brief.encode_plan),
+URL: plan (the plan itself, zlib-compressed and base64url-encoded by circulation.brief.encode_plan),
 tz (IANA zone for office hours; default: the browser's). A shared link carries the plan, never
 the brief: the brief is recomputed for whoever opens it, with their access.
 """
@@ -13,7 +13,8 @@ from zoneinfo import available_timezones
 
 import streamlit as st
 
-from index.brief import BriefExpert, clock, decode_plan, encode_plan
+from circulation.brief import BriefExpert, clock, decode_plan, encode_plan
+from circulation.brief import build as build_brief
 from index.expertise import cite
 from index.models import Document
 from portal import links, resources, safe, ui, views
@@ -64,7 +65,7 @@ if not plan or not token:
 
 
 with st.spinner("Reading your plan…"):
-    brief = archive.brief(plan, viewer_tz=tz, now=now)
+    brief = build_brief(archive, plan, viewer_tz=tz, now=now)
 
 if len(brief.passages) > 1:
     st.caption(f"Read in {len(brief.passages)} passages; the evidence of each is fused.")

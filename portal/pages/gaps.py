@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from index.gaps import find_gaps, invitation
+from circulation.gaps import find_gaps, invitation
 from portal import circulation, links, resources, safe
 
 archive = resources.require()

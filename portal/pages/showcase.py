@@ -11,6 +11,7 @@ import re
 
 import streamlit as st
 
+from index import fields
 from index.filters import SearchFilters
 from index.models import Document
 from index.timefmt import clock
@@ -101,9 +102,7 @@ def _keep(doc: Document) -> bool:
     month, teams, outcomes = page.get("month"), page.get("team"), page.get("outcome")
     if month and (not doc.date or doc.date.strftime("%Y-%m") != month):
         return False
-    doc_teams = {
-        t.lower() for t in ui.words(doc.metadata.get("team")) + ui.words(doc.metadata.get("teams"))
-    }
+    doc_teams = set(fields.values(doc.metadata, "teams"))
     if teams and not doc_teams & {t.lower() for t in teams}:
         return False
     return not outcomes or ui.outcome(doc) in outcomes

@@ -1,6 +1,6 @@
 """What's new: documents new or changed since the viewer's last visit, and what they follow.
 
-A visit ends after 30 minutes without a page view (index.state_store); the next one shows
+A visit ends after 30 minutes without a page view (circulation.state); the next one shows
 what was indexed since. Follows (a query and/or facet values) have an Atom feed each.
 """
 
@@ -10,10 +10,10 @@ import datetime as dt
 
 import streamlit as st
 
-from index.feeds import feed_url
-from index.follows import describe
+from circulation.feeds import feed_url
+from circulation.follows import describe
+from circulation.whats_new import default_since, whats_new
 from index.kinds import kind_label
-from index.whats_new import default_since, whats_new
 from portal import circulation, links, resources, safe, ui
 
 archive = resources.require()

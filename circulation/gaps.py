@@ -17,10 +17,10 @@ from typing import Literal
 
 import numpy as np
 
+from circulation.state import LoggedSearch, StateStore
 from index.archive import Archive
 from index.expertise import ExpertiseMatch
 from index.settings import Settings
-from index.state_store import LoggedSearch, StateStore
 
 OPEN_WINDOW = dt.timedelta(minutes=30)  # an open this long after a search answers it
 Category = Literal["missing", "restricted", "unopened"]
@@ -135,7 +135,7 @@ def find_gaps(
     store.purge(now - dt.timedelta(days=settings.search_log_days))
     found = topics(
         store.searches(OPEN_WINDOW),
-        archive.searcher.embed_query,
+        archive.query_vector,
         min_askers=settings.gaps_min_askers,
         threshold=settings.gaps_similarity,
     )

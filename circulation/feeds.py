@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from index import atom
+from circulation import atom
+from circulation.follows import recent
+from circulation.state import StateStore
 from index.access import Viewer
 from index.archive import Archive
-from index.follows import recent
 from index.settings import Settings
-from index.state_store import StateStore
 
 
 @dataclass(frozen=True)

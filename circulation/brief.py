@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from index import escape, fields
 from index import experts as office
 from index.action_items import ActionItem
 from index.expertise import ExpertiseMatch
 from index.filters import SearchFilters
-from index.incidents import values
 from index.kinds import TALK_KINDS
 from index.models import Document, SearchHit
 
@@ -264,52 +264,54 @@ class Brief:
         out += ["## Past incidents like this", ""]
         for i in self.incidents:
             sev = f"{i.severity}, " if i.severity else ""
-            out.append(f"- **{_md(i.doc.title)}** ({sev}{_iso(i.doc.date) or 'undated'})")
+            out.append(
+                f"- **{escape.markdown(i.doc.title)}** ({sev}{_iso(i.doc.date) or 'undated'})"
+            )
             if i.recurrence:
-                out.append(f"  - Recurring: {_md(i.recurrence)}")
-            out.append(f"  - Why: your plan says “{_md(i.plan_passage)}”")
-            out.append(f"    — the incident: “{_md(i.incident_passage)}”")
+                out.append(f"  - Recurring: {escape.markdown(i.recurrence)}")
+            out.append(f"  - Why: your plan says “{escape.markdown(i.plan_passage)}”")
+            out.append(f"    — the incident: “{escape.markdown(i.incident_passage)}”")
             if i.shared_services:
-                out.append(f"  - Shared services: {_md(', '.join(i.shared_services))}")
+                out.append(f"  - Shared services: {escape.markdown(', '.join(i.shared_services))}")
             if i.root_cause:
-                out.append(f"  - Root cause: {_md(i.root_cause)}")
+                out.append(f"  - Root cause: {escape.markdown(i.root_cause)}")
             for lesson in i.lessons:
-                out.append(f"  - Lesson: {_md(lesson)}")
+                out.append(f"  - Lesson: {escape.markdown(lesson)}")
         out += ["", "## Still open", ""]
         for a in self.open_action_items:
             due = a.due.isoformat() if a.due else a.due_text
-            when = f"due {_md(due)}" if due else "no due date"
+            when = f"due {escape.markdown(due)}" if due else "no due date"
             late = " **overdue**" if a.overdue else ""
             owner = a.owner or "no owner"
-            out.append(f"- {_md(a.title)} ({_md(owner)}, {when}{late}; {a.doc_id})")
+            out.append(
+                f"- {escape.markdown(a.title)} ({escape.markdown(owner)}, {when}{late}; {a.doc_id})"
+            )
         out += ["", "## Where it was explained", ""]
         for m in self.moments:
-            who = f" {_md(m.speaker)}:" if m.speaker else ""
-            out.append(f"- {_md(m.title)} at {clock(m.start)}{who} “{_md(m.snippet)}”")
+            who = f" {escape.markdown(m.speaker)}:" if m.speaker else ""
+            out.append(
+                f"- {escape.markdown(m.title)} at {clock(m.start)}{who} “{escape.markdown(m.snippet)}”"
+            )
         for t in self.talks:
-            out.append(f"- {_md(t.title)} ({t.kind}, {_iso(t.date) or 'undated'})")
+            out.append(f"- {escape.markdown(t.title)} ({t.kind}, {_iso(t.date) or 'undated'})")
         out += ["", "## People to ask", ""]
         for e in self.experts:
             did = "; ".join(f"{ev.role} in {ev.title}" for ev in e.match.evidence[:2])
-            line = f"- **{_md(e.match.person.name)}**" + (f": {_md(did)}" if did else "")
+            line = f"- **{escape.markdown(e.match.person.name)}**" + (
+                f": {escape.markdown(did)}" if did else ""
+            )
             nxt = e.next_office_hours
             if nxt:
                 line += f" — office hours {nxt.viewer_start:%a %d %b %H:%M} {self.viewer_tz}"
             out.append(line)
         out += ["", "## Questions to answer before you start", ""]
         for c in self.checklist:
-            out.append(f"- [ ] {_md(c.text)} ({c.source}, {c.doc_id})")
+            out.append(f"- [ ] {escape.markdown(c.text)} ({c.source}, {c.doc_id})")
         return "\n".join(out) + "\n"
 
 
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
-
-
-def _md(text: str) -> str:
-    """Content text made inert in Markdown: no HTML, no links or emphasis it did not have."""
-    text = " ".join(str(text).split())
-    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", text)
 
 
 def clock(seconds: float) -> str:
@@ -352,7 +354,7 @@ def build(
     """The brief of PLAN as the archive's viewer may see it (Archive verbs only)."""
     p = params or BriefParams()
     now = now or dt.datetime.now(dt.UTC)
-    parts = passages(plan, count_tokens)
+    parts = passages(plan, count_tokens or archive.count_tokens)
     if not parts:
         return Brief(plan, (), (), (), (), (), (), (), viewer_tz)
     found = _fused(archive, parts, SearchFilters(kinds=("postmortem",)))
@@ -405,7 +407,7 @@ def _incident(
         f.doc_id, f.hit.kind, f.hit.title, f.hit.path, f.hit.date, dict(f.hit.metadata)
     )
     meta = doc.metadata
-    services = values(meta.get("services")) + values(meta.get("components"))
+    services = fields.values(meta, "services")
     lowered = plan.lower()
     shared = tuple(s for s in dict.fromkeys(services) if _mentions(lowered, s))
     cluster = archive.recurrence_of(doc.doc_id)
@@ -416,7 +418,7 @@ def _incident(
         plan_passage=parts[f.passage],
         incident_passage=" ".join(f.hit.snippet.split()),
         shared_services=shared,
-        severity=str(meta.get("severity") or "").strip().upper(),
+        severity=fields.text(meta, "severity"),
         root_cause=_field(doc, "root_cause", "root cause|what went wrong"),
         lessons=tuple(_lessons(doc)),
         recurrence=f"this has happened {len(cluster.members)} times: {cluster.label}"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from circulation.state import Follow
 from index.archive import Archive
 from index.catalog import DocumentChange
 from index.kinds import kind_label
-from index.state_store import Follow
 
 FEED_ENTRIES = 50
 SINCE_EVER = dt.datetime(1970, 1, 1)

@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from circulation.follows import matches_by_document
+from circulation.state import Follow
 from index.archive import Archive
 from index.catalog import DocumentChange
-from index.follows import matches_by_document
 from index.kinds import KINDS, kind_label
 from index.models import Document
-from index.state_store import Follow
 
 DEFAULT_DAYS = 7  # a first visit (or no identity) looks this far back
 

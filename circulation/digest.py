@@ -11,19 +11,12 @@ import html
 import json
 from typing import Literal
 
-from index import atom
-from index.whats_new import NewItem, WhatsNew
+from circulation import atom
+from circulation.whats_new import NewItem, WhatsNew
+from index import escape
 
 Format = Literal["md", "html", "json", "atom"]
 FORMATS: tuple[Format, ...] = ("md", "html", "json", "atom")
-
-
-def _md_text(value: str) -> str:
-    # Content is untrusted: Markdown and HTML punctuation is escaped, lines are joined.
-    out = " ".join(str(value).split())
-    for ch in "\\`*_{}[]()<>#+!|~":
-        out = out.replace(ch, "\\" + ch)
-    return out
 
 
 def _url(portal_url: str, item: NewItem) -> str:
@@ -40,21 +33,21 @@ def to_markdown(news: WhatsNew, portal_url: str) -> str:
     if news.followed:
         lines += ["", "## From what you follow", ""]
         for item in news.followed:
-            labels = "; ".join(_md_text(f.label) for f in item.follows)
+            labels = "; ".join(escape.markdown(f.label) for f in item.follows)
             lines.append(
-                f"- [{_md_text(item.document.title)}]({_url(portal_url, item)}) ({labels})"
+                f"- [{escape.markdown(item.document.title)}]({_url(portal_url, item)}) ({labels})"
             )
     for group in news.groups:
         lines += ["", f"## {group.label} ({group.new} new, {group.changed} changed)", ""]
         for item in group.items:
             when = f"{item.document.date:%Y-%m-%d} · " if item.document.date else ""
             lines.append(
-                f"- [{_md_text(item.document.title)}]({_url(portal_url, item)}) "
+                f"- [{escape.markdown(item.document.title)}]({_url(portal_url, item)}) "
                 f"— {when}{item.status}"
             )
     for section in news.extra:
-        lines += ["", f"## {_md_text(section.title)}", ""]
-        lines += [f"- {_md_text(label)}" for label, _ in section.items]
+        lines += ["", f"## {escape.markdown(section.title)}", ""]
+        lines += [f"- {escape.markdown(label)}" for label, _ in section.items]
     return "\n".join(lines) + "\n"
 
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from index.access import Viewer
+from circulation.state import StateStore, session_hash
 from index.archive import Archive
 from index.settings import Settings
-from index.state_store import StateStore, session_hash
 
 MAX_QUERY_CHARS = 300
 
@@ -42,11 +41,7 @@ def log_search(
     now = now or dt.datetime.now()
     matched = archive.uses_words(text)
     # Whether only restricted documents hold it: decides the gap's category, never shown.
-    hidden = (
-        not matched
-        and not archive.viewer.sees_everything
-        and Archive(archive.searcher, Viewer.everything("search log")).uses_words(text)
-    )
+    hidden = not matched and archive.only_hidden_use_words(text)
     asker = archive.viewer.person_key or None if settings.search_log == "named" else None
     store.log_search(
         query=text,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from index import fields
 from index.kinds import kind_label
 from index.models import Document
 
@@ -72,12 +73,10 @@ def summary(doc: Document, note: str = "") -> str:
         parts.append(note)
     if doc.date:
         parts.append(doc.date.isoformat())
-    for key in ("severity", "services", "team", "teams", "tags"):
-        value = meta.get(key)
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value[:5])
+    for name in ("severity", "services", "teams", "tags"):
+        value = ", ".join(fields.raw_values(meta, name)[:5])
         if value:
-            parts.append(f"{key}: {value}")
+            parts.append(f"{fields.BY_NAME[name].title.lower()}: {value}")
     return " · ".join(_clean(p) for p in parts)
 
 

@@ -1,0 +1,71 @@
+"""Commands about circulation: digest, gaps."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from typing import Any
+
+from cli.common import EXIT_OK, command, reading, settings, since
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from circulation import digest
+    from circulation.whats_new import whats_new
+
+    start = since(args.since)
+    with reading(args) as archive:
+        news = whats_new(archive, start)
+    rendered = digest.render(news, args.format, settings(args).portal_url, now=dt.datetime.now())
+    print(rendered, end="")
+    return EXIT_OK
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from circulation.gaps import find_gaps
+    from circulation.state import StateStore
+
+    found = settings(args)
+    with reading(args) as archive:
+        topics = find_gaps(archive, StateStore(found.data_dir), found)
+    if args.json:
+        print(json.dumps([t.to_json() for t in topics], indent=2))
+        return EXIT_OK
+    if not topics:
+        print(
+            f"No gaps: no topic was asked by {found.gaps_min_askers}+ people without an answer"
+            f" (search log: {found.search_log})."
+        )
+    for t in topics:
+        print(f"{t.label}  [{t.category_label}]  {t.askers} askers, {t.searches} searches")
+        for q in t.queries[:5]:
+            print(f"    “{q}”")
+        names = ", ".join(m.expert.name for m in t.experts) or "nobody yet"
+        print(f"    closest people: {names}")
+    return EXIT_OK
+
+
+def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.ArgumentParser) -> None:
+    p = command(
+        sub,
+        "digest",
+        [common, reader],
+        "what is new since a moment, for an e-mail or chat post",
+        "  hindsight digest --since 7d\n"
+        "  hindsight digest --since 2026-11-01 --groups sre --format html > digest.html\n"
+        "  hindsight digest --since 24h --all --format json",
+    )
+    p.add_argument("--since", required=True, metavar="DATE|7d", help="a date, or 24h / 7d / 2w")
+    p.add_argument("--format", choices=["md", "html", "json", "atom"], default="md")
+    p.set_defaults(func=cmd_digest)
+
+    p = command(
+        sub,
+        "gaps",
+        [common, reader],
+        "topics people searched for and found nothing useful",
+        "  hindsight gaps\n  hindsight gaps --json --groups showcase-organisers",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_gaps)

@@ -1,0 +1,185 @@
+"""Commands that find: search, experts, stats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from cli.common import EXIT_OK, UsageError, command, kinds, positive, reading, settings
+from index.errors import HindsightError
+
+
+def _print_hits(hits: list[Any]) -> None:
+    from index.timefmt import clock
+
+    if not hits:
+        print("No results.")
+    for rank, hit in enumerate(hits, start=1):
+        date = f" · {hit.date.isoformat()}" if hit.date else ""
+        print(f"{rank:2d}. {hit.title}  [{hit.kind}{date}]  {hit.score:.4f}")
+        where = hit.path
+        if hit.start is not None:
+            who = f"{hit.speaker} " if hit.speaker else ""
+            where += f"  ({who}@ {clock(hit.start)})"
+        elif hit.heading:
+            where += f"  § {hit.heading}"
+        print(f"    {where}")
+        print(f"    {hit.snippet}")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from index.filters import SearchFilters
+
+    positive(args.limit)
+    filters = SearchFilters(kinds=kinds(args.kind))
+    if not args.queries and not args.query:
+        raise UsageError("give a QUERY or --queries FILE")
+    with reading(args) as archive:
+        if args.queries:
+            for line_no, line in enumerate(Path(args.queries).read_text().splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    query = str(item["query"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise HindsightError(
+                        f'{args.queries}:{line_no}: expected {{"id": ..., "query": ...}} ({exc})'
+                    ) from None
+                hits = archive.search(query, filters, limit=args.limit, mode=args.mode)
+                print(json.dumps({"id": item.get("id"), "hits": [h.to_json() for h in hits]}))
+            return EXIT_OK
+        hits = archive.search(" ".join(args.query), filters, limit=args.limit, mode=args.mode)
+    if args.json:
+        for hit in hits:
+            print(json.dumps(hit.to_json()))
+    else:
+        _print_hits(hits)
+    return EXIT_OK
+
+
+def cmd_experts(args: argparse.Namespace) -> int:
+    from index.expertise import cite
+
+    positive(args.limit)
+    topic = " ".join(args.topic).strip()
+    if not topic:
+        raise UsageError("give a TOPIC")
+    with reading(args) as archive:
+        matches = archive.experts(topic, limit=args.limit)
+    if args.json:
+        for match in matches:
+            print(json.dumps(match.to_json()))
+        return EXIT_OK
+    if not matches:
+        print("Nobody yet.")
+    for rank, match in enumerate(matches, start=1):
+        person = match.person
+        tag = "" if person.has_profile else "  (no profile)"
+        print(f"{rank:2d}. {person.name}{tag}  {match.score:.3f}")
+        if match.declared:
+            print(f"    declares: {', '.join(match.declared)}")
+        elif match.also_knows:
+            print("    also knows (not declared in a profile)")
+        for item in match.evidence[:4]:
+            print(f"    {cite(item)}  [{item.path}]")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with reading(args) as archive:
+        st = archive.stats()
+        size = archive.index_bytes() or 0
+        files = archive.file_states()
+        version = archive.version
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "documents": st.documents_by_kind,
+                    "chunks": st.chunks_by_kind,
+                    "experts": st.experts,
+                    "model": st.model_id,
+                    "index_bytes": size,
+                    "version": version,
+                    "last_ingest": st.last_ingest.isoformat() if st.last_ingest else None,
+                    "files": [
+                        {
+                            "path": f.path,
+                            "state": f.state,
+                            "reason": f.reason,
+                            "line": f.line,
+                            "updated_at": f.updated_at.isoformat() if f.updated_at else None,
+                        }
+                        for f in files
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    print(f"Index      {settings(args).data_dir} (version {version}, {size / 1e6:.1f} MB on disk)")
+    print(f"Model      {st.model_id}")
+    print(
+        f"Last ingest {st.last_ingest:%Y-%m-%d %H:%M:%S}" if st.last_ingest else "Last ingest never"
+    )
+    print(f"{'kind':<14}{'documents':>10}{'chunks':>10}")
+    for kind, n in st.documents_by_kind.items():
+        print(f"{kind:<14}{n:>10}{st.chunks_by_kind.get(kind, 0):>10}")
+    print(
+        f"{'total':<14}{sum(st.documents_by_kind.values()):>10}{sum(st.chunks_by_kind.values()):>10}"
+    )
+    print(
+        "Files      " + ", ".join(f"{n} {state}" for state, n in sorted(st.files_by_state.items()))
+    )
+    for f in files:
+        if f.state in ("failed", "skipped"):
+            where = f"{f.path}:{f.line}" if f.line else f.path
+            print(f"  {f.state:<8}{where}: {f.reason}  ({f.updated_at:%Y-%m-%d %H:%M})")
+    return EXIT_OK
+
+
+def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.ArgumentParser) -> None:
+    p = command(
+        sub,
+        "search",
+        [common, reader],
+        "search the index",
+        '  hindsight search "replica lag during failover"\n'
+        '  hindsight search --kind postmortem --limit 5 --json "TLS certificate expiry"\n'
+        '  hindsight search --groups security,sre "credential leak"\n'
+        "  hindsight search --queries queries.jsonl > results.jsonl",
+    )
+    p.add_argument("query", nargs="*")
+    p.add_argument("--json", action="store_true", help="one JSON object per hit")
+    p.add_argument("--kind", action="append", help="only this kind (repeatable)")
+    p.add_argument("--limit", type=int, default=10, help="documents to return (default 10)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default="hybrid")
+    p.add_argument("--queries", metavar="FILE.jsonl", help='run {"id","query"} lines as JSONL')
+    p.set_defaults(func=cmd_search)
+
+    p = command(
+        sub,
+        "experts",
+        [common, reader],
+        "who knows about a topic, from the evidence",
+        '  hindsight experts "postgres failover"\n'
+        '  hindsight experts --json --limit 3 "retry storms"\n'
+        '  hindsight experts --groups security "credential rotation"',
+    )
+    p.add_argument("topic", nargs="*", metavar="TOPIC")
+    p.add_argument("--json", action="store_true", help="one JSON object per person")
+    p.add_argument("--limit", type=int, default=10, help="people to return (default 10)")
+    p.set_defaults(func=cmd_experts)
+
+    p = command(
+        sub,
+        "stats",
+        [common, reader],
+        "what is in the index",
+        "  hindsight stats\n  hindsight stats --json",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
