@@ -1,9 +1,13 @@
-"""Per-person state the portal writes: visits, follows, feed tokens, the search log.
+"""Per-person state the portal writes: visits, follows, feed and API tokens, the search log.
 
 Generations under the data dir are immutable snapshots rebuilt from content; this is the one
 mutable store beside them (`<data dir>/state.sqlite3`, docs/storage.md). SQLite, because two
-processes write it — the portal and the feed server — and SQLite's WAL lets one write while
-others read. Every call opens its own short connection: Streamlit runs pages on many threads.
+processes write it — the portal, `hindsight serve` and `hindsight token` — and SQLite's WAL lets
+one write while others read. Every call opens its own short connection: Streamlit runs pages on
+many threads.
+
+Secrets are stored hashed: a feed token or an API token is shown once, when it is made, and only
+its hash (`token_hash`) is kept, so a copy of this file opens no feed and answers no API call.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import HindsightError
 from index.filters import Facets, SearchFilters
 
 STATE_FILE = "state.sqlite3"
@@ -32,7 +37,7 @@ CREATE TABLE IF NOT EXISTS people (
     groups_seen_at TEXT,
     last_seen TEXT,
     since TEXT,                             -- "what's new" counts from here (end of last visit)
-    feed_token TEXT UNIQUE
+    feed_token TEXT UNIQUE                  -- before hashing; `_migrate` empties it
 );
 CREATE TABLE IF NOT EXISTS follows (
     follow_id TEXT PRIMARY KEY,
@@ -59,7 +64,22 @@ CREATE TABLE IF NOT EXISTS opens (
     session TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS opens_at ON opens (at);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    name TEXT PRIMARY KEY,                  -- who or what holds it ("ana", "ci-bot")
+    token_hash TEXT NOT NULL UNIQUE,        -- token_hash(token): the token itself is never kept
+    groups TEXT NOT NULL DEFAULT '[]',      -- JSON list: the groups it reads as
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT
+);
 """
+# Feed tokens were stored as they are before they were hashed: `_migrate` moves each to its hash.
+_FEED_HASH_COLUMN = "ALTER TABLE people ADD COLUMN feed_token_hash TEXT"
+_FEED_HASH_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS people_feed_token_hash ON people (feed_token_hash)"
+)
+API_TOKEN_PREFIX = "hst_"  # recognisable in a leaked log or a secret scanner's rules
+TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often per token
 
 
 @dataclass(frozen=True)
@@ -87,7 +107,31 @@ class Person:
     name: str
     groups: tuple[str, ...]
     groups_seen_at: dt.datetime | None
-    feed_token: str | None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A personal API token as stored: its name, the groups it reads as, and its history."""
+
+    name: str
+    groups: tuple[str, ...]
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class TokenError(HindsightError):
+    """A token command that cannot be done (the name is taken, or unknown)."""
+
+
+def token_hash(token: str) -> str:
+    """What the store keeps of a secret token. Tokens are 192+ random bits, so one fast hash
+    suffices (no salt or stretching: nothing to guess), and lookups stay one indexed read."""
+    return hashlib.sha256(f"hindsight-token:{token}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -144,6 +188,8 @@ class StateStore:
             if not self._ready:
                 con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(_SCHEMA)
+                with con:
+                    _migrate(con)
                 self._ready = True
             with con:  # one transaction, committed on success
                 yield con
@@ -205,41 +251,114 @@ class StateStore:
 
     # -- feed tokens ----------------------------------------------------------------------
 
-    def feed_token(self, person_key: str, *, renew: bool = False) -> str:
-        """The person's secret feed token (made on first use; RENEW replaces it)."""
+    def has_feed_token(self, person_key: str) -> bool:
+        """True when the person has made a feed token (its links work; it is not shown again)."""
         with self._connect() as con:
             row = con.execute(
-                "SELECT feed_token FROM people WHERE person_key = ?", [person_key]
+                "SELECT feed_token_hash FROM people WHERE person_key = ?", [person_key]
             ).fetchone()
-            if row is None:
-                con.execute("INSERT INTO people (person_key) VALUES (?)", [person_key])
-            if row is not None and row[0] and not renew:
-                return str(row[0])
-            token = secrets.token_urlsafe(24)
+        return bool(row and row[0])
+
+    def new_feed_token(self, person_key: str) -> str:
+        """A new secret feed token for the person, returned once: the old one stops working."""
+        token = secrets.token_urlsafe(24)
+        with self._connect() as con:
             con.execute(
-                "UPDATE people SET feed_token = ? WHERE person_key = ?", [token, person_key]
+                "INSERT INTO people (person_key, feed_token_hash) VALUES (?, ?) ON CONFLICT "
+                "(person_key) DO UPDATE SET feed_token_hash = excluded.feed_token_hash",
+                [person_key, token_hash(token)],
             )
-            return token
+        return token
 
     def person_by_token(self, token: str) -> Person | None:
-        """Whose token TOKEN is (None: nobody's)."""
+        """Whose feed token TOKEN is (None: nobody's)."""
         if not token:
             return None
         with self._connect() as con:
             row = con.execute(
-                "SELECT person_key, name, groups, groups_seen_at, feed_token FROM people "
-                "WHERE feed_token = ?",
-                [token],
+                "SELECT person_key, name, groups, groups_seen_at FROM people "
+                "WHERE feed_token_hash = ?",
+                [token_hash(token)],
             ).fetchone()
-        if row is None or not secrets.compare_digest(str(row[4]), token):
+        if row is None:
             return None
         return Person(
             person_key=row[0],
             name=row[1],
             groups=tuple(json.loads(row[2] or "[]")),
             groups_seen_at=_when(row[3]),
-            feed_token=row[4],
         )
+
+    # -- API tokens -----------------------------------------------------------------------
+
+    def create_api_token(
+        self, name: str, groups: tuple[str, ...], *, now: dt.datetime | None = None
+    ) -> str:
+        """A new API token NAME reading as GROUPS, returned once (only its hash is stored).
+
+        A revoked token's name may be used again; an active one's may not (revoke it first).
+        """
+        name = " ".join(name.split())
+        if not name:
+            raise TokenError("a token needs a name")
+        token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = now or dt.datetime.now()
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT revoked_at FROM api_tokens WHERE name = ?", [name]
+            ).fetchone()
+            if row is not None and row[0] is None:
+                raise TokenError(
+                    f"a token named {name!r} exists; revoke it first (hindsight token revoke "
+                    f"{name!r}) or pick another name"
+                )
+            con.execute(
+                "INSERT OR REPLACE INTO api_tokens (name, token_hash, groups, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                [name, token_hash(token), json.dumps(sorted(set(groups))), now.isoformat()],
+            )
+        return token
+
+    def revoke_api_token(self, name: str, *, now: dt.datetime | None = None) -> None:
+        """Revoke the active token NAME: the next request carrying it is refused (401)."""
+        with self._connect() as con:
+            done = con.execute(
+                "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                [(now or dt.datetime.now()).isoformat(), " ".join(name.split())],
+            ).rowcount
+        if not done:
+            raise TokenError(f"no active token named {name!r} (hindsight token list shows them)")
+
+    def api_tokens(self) -> list[ApiToken]:
+        """Every token made here, revoked ones included, by name."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT name, groups, created_at, last_used_at, revoked_at FROM api_tokens "
+                "ORDER BY name"
+            ).fetchall()
+        return [_api_token(r) for r in rows]
+
+    def api_token(self, token: str, *, now: dt.datetime | None = None) -> ApiToken | None:
+        """The active token TOKEN is (None: unknown or revoked); notes when it was last used."""
+        if not token.startswith(API_TOKEN_PREFIX):
+            return None
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT name, groups, created_at, last_used_at, revoked_at FROM api_tokens "
+                "WHERE token_hash = ? AND revoked_at IS NULL",
+                [token_hash(token)],
+            ).fetchone()
+            if row is None:
+                return None
+            found = _api_token(row)
+            now = now or dt.datetime.now()
+            # Written at most once a minute: 32 clients must not queue on one SQLite writer.
+            if found.last_used_at is None or now - found.last_used_at >= TOUCH_EVERY:
+                con.execute(
+                    "UPDATE api_tokens SET last_used_at = ? WHERE name = ?",
+                    [now.isoformat(), found.name],
+                )
+        return found
 
     # -- follows --------------------------------------------------------------------------
 
@@ -371,6 +490,36 @@ class StateStore:
             return con.execute(
                 "SELECT at, query, asker, session, matched, hidden FROM searches ORDER BY id"
             ).fetchall()
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring an older store up to date: plain feed tokens become their hashes.
+
+    A feed link made before keeps working (its token hashes to the stored hash); the plain
+    token is gone from the file.
+    """
+    columns = {r[1] for r in con.execute("PRAGMA table_info(people)")}
+    if "feed_token_hash" not in columns:
+        con.execute(_FEED_HASH_COLUMN)
+    con.execute(_FEED_HASH_INDEX)
+    plain = con.execute(
+        "SELECT person_key, feed_token FROM people WHERE feed_token IS NOT NULL"
+    ).fetchall()
+    for person_key, token in plain:
+        con.execute(
+            "UPDATE people SET feed_token_hash = ?, feed_token = NULL WHERE person_key = ?",
+            [token_hash(str(token)), person_key],
+        )
+
+
+def _api_token(row: tuple[object, ...]) -> ApiToken:
+    return ApiToken(
+        name=str(row[0]),
+        groups=tuple(json.loads(str(row[1]) or "[]")),
+        created_at=dt.datetime.fromisoformat(str(row[2])),
+        last_used_at=_when(row[3]),  # type: ignore[arg-type]
+        revoked_at=_when(row[4]),  # type: ignore[arg-type]
+    )
 
 
 def _follow(row: tuple[object, ...]) -> Follow:

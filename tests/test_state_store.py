@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from circulation.state import VISIT_GAP, StateStore, Visit, next_visit, session_hash
+from circulation.state import (
+    STATE_FILE,
+    VISIT_GAP,
+    StateStore,
+    TokenError,
+    Visit,
+    next_visit,
+    session_hash,
+    token_hash,
+)
 
 T0 = dt.datetime(2026, 11, 2, 9, 0)
 
@@ -50,8 +60,9 @@ def test_visits_are_stored_per_person(tmp_path: Path) -> None:
 def test_the_token_names_its_person_with_their_last_groups(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
     store.record_visit("ana@x", name="Ana", groups=("sre", "security"), now=T0)
-    token = store.feed_token("ana@x")
-    assert store.feed_token("ana@x") == token  # stable
+    assert not store.has_feed_token("ana@x")
+    token = store.new_feed_token("ana@x")
+    assert store.has_feed_token("ana@x")
     person = store.person_by_token(token)
     assert person is not None
     assert (person.person_key, person.groups, person.groups_seen_at) == (
@@ -61,11 +72,72 @@ def test_the_token_names_its_person_with_their_last_groups(tmp_path: Path) -> No
     )
     store.record_visit("ana@x", name="Ana", groups=("sre",), now=T0 + dt.timedelta(days=1))
     assert store.person_by_token(token).groups == ("sre",)  # type: ignore[union-attr]
-    renewed = store.feed_token("ana@x", renew=True)
+    renewed = store.new_feed_token("ana@x")
     assert renewed != token
     assert store.person_by_token(token) is None
     assert store.person_by_token("") is None
     assert store.person_by_token(renewed).person_key == "ana@x"  # type: ignore[union-attr]
+
+
+def test_secrets_are_stored_only_as_hashes(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    feed = store.new_feed_token("ana@x")
+    api = store.create_api_token("ana", ("sre",))
+    raw = (tmp_path / STATE_FILE).read_bytes()
+    for path in tmp_path.glob(STATE_FILE + "-wal"):
+        raw += path.read_bytes()
+    assert feed.encode() not in raw and api.encode() not in raw
+    assert token_hash(feed).encode() in raw and token_hash(api).encode() in raw
+
+
+def test_plain_feed_tokens_of_an_older_store_are_hashed_and_keep_working(tmp_path: Path) -> None:
+    # The store as it was before tokens were hashed: the token in plain text.
+    con = sqlite3.connect(tmp_path / STATE_FILE)
+    con.executescript(
+        "CREATE TABLE people (person_key TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', "
+        "groups TEXT NOT NULL DEFAULT '[]', groups_seen_at TEXT, last_seen TEXT, since TEXT, "
+        "feed_token TEXT UNIQUE);"
+    )
+    con.execute(
+        "INSERT INTO people VALUES ('ana@x', 'Ana', '[\"sre\"]', ?, ?, NULL, 'old-plain-token')",
+        [T0.isoformat(), T0.isoformat()],
+    )
+    con.commit()
+    con.close()
+    store = StateStore(tmp_path)
+    person = store.person_by_token("old-plain-token")
+    assert person is not None and person.person_key == "ana@x" and person.groups == ("sre",)
+    assert store.has_feed_token("ana@x")
+    con = sqlite3.connect(tmp_path / STATE_FILE)
+    assert con.execute("SELECT feed_token, feed_token_hash FROM people").fetchall() == [
+        (None, token_hash("old-plain-token"))
+    ]
+    con.close()
+    assert StateStore(tmp_path).person_by_token("old-plain-token") is not None  # idempotent
+
+
+def test_api_tokens_are_made_listed_used_and_revoked(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    token = store.create_api_token("ana", ("Security", "sre", "sre"), now=T0)
+    assert token.startswith("hst_") and len(token) > 40
+    found = store.api_token(token, now=T0 + dt.timedelta(hours=1))
+    assert found is not None and (found.name, found.groups) == ("ana", ("Security", "sre"))
+    with pytest.raises(TokenError, match="revoke it first"):
+        store.create_api_token("ana", ())
+    (listed,) = store.api_tokens()
+    assert listed.last_used_at == T0 + dt.timedelta(hours=1) and listed.active
+    assert store.api_token("hst_not-a-token") is None
+    assert store.api_token(token[4:]) is None  # the prefix is part of it
+    store.revoke_api_token("ana", now=T0 + dt.timedelta(days=1))
+    assert store.api_token(token) is None
+    (revoked,) = store.api_tokens()
+    assert revoked.revoked_at == T0 + dt.timedelta(days=1) and not revoked.active
+    with pytest.raises(TokenError, match="no active token"):
+        store.revoke_api_token("ana")
+    again = store.create_api_token("ana", ())  # a revoked name may be reused
+    assert store.api_token(again) is not None and store.api_token(token) is None
+    with pytest.raises(TokenError, match="needs a name"):
+        store.create_api_token("  ", ())
 
 
 def test_follows_are_kept_per_person_and_not_duplicated(tmp_path: Path) -> None:

@@ -116,7 +116,12 @@ with st.form("follow-form", border=True):
 if st.session_state.get("follow_error"):
     st.warning(st.session_state.pop("follow_error"))
 
-token = store.feed_token(person) if follows else ""
+# Only a hash of the feed token is stored, so its links are shown in the browser session that
+# made it; later visits offer a new token instead (the old links stop working).
+TOKEN_KEY = f"feed_token:{person}"
+token = st.session_state.get(TOKEN_KEY, "")
+if follows and not token and not store.has_feed_token(person):
+    token = st.session_state[TOKEN_KEY] = store.new_feed_token(person)
 for follow in follows:
     with st.container(border=True, key=f"follow-{follow.follow_id}"):
         left, right = st.columns([5, 1], vertical_alignment="center")
@@ -128,15 +133,21 @@ for follow in follows:
             on_click=store.unfollow,
             args=(person, follow.follow_id),
         )
-        st.caption("Atom feed (private: the link carries your secret token)")
-        st.code(feed_url(settings, token, follow.follow_id), language=None)
+        if token:
+            st.caption("Atom feed (private: the link carries your secret token)")
+            st.code(feed_url(settings, token, follow.follow_id), language=None)
 if follows:
 
     def renew() -> None:
-        store.feed_token(person, renew=True)
+        st.session_state[TOKEN_KEY] = store.new_feed_token(person)
 
+    if not token:
+        st.caption(
+            "Your feed links were shown when your feed token was made: Hindsight keeps only a "
+            "hash of it. Make a new token to see the links again."
+        )
     st.button(
-        "Replace my feed token (old feed links stop working)",
+        "Make a new feed token (old feed links stop working)",
         icon=":material/key:",
         type="tertiary",
         on_click=renew,
