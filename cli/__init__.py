@@ -2,7 +2,7 @@
 
 One module per command group registers its sub-commands (`register`): `write` (ingest, watch,
 publish), `search` (search, experts, stats), `incidents` (similar, recurring, actions), `brief`,
-`circulation` (digest, gaps). Reads go through `index.opener` and the door with the command's
+`circulation` (digest, gaps), `server` (serve, mcp), `tokens` (token). Reads go through `index.opener` and the door with the command's
 viewer (`--groups`, `--all`); writes go through `ingest`.
 """
 
@@ -12,11 +12,11 @@ import argparse
 import os
 import sys
 
-from cli import brief, circulation, incidents, search, write
+from cli import brief, circulation, incidents, search, server, tokens, write
 from cli.common import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE, UsageError
 from index.errors import HindsightError, IndexNotBuiltError, WriterBusyError
 
-GROUPS = (write, search, incidents, brief, circulation)
+GROUPS = (write, search, incidents, brief, circulation, server, tokens)
 DISTRIBUTION = "hindsight-portal"
 
 

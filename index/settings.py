@@ -186,6 +186,32 @@ class Settings(BaseSettings):
     expert_documents: int = Field(
         default=20, ge=1, description="Experts: documents on the topic that vote."
     )
+    slack_signing_secret: str = Field(
+        default="",
+        description="Slack app's signing secret: /slack/commands verifies every request with "
+        "it (empty: Slack commands are off).",
+    )
+    slack_users: Path | None = Field(
+        default=None,
+        description="YAML file mapping Slack user ids to a person and groups (unmapped users "
+        "read without groups).",
+    )
+    slack_ack_s: float = Field(
+        default=2.5,
+        ge=0,
+        le=2.9,
+        description="A Slack command answered within this many seconds is answered at once; a "
+        "slower one is acknowledged and its answer posted to Slack's response_url.",
+    )
+    slack_response_prefix: str = Field(
+        default="https://hooks.slack.com/",
+        description="Slack's response_url must start with this; answers go nowhere else.",
+    )
+    server_threads: int = Field(
+        default=8,
+        ge=1,
+        description="hindsight serve: requests answered at once (threads); more wait in line.",
+    )
 
     @property
     def max_bytes(self) -> int:

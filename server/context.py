@@ -1,0 +1,55 @@
+"""What every request of `hindsight serve` shares: settings, the one Opener, the state store."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+
+from circulation.links import Links
+from circulation.state import StateStore
+from index.access import Viewer
+from index.archive import Archive
+from index.errors import IndexNotBuiltError
+from index.opener import Opener
+from index.settings import Settings
+from server.callers import CHALLENGE, Caller, Unauthorized, identify
+
+
+class ServerContext:
+    """The server's one door-keeper: `archive(viewer)` is the only way a route reads."""
+
+    def __init__(
+        self, settings: Settings, opener: Opener | None = None, store: StateStore | None = None
+    ) -> None:
+        self.settings = settings
+        self.opener = opener or Opener(settings)
+        self.owns_opener = opener is None
+        self.store = store or StateStore(settings.data_dir)
+        self.links = Links(settings.portal_url)
+
+    def archive(self, viewer: Viewer) -> Archive:
+        """The version published now as VIEWER may read it (503 before the first ingest)."""
+        try:
+            return self.opener.require(viewer)
+        except IndexNotBuiltError as exc:
+            raise HTTPException(503, str(exc)) from None
+
+    def identify(self, request: Request, *, require_token: bool = False) -> Caller:
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        try:
+            return identify(headers, self.settings, self.store, require_token=require_token)
+        except Unauthorized as exc:
+            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": CHALLENGE}) from None
+
+    def close(self) -> None:
+        if self.owns_opener:
+            self.opener.close()
+
+
+def context(request: Request) -> ServerContext:
+    found: ServerContext = request.app.state.hindsight
+    return found
+
+
+def caller(request: Request) -> Caller:
+    """The FastAPI dependency every /api/v1 route takes: who is calling (or 401)."""
+    return context(request).identify(request)
