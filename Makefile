@@ -24,11 +24,11 @@ setup: $(STAMP)
 index: setup  ## ingest content/ (incremental: only new or changed files cost anything)
 	$(VENV)/bin/hindsight ingest $(CONTENT)
 
-run: index  ## open the portal on content/, with the watcher keeping the index live and the feeds
-	@echo "Portal: http://localhost:$(PORT)"
+run: index  ## open the portal on content/, with the watcher keeping the index live and the server (API, feeds, MCP)
+	@echo "Portal: http://localhost:$(PORT)   API: http://localhost:$${HINDSIGHT_FEEDS_PORT:-8502}/docs"
 	@$(VENV)/bin/hindsight watch $(CONTENT) & WATCH=$$!; \
-	$(PY) -m portal.feeds_app & FEEDS=$$!; \
-	trap "kill $$WATCH $$FEEDS 2>/dev/null" EXIT INT TERM; \
+	$(VENV)/bin/hindsight serve & SERVER=$$!; \
+	trap "kill $$WATCH $$SERVER 2>/dev/null" EXIT INT TERM; \
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
@@ -39,7 +39,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
 
 lint: setup
-	$(VENV)/bin/ruff check ingest index circulation cli portal tests bench app.py
+	$(VENV)/bin/ruff check ingest index circulation cli portal server tests bench app.py
 	$(VENV)/bin/mypy
 
 bench: setup

@@ -95,7 +95,12 @@ class SlackUsers:
     def _load(self) -> dict[str, SlackPerson]:
         if self.path is None:
             return {}
-        stat = self.path.stat()  # a missing file is a configuration error: say so
+        try:
+            stat = self.path.stat()
+        except OSError as exc:  # a missing file is a configuration error: say so
+            raise HindsightError(
+                f"{self.path}: cannot read the Slack user mapping ({exc})"
+            ) from None
         stamp = (stat.st_mtime_ns, stat.st_size)
         if stamp != self._stamp:
             self._people, self._stamp = parse_users(self.path), stamp
@@ -124,7 +129,7 @@ def parse_users(path: Path) -> dict[str, SlackPerson]:
         people[str(user)] = SlackPerson(
             str(entry.get("name") or entry.get("email")),
             str(entry.get("email") or ""),
-            tuple(str(g) for g in groups),
+            tuple(str(g).strip() for g in groups if str(g).strip()),
         )
     return people
 

@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
+import httpx
 import pytest
 
 from circulation.state import STATE_FILE, StateStore
 from index.access import Viewer
 from portal import auth
-from portal.feeds_app import Feeds, make_app
+from index.opener import Opener
+from server.app import make_app
 from tests.access_fixtures import CANARY, build_restricted_index
 from tests.app_helpers import run, texts
-from tests.test_feeds import _asgi_get
+from tests.server_helpers import served
 
 pytestmark = pytest.mark.usefixtures("close_app_resources")
 ANA = Viewer.of("Ana", "ana@kestrel.example", "sre")
@@ -59,9 +61,10 @@ def test_follow_a_service_and_read_its_feed(monkeypatch, settings) -> None:
     assert len(marked) == 1, marks
     titles = [link.proto.label for link in at.get("page_link")]
     assert "**Payments ledger served stale balances during replica failover**" in titles
-    status, _, body = _asgi_get(make_app(Feeds(settings)), found[1])
-    feed = feedparser.parse(body)
-    assert status == 200 and not feed.bozo
+    with Opener(settings) as opener, served(make_app(settings, opener=opener)) as base:
+        reply = httpx.get(base + found[1], timeout=60)
+    feed = feedparser.parse(reply.content)
+    assert reply.status_code == 200 and not feed.bozo
     assert [e.title for e in feed.entries] == [
         "Payments ledger served stale balances during replica failover"
     ]

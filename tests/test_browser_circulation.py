@@ -4,17 +4,18 @@ file, see it in What's new and in the Atom feed the page links to."""
 from __future__ import annotations
 
 import shutil
-import threading
 import urllib.request
 from pathlib import Path
 
 import feedparser
 import pytest
-from browser_helpers import CHROMIUM, free_port, launch, open_page, portal, settle
+from browser_helpers import CHROMIUM, launch, open_page, portal, settle
 
+from index.opener import Opener
 from index.settings import Settings
 from ingest.pipeline import Ingestor
-from portal.feeds_app import Feeds, server
+from server.app import make_app
+from tests.server_helpers import served
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,12 +45,12 @@ def test_follow_a_service_add_a_file_see_it_in_whats_new_and_the_feed(
     content = shutil.copytree(BUNDLED, tmp_path / "content")
     settings = Settings(data_dir=tmp_path / "data")
     Ingestor(settings, real_embedder).run([str(content)])
-    feeds_port = free_port()
-    monkeypatch.setenv("HINDSIGHT_FEEDS_PORT", str(feeds_port))
-    answers = Feeds(settings)
-    feeds = server(answers, "127.0.0.1", feeds_port)
-    threading.Thread(target=feeds.serve_forever, daemon=True).start()
-    try:
+    with (
+        Opener(settings, real_embedder) as opener,
+        served(make_app(settings, opener=opener)) as feeds,  # `hindsight serve`
+    ):
+        feeds_port = int(feeds.rsplit(":", 1)[1])
+        monkeypatch.setenv("HINDSIGHT_FEEDS_PORT", str(feeds_port))
         with (
             portal(settings.data_dir, tmp_path / "streamlit.log") as app,
             sync_api.sync_playwright() as p,
@@ -83,7 +84,3 @@ def test_follow_a_service_add_a_file_see_it_in_whats_new_and_the_feed(
         assert feed.entries[0].title == "Shipment tracker websocket reconnect storm"
         assert feed.entries[0].link.endswith("/incidents?doc=pm-2099-01-05-tracker-websocket-storm")
         assert all("shipment-tracker" in e.summary for e in feed.entries)
-    finally:
-        feeds.shutdown()
-        feeds.server_close()
-        answers.close()

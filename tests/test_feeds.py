@@ -1,24 +1,22 @@
 """Follow feeds: the token names the person, their access is checked at every fetch, the XML
-is Atom (parsed with feedparser), and the server answers over ASGI and plain HTTP alike."""
+is Atom (parsed with feedparser), and `hindsight serve` answers it over real HTTP."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import threading
-import urllib.error
-import urllib.request
 from typing import Any
 
 import feedparser
+import httpx
 import pytest
 
 from circulation.feeds import answer, feed_path, feed_url
 from circulation.state import StateStore
-from index.opener import open_archive
+from index.opener import Opener, open_archive
 from index.settings import Settings
-from portal.feeds_app import Feeds, make_app, server
+from server.app import make_app
 from tests.access_fixtures import CANARY, RESTRICTED_IDS, build_restricted_index
+from tests.server_helpers import served
 
 RESTRICTED_PM = RESTRICTED_IDS[0]
 LEDGER = "pm-2025-03-14-ledger-replica-lag"
@@ -52,7 +50,7 @@ def test_a_feed_carries_what_its_owner_may_see_and_nothing_else(people, real_emb
     feeds = {}
     for person in ("mem@x", "out@x"):
         follow = store.follow(person, "failover", query="failover")
-        got = _fetch(settings, store, real_embedder, store.feed_token(person), follow.follow_id)
+        got = _fetch(settings, store, real_embedder, store.new_feed_token(person), follow.follow_id)
         assert got.status == 200 and got.content_type.startswith("application/atom+xml")
         feeds[person] = got.body
     member, outsider = (feedparser.parse(feeds[p]) for p in ("mem@x", "out@x"))
@@ -73,7 +71,7 @@ def test_a_feed_carries_what_its_owner_may_see_and_nothing_else(people, real_emb
 def test_access_is_checked_at_fetch_time(people, real_embedder) -> None:
     settings, store = people
     follow = store.follow("mem@x", "failover", query="failover")
-    token = store.feed_token("mem@x")
+    token = store.new_feed_token("mem@x")
     assert CANARY in _fetch(settings, store, real_embedder, token, follow.follow_id).body.lower()
     # the member leaves the group: the next portal visit stores it, the next fetch obeys it
     store.record_visit("mem@x", name="Mem", groups=("sre",))
@@ -88,8 +86,8 @@ def test_access_is_checked_at_fetch_time(people, real_embedder) -> None:
 def test_wrong_tokens_and_other_peoples_follows_are_not_found(people, real_embedder) -> None:
     settings, store = people
     mine = store.follow("mem@x", "failover", query="failover")
-    theirs = store.feed_token("out@x")
-    token = store.feed_token("mem@x")
+    theirs = store.new_feed_token("out@x")
+    token = store.new_feed_token("mem@x")
     answers = [
         _fetch(settings, store, real_embedder, "not-a-token-at-all", mine.follow_id),
         _fetch(settings, store, real_embedder, theirs, mine.follow_id),
@@ -98,7 +96,7 @@ def test_wrong_tokens_and_other_peoples_follows_are_not_found(people, real_embed
     ]
     assert {(a.status, a.body) for a in answers} == {(404, "No such feed.\n")}
     old = token
-    store.feed_token("mem@x", renew=True)
+    store.new_feed_token("mem@x")
     assert _fetch(settings, store, real_embedder, old, mine.follow_id).status == 404
 
 
@@ -109,48 +107,24 @@ def test_feed_urls_point_at_the_feed_server() -> None:
     assert feed_url(moved, "tok", "abc") == "https://feeds.example/feeds/tok/abc.atom"
 
 
-def _asgi_get(app: Any, path: str) -> tuple[int, dict[bytes, bytes], bytes]:
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "method": "GET", "path": path, "scheme": "http", "headers": []}
-    asyncio.run(app(scope, receive, send))
-    return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"]
-
-
-def test_the_asgi_app_and_the_http_server_serve_the_feed(people, restricted) -> None:
+def test_the_server_serves_the_feed_over_http(people, restricted, real_embedder) -> None:
     settings, _ = people
-    data_settings = settings  # same data dir as the index; the store lives beside it
-    store = StateStore(data_settings.data_dir)
+    store = StateStore(settings.data_dir)  # the store beside the index, as `hindsight serve` reads
     store.record_visit("mem@x", name="Mem", groups=("security",))
     follow = store.follow("mem@x", "failover", query="failover")
-    path = feed_path(store.feed_token("mem@x"), follow.follow_id)
-    feeds = Feeds(data_settings)
-
-    status, headers, body = _asgi_get(make_app(feeds), path)
-    assert status == 200 and headers[b"content-type"].startswith(b"application/atom+xml")
-    parsed = feedparser.parse(body)
-    assert not parsed.bozo and parsed.entries
-    assert _asgi_get(make_app(feeds), "/feeds/nope/abc.atom")[0] == 404
-
-    httpd = server(feeds, "127.0.0.1", 0)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        port = httpd.server_address[1]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as reply:
-            served = feedparser.parse(reply.read())
-        assert not served.bozo and [e.id for e in served.entries] == [e.id for e in parsed.entries]
-        with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/feeds/x/y.atom", timeout=60)
-        assert missing.value.code == 404
-        missing.value.close()
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        feeds.close()
+    path = feed_path(store.new_feed_token("mem@x"), follow.follow_id)
+    direct = _fetch(settings, store, real_embedder, path.split("/")[2], follow.follow_id)
+    with Opener(settings, real_embedder) as opener, served(make_app(settings, opener=opener)) as url:
+        reply = httpx.get(url + path, timeout=60)
+        assert reply.status_code == 200
+        assert reply.headers["content-type"].startswith("application/atom+xml")
+        assert reply.headers["cache-control"] == "private, no-store"
+        served_feed = feedparser.parse(reply.content)
+        assert not served_feed.bozo and served_feed.entries
+        assert [e.id for e in served_feed.entries] == [e.id for e in feedparser.parse(direct.body).entries]
+        head = httpx.head(url + path, timeout=60)
+        assert head.status_code == 200 and head.content == b""
+        for wrong in ("/feeds/x/y.atom", "/feeds/not-a-token-at-all/abcdef.atom", path[:-5]):
+            missing = httpx.get(url + wrong, timeout=60)
+            assert missing.status_code == 404, wrong
+        assert httpx.post(url + path, timeout=60).status_code == 405
