@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from circulation.brief import Brief
+from circulation.brief import Brief, BriefExpert
 from circulation.links import Links
 from index import escape
 
@@ -72,7 +72,7 @@ def _lines(items: Iterable[str]) -> list[str]:
     return [f"- {i}" for i in items]
 
 
-def comment(found: Brief, links: Links, *, viewer: str = "") -> str:
+def comment(found: Brief, links: Links, *, groups: str = "") -> str:
     """The Markdown comment: incidents, open items, people — short, linked, advisory."""
     out = [MARKER, "### Hindsight: what we already learned about this change", ""]
     incidents = found.incidents[:MAX_INCIDENTS]
@@ -109,20 +109,25 @@ def comment(found: Brief, links: Links, *, viewer: str = "") -> str:
         out += ["**People to ask**", ""]
         out += _lines(
             f"[{escape.markdown(e.match.person.name)}]({links.expert(e.match.person.expert_id)})"
-            + (
-                f" — {escape.markdown(e.match.evidence[0].role)} in "
-                f"{escape.markdown(e.match.evidence[0].title)}"
-                if e.match.evidence
-                else ""
-            )
+            + _did(e)
             for e in people
         )
         out.append("")
-    who = f" Read as {escape.markdown(viewer)}." if viewer else ""
+    who = f" Read as groups: {escape.markdown(groups)}." if groups else ""
     out.append(
         f"<sub>Advisory, from [Hindsight]({links.brief(found.plan)}) (the full brief).{who}</sub>"
     )
     return "\n".join(out) + "\n"
+
+
+def _did(person: BriefExpert) -> str:
+    """What ties the person to the plan, from their first piece of evidence."""
+    first = next(iter(person.match.evidence), None)
+    if first is None:
+        return ""
+    if first.role == "declared":
+        return " — lists it among their topics"
+    return f" — {escape.markdown(first.role)} in {escape.markdown(first.title)}"
 
 
 def _short(text: str, chars: int = 160) -> str:

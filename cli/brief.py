@@ -33,7 +33,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
     if args.format == "pr":  # advisory: a PR check never fails the build on what it found
         groups = "everything" if who.sees_everything else ", ".join(sorted(who.groups))
         portal = settings(args).portal_url
-        sys.stdout.write(comment(found, Links(portal), viewer=f"groups: {groups or 'none'}"))
+        sys.stdout.write(comment(found, Links(portal), groups=groups or "none"))
         return EXIT_OK
     if args.json:
         print(json.dumps(found.to_json(), indent=2))
