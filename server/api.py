@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from index.archive import Archive
@@ -19,7 +20,9 @@ from server import answers
 from server.callers import Caller
 from server.context import ServerContext, caller, context
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+# Routes return JSONResponse: the answers are plain JSON already, and FastAPI's validation of
+# a nested dict against `dict[str, Any]` cost more than the search under load (docs/benchmarks).
+router = APIRouter(prefix="/api/v1", tags=["api"], default_response_class=JSONResponse)
 MAX_LIMIT = 100
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="how many to return")]
 Many = Annotated[list[str] | None, Query()]
@@ -54,7 +57,7 @@ def _since(raw: str) -> dt.datetime:
 
 
 @router.get("/me", summary="Who you are calling as")
-def me(who: Annotated[Caller, Depends(caller)]) -> dict[str, Any]:
+def me(who: Annotated[Caller, Depends(caller)]) -> JSONResponse:
     """The identity this request reads as: its name, groups and how it was established
     (`token`, `proxy` or `anonymous`). Reads no document."""
     viewer = who.viewer
@@ -86,7 +89,7 @@ def search(
     date_to: Annotated[dt.date | None, Query(alias="to")] = None,
     limit: Limit = 10,
     mode: Literal["hybrid", "dense", "keyword"] = "hybrid",
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Hybrid (meaning + keyword) search among the documents the caller may read.
 
     Facets (`team`, `service`, `tag`, `severity`, `outcome`, `status`, `person`) take any of
@@ -111,7 +114,7 @@ def search(
     ask = answers.SearchQuery(
         words, _kinds(kind), facets, date_from, date_to, limit=limit, mode=mode
     )
-    return answers.search(archive, ask, ctx.links)
+    return JSONResponse(answers.search(archive, ask, ctx.links))
 
 
 @router.get("/documents/{doc_id:path}", summary="One document by id")
@@ -119,13 +122,13 @@ def document(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     doc_id: Annotated[str, Path(description="the document's id (search hits carry it)")],
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A document's front-matter `fields`, its `sections` (heading, level, text), `path`,
     `source_links` (recording, slides, paper), a recording's `chapters`, a post-mortem's
     `related` documents, and `url`. 404 when missing or not readable by the caller (alike)."""
     archive, ctx = _door(request, who)
     try:
-        return answers.document(archive, doc_id, ctx.links)
+        return JSONResponse(answers.document(archive, doc_id, ctx.links))
     except answers.NotFound:
         raise HTTPException(404, "No such document.") from None
 
@@ -136,13 +139,13 @@ def similar(
     who: Annotated[Caller, Depends(caller)],
     doc_id: str,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 5,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Post-mortems sharing the failure mode of post-mortem DOC_ID (`hindsight similar
     --json`): each with `tier` (`same` / `related`), `signals`, `shared` and `url`; when none
     qualifies, `reason` and the `closest`. 404 when missing or not readable (alike)."""
     archive, ctx = _door(request, who)
     try:
-        return answers.similar(archive, doc_id, ctx.links, limit=limit)
+        return JSONResponse(answers.similar(archive, doc_id, ctx.links, limit=limit))
     except answers.NotFound:
         raise HTTPException(404, "No such post-mortem.") from None
 
@@ -162,7 +165,7 @@ def brief(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     body: Annotated[BriefRequest, Body()],
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Everything the organisation already learned about a plan (`hindsight brief --json`):
     past `incidents` like it with why, their `open_action_items`, recording `moments`, `talks`,
     `experts` to ask and a `checklist`; every item has a `url`, and `url` opens the brief."""
@@ -170,7 +173,7 @@ def brief(
         raise HTTPException(422, "plan is empty")
     archive, ctx = _door(request, who)
     try:
-        return answers.brief(archive, body.plan, ctx.links, tz=body.tz)
+        return JSONResponse(answers.brief(archive, body.plan, ctx.links, tz=body.tz))
     except ValueError as exc:  # an unknown timezone
         raise HTTPException(422, str(exc)) from None
 
@@ -181,11 +184,11 @@ def experts(
     who: Annotated[Caller, Depends(caller)],
     topic: Annotated[str, Query(min_length=1, max_length=500)],
     limit: Limit = 10,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """People ranked by evidence on TOPIC (`hindsight experts --json`), each with `evidence`
     (documents and roles, linked) and `url` (their profile)."""
     archive, ctx = _door(request, who)
-    return answers.experts(archive, " ".join(topic.split()), ctx.links, limit=limit)
+    return JSONResponse(answers.experts(archive, " ".join(topic.split()), ctx.links, limit=limit))
 
 
 @router.get("/action-items", summary="Post-mortem action items")
@@ -197,11 +200,11 @@ def action_items(
     owner: Many = None,
     team: Many = None,
     service: Many = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Every action item of the post-mortems the caller may read (`hindsight actions
     --json`), each with `url` to its incident."""
     archive, ctx = _door(request, who)
-    return answers.action_items(
+    found = answers.action_items(
         archive,
         ctx.links,
         open_only=open,
@@ -210,13 +213,14 @@ def action_items(
         teams=tuple(team or ()),
         services=tuple(service or ()),
     )
+    return JSONResponse(found)
 
 
 @router.get("/recurring", summary="Failure modes seen more than once")
-def recurring(request: Request, who: Annotated[Caller, Depends(caller)]) -> dict[str, Any]:
+def recurring(request: Request, who: Annotated[Caller, Depends(caller)]) -> JSONResponse:
     """Clusters of post-mortems sharing a failure mode (`hindsight recurring --json`)."""
     archive, ctx = _door(request, who)
-    return answers.recurring(archive, ctx.links)
+    return JSONResponse(answers.recurring(archive, ctx.links))
 
 
 @router.get("/whats-new", summary="New and changed documents")
@@ -224,9 +228,9 @@ def whats_new(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     since: Annotated[str, Query(description="7d, 24h, 2w or a date")] = "7d",
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Documents new or changed since SINCE, grouped by kind (`hindsight digest --format
     json`)."""
     start = _since(since)
     archive, ctx = _door(request, who)
-    return answers.whats_new(archive, start, ctx.links)
+    return JSONResponse(answers.whats_new(archive, start, ctx.links))

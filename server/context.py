@@ -50,6 +50,10 @@ def context(request: Request) -> ServerContext:
     return found
 
 
-def caller(request: Request) -> Caller:
-    """The FastAPI dependency every /api/v1 route takes: who is calling (or 401)."""
+async def caller(request: Request) -> Caller:
+    """The FastAPI dependency every /api/v1 route takes: who is calling (or 401).
+
+    Async on purpose: one indexed SQLite read (~0.2 ms) is cheaper on the event loop than a
+    second trip through the thread pool, where it would queue behind searches.
+    """
     return context(request).identify(request)
