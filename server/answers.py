@@ -45,7 +45,9 @@ class SearchQuery:
 
     @property
     def filters(self) -> SearchFilters:
-        facets = {name: tuple(normalise(name, v) for v in values) for name, values in self.facets}
+        facets = tuple(
+            (name, tuple(normalise(name, v) for v in values)) for name, values in self.facets
+        )
         return SearchFilters(
             kinds=self.kinds, facets=facets, date_from=self.date_from, date_to=self.date_to
         )
@@ -72,7 +74,7 @@ def search(archive: Archive, query: SearchQuery, links: Links) -> dict[str, Any]
 def sections(body: str) -> list[dict[str, Any]]:
     """A Markdown body cut at its headings: [{heading, level, text}] (text before any: level 0)."""
     out: list[dict[str, Any]] = []
-    heading, level, lines = "", 0, []
+    heading, level, lines = "", 0, list[str]()
 
     def flush() -> None:
         text = "\n".join(lines).strip()
@@ -202,8 +204,10 @@ def action_items(
     services: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Post-mortem action items (`hindsight actions --json`), each linked to its incident."""
-    facets = {"team": tuple(normalise("team", t) for t in teams)}
-    facets["service"] = tuple(normalise("service", s) for s in services)
+    facets = (
+        ("team", tuple(normalise("team", t) for t in teams)),
+        ("service", tuple(normalise("service", s) for s in services)),
+    )
     how = ItemFilter(open_only=open_only, overdue_only=overdue_only, owners=owners)
     items = archive.action_items(SearchFilters(facets=facets), how)
     return {"items": [i.row() | {"url": links.document("postmortem", i.doc_id)} for i in items]}
@@ -213,8 +217,8 @@ def recurring(archive: Archive, links: Links) -> dict[str, Any]:
     """Failure modes seen more than once (`hindsight recurring --json`), members linked."""
     clusters = []
     for cluster in archive.recurring():
-        out = cluster.to_json()
-        for member in out["members"]:  # type: ignore[union-attr]
+        out: dict[str, Any] = cluster.to_json()
+        for member in out["members"]:
             member["url"] = links.document("postmortem", member["doc_id"])
         clusters.append(out)
     return {"clusters": clusters}

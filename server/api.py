@@ -61,13 +61,15 @@ def me(who: Annotated[Caller, Depends(caller)]) -> JSONResponse:
     """The identity this request reads as: its name, groups and how it was established
     (`token`, `proxy` or `anonymous`). Reads no document."""
     viewer = who.viewer
-    return {
-        "name": viewer.name,
-        "groups": sorted(viewer.groups),
-        "sees_everything": viewer.sees_everything,
-        "how": who.how,
-        "token": who.token_name or None,
-    }
+    return JSONResponse(
+        {
+            "name": viewer.name,
+            "groups": sorted(viewer.groups),
+            "sees_everything": viewer.sees_everything,
+            "how": who.how,
+            "token": who.token_name or None,
+        }
+    )
 
 
 @router.get("/search", summary="Search every kind of document")

@@ -32,7 +32,7 @@ incidents it names with `get_document` before you proceed, and mention them (wit
 the person you work for. Use `search` for anything else, `similar_incidents` on an incident id to
 see whether a failure mode recurs, `who_knows` to find a person, and `open_action_items` for
 promises still unkept. Every answer carries `url` links into the portal: cite them."""
-READ_ONLY = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 ArchiveFor = Callable[[Viewer], Archive]
 

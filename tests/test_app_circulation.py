@@ -13,8 +13,8 @@ import pytest
 
 from circulation.state import STATE_FILE, StateStore
 from index.access import Viewer
-from portal import auth
 from index.opener import Opener
+from portal import auth
 from server.app import make_app
 from tests.access_fixtures import CANARY, build_restricted_index
 from tests.app_helpers import run, texts
