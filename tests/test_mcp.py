@@ -49,9 +49,7 @@ async def _session(params: StdioServerParameters) -> dict[str, Any]:
     async with Client(params, read_timeout_seconds=120) as client:
         listed = (await client.list_tools()).tools
         out["tools"] = {t.name: t for t in listed}
-        out["instructions"] = (
-            client.initialize_result.instructions if hasattr(client, "initialize_result") else None
-        )
+        out["instructions"] = client.instructions
         calls = {
             "search": ("search", {"query": "replica promoted while lagging", "limit": 3}),
             "canary": ("search", {"query": "zorbulon signing key", "kind": "incident"}),
@@ -94,7 +92,10 @@ def test_hindsight_mcp_over_stdio(restricted_server: Served) -> None:
     assert plan["incidents"][0]["url"] == f"{PORTAL}/incidents?doc={LEDGER}"
     assert plan["url"].startswith(f"{PORTAL}/brief?plan=")
     assert all(p["url"].startswith(PORTAL) for p in outsider["who"].structured_content["experts"])
-    answers = [outsider[k].model_dump(mode="json") for k in outsider if k != "tools"]
+    assert "Before changing a system, run `pre_work_brief`" in outsider["instructions"]
+    answers = [
+        outsider[k].model_dump(mode="json") for k in outsider if k not in ("tools", "instructions")
+    ]
     every = (
         json.dumps(answers).replace("zorbulon+signing+key", "").replace("zorbulon signing key", "")
     )
