@@ -132,3 +132,24 @@ def test_whats_new_counts_from_the_last_visit(monkeypatch, settings) -> None:
     next(b for b in at.button if b.label == "Mark everything as seen").click()
     at.run()
     assert [i.value for i in at.info] == ["Nothing new since then."]
+
+
+def test_feed_links_are_shown_once_and_a_new_token_revokes_the_old(monkeypatch, settings) -> None:
+    as_viewer(monkeypatch, ANA)
+    at = run(monkeypatch, settings, "portal/pages/whats_new.py")
+    at.text_input(key="follow_q").set_value("failover")
+    next(b for b in at.button if b.label == "Follow").click()
+    at.run()
+    (first,) = [c.value for c in at.code]
+    # A later visit (a new browser session): the token is stored hashed, so no link is shown.
+    later = run(monkeypatch, settings, "portal/pages/whats_new.py")
+    assert [c.value for c in later.code] == []
+    assert "Hindsight keeps only a hash of it" in texts(later)
+    next(b for b in later.button if b.label.startswith("Make a new feed token")).click()
+    later.run()
+    (second,) = [c.value for c in later.code]
+    assert second != first
+    with Opener(settings) as opener, served(make_app(settings, opener=opener)) as base:
+        old = httpx.get(base + first.split(":8502", 1)[1], timeout=60)
+        new = httpx.get(base + second.split(":8502", 1)[1], timeout=60)
+    assert (old.status_code, new.status_code) == (404, 200)
