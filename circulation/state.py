@@ -304,9 +304,7 @@ class StateStore:
         token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = now or dt.datetime.now()
         with self._connect() as con:
-            row = con.execute(
-                "SELECT revoked_at FROM api_tokens WHERE name = ?", [name]
-            ).fetchone()
+            row = con.execute("SELECT revoked_at FROM api_tokens WHERE name = ?", [name]).fetchone()
             if row is not None and row[0] is None:
                 raise TokenError(
                     f"a token named {name!r} exists; revoke it first (hindsight token revoke "

@@ -51,7 +51,7 @@ def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.Argumen
         "  hindsight brief design-doc.md\n"
         "  pbcopy < plan.txt; pbpaste | hindsight brief - --format md >> PR.md\n"
         "  hindsight brief --json --groups sre plan.txt\n"
-        "  { echo \"$PR_TITLE\"; echo \"$PR_BODY\"; git diff --name-only main...; } \\\n"
+        '  { echo "$PR_TITLE"; echo "$PR_BODY"; git diff --name-only main...; } \\\n'
         "      | hindsight brief - --format pr > comment.md   # a PR check (docs/pr-check.md)",
     )
     p.add_argument("plan", metavar="FILE|-", help="a .md or .txt plan; - reads stdin")

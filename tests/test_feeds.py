@@ -114,14 +114,19 @@ def test_the_server_serves_the_feed_over_http(people, restricted, real_embedder)
     follow = store.follow("mem@x", "failover", query="failover")
     path = feed_path(store.new_feed_token("mem@x"), follow.follow_id)
     direct = _fetch(settings, store, real_embedder, path.split("/")[2], follow.follow_id)
-    with Opener(settings, real_embedder) as opener, served(make_app(settings, opener=opener)) as url:
+    with (
+        Opener(settings, real_embedder) as opener,
+        served(make_app(settings, opener=opener)) as url,
+    ):
         reply = httpx.get(url + path, timeout=60)
         assert reply.status_code == 200
         assert reply.headers["content-type"].startswith("application/atom+xml")
         assert reply.headers["cache-control"] == "private, no-store"
         served_feed = feedparser.parse(reply.content)
         assert not served_feed.bozo and served_feed.entries
-        assert [e.id for e in served_feed.entries] == [e.id for e in feedparser.parse(direct.body).entries]
+        assert [e.id for e in served_feed.entries] == [
+            e.id for e in feedparser.parse(direct.body).entries
+        ]
         head = httpx.head(url + path, timeout=60)
         assert head.status_code == 200 and head.content == b""
         for wrong in ("/feeds/x/y.atom", "/feeds/not-a-token-at-all/abcdef.atom", path[:-5]):
