@@ -50,6 +50,12 @@ page = st.navigation(
             icon=":material/notifications:",
             url_path="whats_new",
         ),
+        st.Page(
+            "portal/pages/review.py",
+            title="Review queue",
+            icon=":material/verified:",
+            url_path="review",
+        ),
         *circulation.gaps_pages(),
         st.Page(
             "portal/pages/health.py",

@@ -1,4 +1,5 @@
-"""A digest of what is new, for a scheduled e-mail or chat post: Markdown, HTML, JSON or Atom.
+"""A digest of what is new, for a scheduled e-mail or chat post: Markdown, HTML, JSON or Atom,
+with the review queue by owner ("Due for review") when anything needs a look.
 
 The HTML is for mail clients: a table layout, inline styles only, no script, no style block,
 no external resources; every content string is escaped.
@@ -12,21 +13,43 @@ import json
 from typing import Literal
 
 from circulation import atom
+from circulation.review import QueueItem
 from circulation.whats_new import NewItem, WhatsNew
 from index import escape
 
 Format = Literal["md", "html", "json", "atom"]
 FORMATS: tuple[Format, ...] = ("md", "html", "json", "atom")
+# The review queue by owner (circulation.review.by_owner): the "Due for review" section.
+Review = list[tuple[str, list[QueueItem]]]
+REVIEW_TITLE = "Due for review"
+REVIEW_PER_OWNER = 10  # a digest names this many of one owner's documents, then counts the rest
 
 
 def _url(portal_url: str, item: NewItem) -> str:
     return atom.document_url(portal_url, item.document)
 
 
-def to_markdown(news: WhatsNew, portal_url: str) -> str:
+def _review_markdown(review: Review | None, portal_url: str) -> list[str]:
+    if not review:
+        return []
+    lines = ["", f"## {REVIEW_TITLE}", ""]
+    for owner, items in review:
+        lines += [f"**{escape.markdown(owner)}** ({len(items)})", ""]
+        for item in items[:REVIEW_PER_OWNER]:
+            url = atom.document_url(portal_url, item.doc)
+            lines.append(
+                f"- [{escape.markdown(item.doc.title)}]({url}) — {escape.markdown(item.detail)}"
+            )
+        if len(items) > REVIEW_PER_OWNER:
+            lines.append(f"- and {len(items) - REVIEW_PER_OWNER} more")
+        lines.append("")
+    return lines[:-1]
+
+
+def to_markdown(news: WhatsNew, portal_url: str, review: Review | None = None) -> str:
     lines = [f"# What's new in Hindsight since {news.since:%Y-%m-%d %H:%M}", ""]
     if not news.total and not news.extra:
-        return "\n".join([*lines, "Nothing new.", ""])
+        return "\n".join([*lines, "Nothing new.", *_review_markdown(review, portal_url), ""])
     lines.append(
         ", ".join(f"{g.label}: {g.new} new, {g.changed} changed" for g in news.groups) or ""
     )
@@ -48,13 +71,14 @@ def to_markdown(news: WhatsNew, portal_url: str) -> str:
     for section in news.extra:
         lines += ["", f"## {escape.markdown(section.title)}", ""]
         lines += [f"- {escape.markdown(label)}" for label, _ in section.items]
+    lines += _review_markdown(review, portal_url)
     return "\n".join(lines) + "\n"
 
 
 _FONT = "font-family:Arial,Helvetica,sans-serif;color:#1f2937;"
 
 
-def to_html(news: WhatsNew, portal_url: str) -> str:
+def to_html(news: WhatsNew, portal_url: str, review: Review | None = None) -> str:
     esc = html.escape
     rows: list[str] = []
 
@@ -92,6 +116,26 @@ def to_html(news: WhatsNew, portal_url: str) -> str:
         heading(section.title)
         for label, _ in section.items:
             rows.append(f'<tr><td style="{_FONT}font-size:14px;">{esc(label)}</td></tr>')
+    if review:
+        heading(REVIEW_TITLE)
+        for owner, items in review:
+            rows.append(
+                f'<tr><td style="{_FONT}font-size:15px;font-weight:bold;padding:8px 0 2px 0;">'
+                f"{esc(owner)} ({len(items)})</td></tr>"
+            )
+            for queued in items[:REVIEW_PER_OWNER]:
+                url = esc(atom.document_url(portal_url, queued.doc), quote=True)
+                rows.append(
+                    f'<tr><td style="{_FONT}font-size:14px;padding:3px 0;">'
+                    f'<a href="{url}" style="color:#1d4ed8;text-decoration:underline;">'
+                    f"{esc(queued.doc.title)}</a>"
+                    f' <span style="color:#6b7280;">— {esc(queued.detail)}</span></td></tr>'
+                )
+            if len(items) > REVIEW_PER_OWNER:
+                rows.append(
+                    f'<tr><td style="{_FONT}font-size:14px;color:#6b7280;">'
+                    f"and {len(items) - REVIEW_PER_OWNER} more</td></tr>"
+                )
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title></head>"
@@ -103,7 +147,7 @@ def to_html(news: WhatsNew, portal_url: str) -> str:
     )
 
 
-def to_json(news: WhatsNew, portal_url: str) -> str:
+def to_json(news: WhatsNew, portal_url: str, review: Review | None = None) -> str:
     def item(i: NewItem) -> dict[str, object]:
         return {
             "doc_id": i.document.doc_id,
@@ -132,6 +176,10 @@ def to_json(news: WhatsNew, portal_url: str) -> str:
             "extra": [
                 {"title": s.title, "items": [label for label, _ in s.items]} for s in news.extra
             ],
+            "review": [
+                {"owner": owner, "items": [i.to_json(portal_url) for i in items]}
+                for owner, items in review or []
+            ],
         },
         indent=2,
     )
@@ -150,12 +198,20 @@ def to_atom(news: WhatsNew, portal_url: str, *, key: str, now: dt.datetime) -> s
 
 
 def render(
-    news: WhatsNew, fmt: Format, portal_url: str, *, key: str = "digest", now: dt.datetime
+    news: WhatsNew,
+    fmt: Format,
+    portal_url: str,
+    *,
+    key: str = "digest",
+    now: dt.datetime,
+    review: Review | None = None,
 ) -> str:
+    """NEWS in FMT; REVIEW (the queue by owner) adds a "Due for review" section (not to Atom:
+    each owner follows their own queue's feed instead)."""
     if fmt == "md":
-        return to_markdown(news, portal_url)
+        return to_markdown(news, portal_url, review)
     if fmt == "html":
-        return to_html(news, portal_url)
+        return to_html(news, portal_url, review)
     if fmt == "json":
-        return to_json(news, portal_url)
+        return to_json(news, portal_url, review)
     return to_atom(news, portal_url, key=key, now=now)

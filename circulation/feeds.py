@@ -84,3 +84,46 @@ def answer(
         now=now,
     )
     return FeedAnswer(200, atom.CONTENT_TYPE, body)
+
+
+REVIEW_FEED = "review"  # /feeds/<token>/review.atom: the token owner's review queue
+
+
+def review_feed_url(settings: Settings, token: str) -> str:
+    """Where an owner subscribes to their own review queue."""
+    return feed_url(settings, token, REVIEW_FEED)
+
+
+def answer_review(
+    store: StateStore,
+    settings: Settings,
+    archive_for: Callable[[Viewer], Archive],
+    token: str,
+    *,
+    self_url: str,
+    now: dt.datetime | None = None,
+) -> FeedAnswer:
+    """The review queue of TOKEN's owner — documents they own that need a look — as they may
+    read it now (the same checks as a follow's feed)."""
+    from circulation import review
+
+    now = now or dt.datetime.now()
+    person = store.person_by_token(token)
+    if person is None:
+        return NOT_FOUND
+    fresh = now - dt.timedelta(days=settings.feed_groups_days)
+    if person.groups_seen_at is None or person.groups_seen_at < fresh:
+        return STALE
+    viewer = Viewer.of(person.name, groups=person.groups, admin_group=settings.admin_group)
+    archive = archive_for(viewer)
+    mine = tuple(n for n in (person.name, person.person_key) if n)
+    items = review.queue(archive, store, today=now.date(), owners=mine) if mine else []
+    body = atom.render(
+        key=f"review:{person.person_key}",
+        title="Hindsight: your documents to review",
+        self_url=self_url,
+        portal_url=settings.portal_url,
+        entries=review.atom_entries(items),
+        now=now,
+    )
+    return FeedAnswer(200, atom.CONTENT_TYPE, body)

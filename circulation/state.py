@@ -1,4 +1,5 @@
-"""Per-person state the portal writes: visits, follows, feed and API tokens, the search log.
+"""Per-person state the portal writes: visits, follows, feed and API tokens, the search log,
+reviews.
 
 Generations under the data dir are immutable snapshots rebuilt from content; this is the one
 mutable store beside them (`<data dir>/state.sqlite3`, docs/storage.md). SQLite, because two
@@ -80,6 +81,19 @@ _FEED_HASH_INDEX = (
 )
 API_TOKEN_PREFIX = "hst_"  # recognisable in a leaked log or a secret scanner's rules
 TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often per token
+# Reviews (circulation/review.py): a "Still accurate" or an "Outdated" on a document, by whom.
+_REVIEW_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    person_key TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    verdict TEXT NOT NULL,             -- 'accurate' or 'outdated'
+    note TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_doc ON reviews (doc_id, at);
+"""
 
 
 @dataclass(frozen=True)
@@ -160,6 +174,18 @@ class LoggedSearch:
     opened: bool
 
 
+@dataclass(frozen=True)
+class ReviewRecord:
+    """Someone's verdict on a document: still accurate, or outdated (with a note)."""
+
+    doc_id: str
+    person_key: str
+    name: str
+    verdict: str  # "accurate" | "outdated"
+    note: str
+    at: dt.datetime
+
+
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -187,7 +213,7 @@ class StateStore:
         try:
             if not self._ready:
                 con.execute("PRAGMA journal_mode=WAL")
-                con.executescript(_SCHEMA)
+                con.executescript(_SCHEMA + _REVIEW_SCHEMA)
                 with con:
                     _migrate(con)
                 self._ready = True
@@ -488,6 +514,47 @@ class StateStore:
             return con.execute(
                 "SELECT at, query, asker, session, matched, hidden FROM searches ORDER BY id"
             ).fetchall()
+
+    # -- reviews ----------------------------------------------------------------------------
+
+    def record_review(
+        self,
+        doc_id: str,
+        *,
+        person_key: str,
+        name: str,
+        verdict: str,
+        note: str = "",
+        now: dt.datetime | None = None,
+    ) -> ReviewRecord:
+        record = ReviewRecord(
+            doc_id, person_key, name, verdict, note.strip(), now or dt.datetime.now()
+        )
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO reviews (doc_id, person_key, name, verdict, note, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [doc_id, person_key, name, verdict, record.note, record.at.isoformat()],
+            )
+        return record
+
+    def reviews(self, doc_ids: list[str] | None = None) -> list[ReviewRecord]:
+        """Recorded verdicts (on DOC_IDS, when given), oldest first."""
+        if not self.path.exists():  # nobody recorded anything (and a replica may be read-only)
+            return []
+        sql = "SELECT doc_id, person_key, name, verdict, note, at FROM reviews"
+        params: list[str] = []
+        if doc_ids is not None:
+            if not doc_ids:
+                return []
+            sql += f" WHERE doc_id IN ({', '.join('?' * len(doc_ids))})"
+            params = list(doc_ids)
+        with self._connect() as con:
+            rows = con.execute(sql + " ORDER BY at, id", params).fetchall()
+        return [
+            ReviewRecord(r[0], r[1], r[2], r[3], r[4], dt.datetime.fromisoformat(r[5]))
+            for r in rows
+        ]
 
 
 def _migrate(con: sqlite3.Connection) -> None:

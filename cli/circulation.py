@@ -1,4 +1,4 @@
-"""Commands about circulation: digest, gaps."""
+"""Commands about circulation: digest (with the review queue by owner), gaps."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ from cli.common import EXIT_OK, command, reading, settings, since
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from circulation import digest
+    from circulation import digest, review
+    from circulation.state import StateStore
     from circulation.whats_new import whats_new
 
     start = since(args.since)
+    found = settings(args)
     with reading(args) as archive:
         news = whats_new(archive, start)
-    rendered = digest.render(news, args.format, settings(args).portal_url, now=dt.datetime.now())
+        queue = [] if args.no_review else review.queue(archive, StateStore(found.data_dir))
+    rendered = digest.render(
+        news, args.format, found.portal_url, now=dt.datetime.now(), review=review.by_owner(queue)
+    )
     print(rendered, end="")
     return EXIT_OK
 
@@ -58,6 +63,9 @@ def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.Argumen
     )
     p.add_argument("--since", required=True, metavar="DATE|7d", help="a date, or 24h / 7d / 2w")
     p.add_argument("--format", choices=["md", "html", "json", "atom"], default="md")
+    p.add_argument(
+        "--no-review", action="store_true", help="leave out the per-owner 'Due for review' section"
+    )
     p.set_defaults(func=cmd_digest)
 
     p = command(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
-from index import action_items, catalog, expertise, incidents, recurrence, trends
+from index import action_items, catalog, expertise, incidents, lifecycle, recurrence, trends
 from index.access import Viewer
 from index.expertise import EvidenceItem, ExpertiseMatch, ExpertiseParams, PeopleIndex
 from index.experts import expert_evidence
@@ -52,12 +53,17 @@ class Archive:
     """
 
     def __init__(
-        self, searcher: Searcher, viewer: Viewer, expertise: ExpertiseParams | None = None
+        self,
+        searcher: Searcher,
+        viewer: Viewer,
+        expertise: ExpertiseParams | None = None,
+        review: lifecycle.ReviewPolicy | None = None,
     ) -> None:
         # Private: every read goes through a verb below, which narrows it to the viewer first.
         self._searcher = searcher
         self.viewer = viewer
         self.expertise = expertise or ExpertiseParams()
+        self.review_policy = review or lifecycle.ReviewPolicy()
         self.incident_params = incidents.SimilarityParams()
         self.incident_text = True  # causes as front matter states them (see incidents.load)
 
@@ -87,13 +93,22 @@ class Archive:
         limit: int = 10,
         mode: Mode = "hybrid",
     ) -> list[SearchHit]:
-        """Ranked documents for QUERY among those the viewer may see."""
+        """Ranked documents for QUERY among those the viewer may see.
+
+        Superseded and obsolete documents are demoted, each below a successor that matches too
+        (index/search.py); each hit carries its currency and the review date its fields give.
+        """
         scope = self.scope(filters)
-        return self._cached(
-            "search",
-            (query, scope, limit, mode),
-            lambda: self._searcher.search(query, limit=limit, filters=scope, mode=mode),
-        )
+
+        def compute() -> list[SearchHit]:
+            hits = self._searcher.search(query, limit=limit, filters=scope, mode=mode)
+            return [replace(h, review_by=self._review_by(h)) for h in hits]
+
+        return self._cached("search", (query, scope, limit, mode), compute)
+
+    def _review_by(self, hit: SearchHit) -> dt.date | None:
+        doc = Document(hit.doc_id, hit.kind, hit.title, hit.path, hit.date, hit.metadata)
+        return lifecycle.review_dates(doc, self.review_policy).review_by
 
     def uses_words(self, query: str, filters: SearchFilters | None = None) -> bool:
         """True when a visible document contains a word of QUERY (keyword search finds it)."""
@@ -213,6 +228,23 @@ class Archive:
             "document", (doc_id, scope), lambda: catalog.document(self._cur(), doc_id, scope)
         )
 
+    def successor(self, doc: Document | str) -> Document | None:
+        """The visible document that replaces DOC (None: not superseded, or not for this viewer)."""
+        found = self.document(doc if isinstance(doc, str) else doc.doc_id)
+        named = lifecycle.currency(found.metadata).superseded_by if found else None
+        return self.document(named) if named else None
+
+    def predecessors(self, doc: Document | str) -> list[Document]:
+        """Visible documents that name DOC as their successor, newest first."""
+        found = self.document(doc if isinstance(doc, str) else doc.doc_id)
+        if found is None:
+            return []
+        return self._cached(
+            "predecessors",
+            found.doc_id,
+            lambda: catalog.predecessors(self._cur(), found.doc_id, self.scope()),
+        )
+
     def facet_counts(
         self, filters: SearchFilters | None = None
     ) -> dict[str, list[tuple[str, int]]]:
@@ -290,6 +322,13 @@ class Archive:
         """Who appears in which visible document (built once per snapshot and access key)."""
         access = self.scope().access
         return self._cached("people-index", (), lambda: PeopleIndex.build(self._cur(), access))
+
+    def who(self, name: str) -> Person | None:
+        """The person NAME (a name, e-mail or handle) stands for, among the visible profiles."""
+        name = " ".join(str(name or "").split())
+        index = self._people_index()
+        found = index.directory.resolve(name) if name else None
+        return index.people.get(found.key, found) if found else None
 
     def person(self, key: str) -> Person | None:
         """A person by their key, profile or not; None unless a visible document names them."""

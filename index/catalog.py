@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from index import lifecycle
 from index.fields import severity_rank
 from index.filters import SearchFilters
 from index.models import Chapter, Document, Expert, OfficeHour, Segment
@@ -126,7 +127,8 @@ def documents(
     sql = f"SELECT {_DOC_COLUMNS} FROM documents d WHERE {where} ORDER BY d.date DESC NULLS LAST, d.title"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return [_document(r) for r in cur.execute(sql, params).fetchall()]
+    found = [_document(r) for r in cur.execute(sql, params).fetchall()]
+    return followable(cur, found, (filters or SearchFilters()).access)
 
 
 def document(
@@ -140,13 +142,19 @@ def document(
     if row is None:
         return None
     n = cur.execute("SELECT count(*) FROM chunks WHERE doc_id = ?", [doc_id]).fetchone()
-    return _document(row, n[0] if n else 0)
+    found = _document(row, n[0] if n else 0)
+    return followable(cur, [found], (filters or SearchFilters()).access)[0]
 
 
 def documents_by_id(
-    cur: duckdb.DuckDBPyConnection, doc_ids: list[str], *, body: bool = True
+    cur: duckdb.DuckDBPyConnection,
+    doc_ids: list[str],
+    *,
+    body: bool = True,
+    access: tuple[str, ...] | None = None,
 ) -> dict[str, Document]:
-    """Documents by id; without BODY their body is empty (a transcript's is ~50 KB)."""
+    """Documents by id, as ACCESS may read their successors (`followable`); without BODY their
+    body is empty (a transcript's is ~50 KB). Callers choose DOC_IDS the reader may see."""
     if not doc_ids:
         return {}
     columns = _DOC_COLUMNS if body else _DOC_COLUMNS.replace("body", "NULL AS body")
@@ -154,7 +162,44 @@ def documents_by_id(
         f"SELECT {columns} FROM documents d WHERE doc_id IN ({', '.join('?' * len(doc_ids))})",
         doc_ids,
     ).fetchall()
-    return {r[0]: _document(r) for r in rows}
+    return {d.doc_id: d for d in followable(cur, [_document(r) for r in rows], access)}
+
+
+def followable(
+    cur: duckdb.DuckDBPyConnection, docs: list[Document], access: tuple[str, ...] | None
+) -> list[Document]:
+    """DOCS with every successor ACCESS may not see (or that is missing) left unnamed.
+
+    A document superseded by one the reader may not open reads exactly like one whose
+    successor does not exist: `superseded: true`, no id (index/lifecycle.py).
+    """
+    named = {d.doc_id: lifecycle.successor_id(d.metadata) for d in docs}
+    wanted = sorted({s for s in named.values() if s})
+    if not wanted:
+        return docs
+    visible = set(allowed_doc_ids(cur, SearchFilters(doc_ids=tuple(wanted), access=access)))
+    return [
+        lifecycle.unlinked(d) if named[d.doc_id] and named[d.doc_id] not in visible else d
+        for d in docs
+    ]
+
+
+def lifecycle_marks(cur: duckdb.DuckDBPyConnection) -> dict[str, lifecycle.Mark]:
+    """Every superseded or obsolete document's mark (as stored; ranking checks successors)."""
+    words = " OR ".join("metadata ILIKE ?" for _ in lifecycle.MARK_WORDS)
+    rows = cur.execute(
+        f"SELECT doc_id, metadata FROM documents WHERE {words}",
+        [f"%{w}%" for w in lifecycle.MARK_WORDS],
+    ).fetchall()
+    return lifecycle.marks((doc_id, json.loads(meta) if meta else {}) for doc_id, meta in rows)
+
+
+def predecessors(
+    cur: duckdb.DuckDBPyConnection, doc_id: str, filters: SearchFilters
+) -> list[Document]:
+    """Documents within FILTERS that name DOC_ID as their successor, newest first."""
+    named = [d for d, mark in lifecycle_marks(cur).items() if mark.successor == doc_id]
+    return documents(cur, filters.with_doc_ids(named)) if named else []
 
 
 def chunks_by_id(cur: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[int, ChunkRow]:
@@ -265,7 +310,7 @@ def documents_by_person(
         f"AND {where} ORDER BY date DESC NULLS LAST",
         [name, *params],
     ).fetchall()
-    return [_document(r) for r in rows]
+    return followable(cur, [_document(r) for r in rows], filters.access)
 
 
 def related(
@@ -281,8 +326,8 @@ def related(
     ).fetchall()
     found = {d.doc_id: d for d in documents(cur, filters.with_doc_ids(named))} if named else {}
     out = [found[i] for i in named if i in found]
-    out += [_document(r) for r in rows if r[0] not in found and r[0] != doc.doc_id]
-    return out
+    naming = [_document(r) for r in rows if r[0] not in found and r[0] != doc.doc_id]
+    return out + followable(cur, naming, filters.access)
 
 
 def file_states(
@@ -391,4 +436,5 @@ def changes_since(
         f"WHERE d.indexed_at >= ? AND {where} ORDER BY d.indexed_at DESC, d.title",
         [since, *params],
     ).fetchall()
-    return [DocumentChange(_document(r[:7]), r[7], r[8]) for r in rows]
+    docs = followable(cur, [_document(r[:7]) for r in rows], filters.access)
+    return [DocumentChange(d, r[7], r[8]) for d, r in zip(docs, rows, strict=True)]

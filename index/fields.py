@@ -11,12 +11,15 @@ trends, action items, incidents and the brief read values back with `values`, `t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-FieldType = Literal["text", "list", "people", "person", "severity", "status", "items", "date"]
+FieldType = Literal[
+    "text", "list", "people", "person", "severity", "status", "items", "date", "flag"
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,20 @@ FIELDS: tuple[Field, ...] = (
     Field("root_cause", "text", ("cause", "root_causes")),
     Field("lessons", "list", ("lessons_learned", "learnings")),
     Field("action_items", "items", ("actions", "follow_ups", "followups", "action_item")),
+    # Whether a document is still current (index/lifecycle.py): who keeps it true, when it was
+    # last checked or must be checked by, and what replaced it.
+    Field("review_by", "date", ("review_on", "review_date", "next_review", "review_due")),
+    Field(
+        "reviewed",
+        "date",
+        ("last_reviewed", "last_reviewed_on", "reviewed_on", "last_verified", "verified_on"),
+    ),
+    Field("reviewed_by", "person", ("last_reviewed_by", "verified_by")),
+    Field("review_interval", "text", ("review_in", "review_every")),
+    Field("superseded_by", "text", ("replaced_by", "successor")),
+    Field("superseded", "flag"),
+    Field("obsolete", "flag", ("deprecated",)),
+    Field("obsolete_reason", "text", ("deprecation_reason", "deprecated_reason")),
 )
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 # Facet name -> the fields that feed it, in order.
@@ -139,6 +156,42 @@ def status(value: object) -> str:
 def is_done(value: object) -> bool:
     """True for a finished status; an item with no status is open (nobody said it was done)."""
     return status(value) in DONE_STATUSES
+
+
+# -- dates and flags -----------------------------------------------------------------------
+
+# How exports write a date besides ISO (Notion "March 14, 2025", Confluence "14 Mar 2025").
+_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d")
+_FALSE = frozenset({"false", "no", "n", "0", "off", "none", "null", ""})
+
+
+def date(metadata: Mapping[str, Any], name: str) -> dt.date | None:
+    """Date field NAME (aliases included): ISO dates and date-times, or an export's spelling."""
+    raw = text(metadata, name)
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw[:10])
+    except ValueError:
+        pass
+    for form in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(raw, form).date()
+        except ValueError:
+            continue
+    return None
+
+
+def flag(metadata: Mapping[str, Any], name: str) -> bool:
+    """Flag field NAME: `true`, `yes`, or any other words (a reason) set it; `false`, `no` don't."""
+    field = BY_NAME[name]
+    for key in (field.name, *field.aliases):
+        value = metadata.get(key)
+        if isinstance(value, bool):
+            return value
+        if value is not None and not isinstance(value, dict | list):
+            return " ".join(str(value).split()).lower() not in _FALSE
+    return False
 
 
 # -- reading and folding --------------------------------------------------------------------

@@ -11,6 +11,7 @@ KIND_LABELS: dict[str, str] = {
     "talk": "Talk",
     "paper-review": "Paper review",
     "expert": "Expert",
+    "runbook": "Runbook",
     "note": "Note",
 }
 KINDS = tuple(KIND_LABELS)
@@ -30,6 +31,9 @@ _ALIASES = {
     "talks": "talk",
     "experts": "expert",
     "notes": "note",
+    "runbooks": "runbook",
+    "playbook": "runbook",
+    "playbooks": "runbook",
 }
 
 

@@ -159,6 +159,12 @@ class SearchHit:
     # A recording's best few moments, best first; start/end above are the first one's.
     moments: tuple[MomentHit, ...] = ()
     weak: bool = False  # below the relevance floor: the nearest, not a match (index.relevance)
+    # Currency (index/lifecycle.py): the successor the reader may open, whether it is obsolete
+    # (or superseded by nothing they can open), and when its next review is due.
+    superseded_by: str | None = None
+    obsolete: bool = False
+    obsolete_reason: str = ""
+    review_by: dt.date | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -176,4 +182,9 @@ class SearchHit:
             out["moments"] = [m.to_json() for m in self.moments]
         if self.weak:
             out["weak"] = True
+        out["superseded_by"] = self.superseded_by
+        out["obsolete"] = self.obsolete
+        if self.obsolete and self.obsolete_reason:
+            out["obsolete_reason"] = self.obsolete_reason
+        out["review_by"] = self.review_by.isoformat() if self.review_by else None
         return out

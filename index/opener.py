@@ -30,6 +30,7 @@ from index.access import Viewer
 from index.archive import Archive
 from index.errors import IndexNotBuiltError, SnapshotIntegrityError
 from index.expertise import ExpertiseParams
+from index.lifecycle import ReviewPolicy
 from index.reader import IndexSnapshot
 from index.search import Searcher
 from index.settings import Settings
@@ -53,6 +54,7 @@ class Opener:
         self._retired: list[Searcher] = []
         self._embed_query = lru_cache(maxsize=QUERY_CACHE)(self._embed_uncached)
         self.expertise = ExpertiseParams.from_settings(settings)
+        self.review = ReviewPolicy.from_settings(settings)
 
     # -- the model --------------------------------------------------------------------
 
@@ -127,7 +129,7 @@ class Opener:
     def archive(self, viewer: Viewer) -> Archive | None:
         """The version published now as VIEWER may read it; None before any ingest."""
         found = self._current()
-        return None if found is None else Archive(found, viewer, self.expertise)
+        return None if found is None else Archive(found, viewer, self.expertise, self.review)
 
     def require(self, viewer: Viewer) -> Archive:
         """Like `archive`, but a missing index is an error that says how to build one."""

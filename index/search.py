@@ -25,6 +25,7 @@ from index.cache import ResultCache
 from index.catalog import ChunkRow
 from index.chunk_table import ChunkTable
 from index.filters import SearchFilters
+from index.lifecycle import Mark, currency
 from index.models import Document, MomentHit, SearchHit
 from index.moments import MomentParams, choose
 from index.reader import IndexSnapshot
@@ -69,6 +70,9 @@ class FusionParams:
     candidates: int = 200  # chunks each retriever contributes (at least limit × 10)
     moments: MomentParams = MomentParams()  # how a recording's moments are chosen
     floor: FloorParams = FloorParams()  # which hits match, and which are only the nearest
+    # A superseded or obsolete document's score is multiplied by this (a prior: no judged set
+    # measures it); its successor, when it matches too, is moved above it in any case.
+    retired_weight: float = 0.6
 
 
 def reciprocal_rank_fusion(
@@ -190,6 +194,40 @@ def _ranked(
     return out
 
 
+def demote_retired(
+    fused: list[Fused], marks: dict[str, Mark], matching: set[str], weight: float
+) -> list[Fused]:
+    """FUSED with superseded and obsolete documents demoted, each below its successor.
+
+    A retired document's score is multiplied by WEIGHT. A successor among the candidates that
+    matches the query (MATCHING) is then moved to just above the document it replaces, taking
+    that document's score when its own is lower, so the order and the scores still agree.
+    Candidates are what the reader may see, so a hidden successor moves nothing.
+    """
+    if not marks or not fused:
+        return fused
+    out = [replace(f, score=f.score * weight) if f.doc_id in marks else f for f in fused]
+    out.sort(key=lambda f: f.score, reverse=True)  # stable: ties keep the fused order
+    moved: set[tuple[str, str]] = set()
+    changed = True
+    while changed:  # chains (a → b → c) settle in a few passes; each pair moves once
+        changed = False
+        at = {f.doc_id: i for i, f in enumerate(out)}
+        for old in list(out):
+            new = marks[old.doc_id].successor if old.doc_id in marks else None
+            if new is None or new not in matching or (old.doc_id, new) in moved:
+                continue
+            i, j = at[old.doc_id], at.get(new)
+            if j is None or j < i:
+                continue
+            successor = out.pop(j)
+            out.insert(i, replace(successor, score=max(successor.score, out[i].score)))
+            moved.add((old.doc_id, new))
+            changed = True
+            break
+    return out
+
+
 def make_snippet(
     text: str, terms: list[str], width: int = SNIPPET_CHARS
 ) -> tuple[str, tuple[str, ...]]:
@@ -233,6 +271,14 @@ class Searcher:
         self.params = params or FusionParams()
         # Results of this snapshot, shared by every reader of it; keys carry the access key.
         self.cache = ResultCache()
+        self._marks: dict[str, Mark] | None = None
+
+    @property
+    def marks(self) -> dict[str, Mark]:
+        """The snapshot's superseded and obsolete documents (read once; a snapshot never changes)."""
+        if self._marks is None:
+            self._marks = catalog.lifecycle_marks(self.snapshot.cursor())
+        return self._marks
 
     def search(
         self,
@@ -271,27 +317,30 @@ class Searcher:
         weights = [w / sum(weights) for w in weights]
         if self.params.fusion == "rrf":
             rankings = [[c for c, _ in r] for r in results]
-            fused = fuse(rankings, doc_of, weights, self.params.rrf_k)[:limit]
+            fused = fuse(rankings, doc_of, weights, self.params.rrf_k)
         else:
-            fused = fuse_scores(results, doc_of, weights, self.params.normalise)[:limit]
-        # The documents are fetched on another thread (DuckDB releases the GIL) while the
-        # moments are found and the passages fetched here: ~2 ms of a ~15 ms query.
-        docs = _FETCHER.submit(
-            catalog.documents_by_id, self.snapshot.cursor(), [f.doc_id for f in fused], body=False
-        )
-        shown: dict[str, list[Shown]] = {
-            f.doc_id: [Shown(f.chunk_id, [f.chunk_id], f.score)] for f in fused
-        }
+            fused = fuse_scores(results, doc_of, weights, self.params.normalise)
         keyword = mode in ("hybrid", "keyword")
-        shown.update(self._moments([f.doc_id for f in fused], query, vector, keyword))
-        wanted = [c for spans in shown.values() for s in spans for c in s.span]
-        rows = catalog.chunks_by_id(cur, wanted)
         matching = matching_documents(
             results[0] if vector is not None else [],
             results[-1] if keyword else [],
             doc_of,
             self.params.floor,
         )
+        fused = demote_retired(fused, self.marks, matching, self.params.retired_weight)[:limit]
+        # The documents are fetched on another thread (DuckDB releases the GIL) while the
+        # moments are found and the passages fetched here: ~2 ms of a ~15 ms query.
+        docs = _FETCHER.submit(
+            partial(catalog.documents_by_id, body=False, access=filters.access),
+            self.snapshot.cursor(),
+            [f.doc_id for f in fused],
+        )
+        shown: dict[str, list[Shown]] = {
+            f.doc_id: [Shown(f.chunk_id, [f.chunk_id], f.score)] for f in fused
+        }
+        shown.update(self._moments([f.doc_id for f in fused], query, vector, keyword))
+        wanted = [c for spans in shown.values() for s in spans for c in s.span]
+        rows = catalog.chunks_by_id(cur, wanted)
         return self._hits(fused, docs.result(), shown, rows, query, matching)
 
     def _keyword(self, query: str, n: int, allowed: Allowed | None) -> list[tuple[int, float]]:
@@ -401,6 +450,7 @@ class Searcher:
             if doc is None or row is None or not span:
                 continue  # removed by a writer since the candidates were read
             snippet, _ = make_snippet("\n".join(p.text for p in span), terms)
+            now = currency(doc.metadata)  # successors the reader may not see are unnamed
             moments = []
             for m in shown[f.doc_id]:
                 timed = [rows[c] for c in m.span if c in rows and rows[c].start is not None]
@@ -432,6 +482,9 @@ class Searcher:
                     metadata=doc.metadata,
                     moments=tuple(moments) if span[0].start is not None else (),
                     weak=f.doc_id not in matching,
+                    superseded_by=now.superseded_by,
+                    obsolete=now.obsolete,
+                    obsolete_reason=now.reason if now.obsolete else "",
                 )
             )
         return hits

@@ -5,10 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.kinds import normalise_kind
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Days a review counts for, per kind (0: never due). A post-mortem records what happened and
+# does not expire; a paper review is about a fixed paper. Operational advice goes stale
+# fastest: runbooks 90 days (Guru's default verification interval), notes half a year, talks
+# and Showcase sessions — what we built and how — a year. Expert profiles are their owners'.
+DEFAULT_REVIEW_DAYS: dict[str, int] = {
+    "postmortem": 0,
+    "paper-review": 0,
+    "expert": 0,
+    "runbook": 90,
+    "note": 180,
+    "talk": 365,
+    "showcase": 365,
+}
 
 
 class Settings(BaseSettings):
@@ -212,6 +227,31 @@ class Settings(BaseSettings):
         ge=1,
         description="hindsight serve: requests answered at once (threads); more wait in line.",
     )
+
+    review_days: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_REVIEW_DAYS),
+        description="Days a review counts for, per kind (0: never due again); kinds not named "
+        "keep their default. JSON: '{\"talk\": 180, \"runbook\": 90}'.",
+    )
+    review_due_days: int = Field(
+        default=30, ge=0, description="A review this close (days) is listed as due."
+    )
+    review_editors_group: str = Field(
+        default="",
+        description="Besides a document's owner (and admins), members of this group may mark "
+        "it \"Still accurate\" (empty: owners only).",
+    )
+
+    @field_validator("review_days", mode="after")
+    @classmethod
+    def _review_days(cls, given: dict[str, int]) -> dict[str, int]:
+        """Given intervals over the defaults, keyed by canonical kind; negative is refused."""
+        out = dict(DEFAULT_REVIEW_DAYS)
+        for kind, days in given.items():
+            if days < 0:
+                raise ValueError(f"review_days[{kind!r}] must be 0 or more, not {days}")
+            out[normalise_kind(kind)] = days
+        return out
 
     @property
     def max_bytes(self) -> int:

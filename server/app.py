@@ -2,6 +2,7 @@
 
     /api/v1/…            the JSON API (server/api.py)
     /feeds/<token>/<id>.atom   a follow's Atom feed (circulation/feeds.py)
+    /feeds/<token>/review.atom the token owner's review queue (circulation/review.py)
     /slack/commands      the /hindsight Slack command (server/slack.py)
     /mcp                 the MCP tools over streamable HTTP (server/mcp_tools.py; token required)
     /healthz             liveness and the version answering
@@ -30,7 +31,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from circulation.feeds import NOT_FOUND, answer
+from circulation.feeds import NOT_FOUND, REVIEW_FEED, answer, answer_review
 from circulation.state import StateStore
 from index.access import Viewer
 from index.archive import Archive
@@ -43,6 +44,7 @@ from server.context import ServerContext
 log = logging.getLogger(__name__)
 FEED = re.compile(r"^([A-Za-z0-9_-]{8,64})$"), re.compile(r"^([a-f0-9]{6,32})\.atom$")
 NO_STORE = {"Cache-Control": "private, no-store"}
+REVIEW_FEED_FILE = f"{REVIEW_FEED}.atom"  # the token owner's review queue (circulation/review.py)
 
 
 class McpGuard:
@@ -132,7 +134,10 @@ def make_app(
         """The feed of a follow, read with its owner's groups (the token is the credential)."""
         found = FEED[0].match(token), FEED[1].match(feed)
         result = NOT_FOUND
-        if found[0] and found[1] and ctx.opener.published():
+        if found[0] and feed == REVIEW_FEED_FILE and ctx.opener.published():
+            url = str(request.url.replace(query=""))
+            result = answer_review(ctx.store, ctx.settings, archive_for, token, self_url=url)
+        elif found[0] and found[1] and ctx.opener.published():
             url = str(request.url.replace(query=""))
             result = answer(ctx.store, ctx.settings, archive_for, token, found[1][1], self_url=url)
         body = b"" if request.method == "HEAD" else result.body.encode("utf-8")

@@ -83,6 +83,65 @@ Knows everything about zorbulon keys.
 """
 
 
+# Currency (circulation/review.py): a public talk superseded by a restricted one, which the
+# fixture tree's public migrations talk supersedes in turn; and a restricted runbook overdue for
+# review, owned by a public expert. The public talk's own front matter names its restricted
+# successor: the door must never pass that name to an outsider.
+PUBLIC_SUPERSEDED = "talk-2023-manual-schema-migrations"
+PUBLIC_SUCCESSOR = "talk-2025-02-zero-downtime-migrations"  # conftest's TALK_NOTES
+RESTRICTED_TALK = "talk-2024-zorbulon-vault-migrations"
+RESTRICTED_RUNBOOK = "runbook-zorbulon-key-rotation"
+
+PUBLIC_SUPERSEDED_TALK = f"""\
+---
+id: {PUBLIC_SUPERSEDED}
+kind: talk
+title: Schema migrations by hand
+date: 2023-04-04
+speakers: [Priya Raman]
+owner: Priya Raman
+review_by: 2024-06-01
+superseded_by: {RESTRICTED_TALK}
+tags: [postgres, migrations]
+---
+# Schema migrations by hand
+
+Lock the table, run the ALTER during the maintenance window and hope it finishes in time.
+"""
+
+RESTRICTED_TALK_NOTES = f"""\
+---
+id: {RESTRICTED_TALK}
+kind: talk
+title: Zorbulon vault schema migrations
+date: 2024-10-01
+speakers: [Priya Raman]
+access: [security]
+superseded_by: {PUBLIC_SUCCESSOR}
+tags: [postgres, migrations, zorbulon]
+---
+# Zorbulon vault schema migrations
+
+How the zorbulon vault's schema migrations ran without taking the signing service down.
+"""
+
+RESTRICTED_RUNBOOK_NOTES = f"""\
+---
+id: {RESTRICTED_RUNBOOK}
+kind: runbook
+title: Rotating zorbulon signing keys
+date: 2024-11-05
+owner: Priya Raman
+review_by: 2025-01-15
+access: [security]
+tags: [zorbulon, credentials]
+---
+# Rotating zorbulon signing keys
+
+Rotate the zorbulon keys in the vault before every failover drill.
+"""
+
+
 def write_restricted(root: Path) -> Path:
     """Add the restricted documents to a content tree written by conftest.write_content."""
     files = {
@@ -90,6 +149,9 @@ def write_restricted(root: Path) -> Path:
         "showcases/2025-08-zorbulon-red-team.vtt": RESTRICTED_VTT,
         "showcases/2025-08-zorbulon-red-team.md": RESTRICTED_SIDECAR,
         "experts/ghost-analyst.md": RESTRICTED_EXPERT,
+        "talks/2023-04-manual-schema-migrations.md": PUBLIC_SUPERSEDED_TALK,
+        "talks/2024-10-zorbulon-vault-migrations.md": RESTRICTED_TALK_NOTES,
+        "runbooks/zorbulon-key-rotation.md": RESTRICTED_RUNBOOK_NOTES,
     }
     for rel, text in files.items():
         path = root / rel

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -17,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from circulation import digest
+from circulation import digest, review
 from circulation.brief import build as build_brief
 from circulation.follows import SINCE_EVER, recent
-from circulation.state import Follow
+from circulation.state import Follow, StateStore
 from circulation.whats_new import whats_new
 from cli import main
 from index.access import Viewer, document_access, groups_of
@@ -30,8 +31,11 @@ from index.filters import SearchFilters
 from index.opener import open_archive
 from tests.access_fixtures import (
     CANARY,
+    PUBLIC_SUCCESSOR,
+    PUBLIC_SUPERSEDED,
     RESTRICTED_IDS,
     RESTRICTED_MEDIA,
+    RESTRICTED_RUNBOOK,
     build_restricted_index,
 )
 
@@ -53,6 +57,11 @@ def _archive(settings: Any, viewer: Viewer, embedder: Any) -> Archive:
 
 
 FOLLOW_FAILOVER = Follow("f", "p", "failover", query="failover key")
+# Reviews recorded beside the index: an "Outdated" on the restricted runbook, quoting the canary.
+REVIEWS = StateStore(Path(tempfile.mkdtemp(prefix="hindsight-reviews-")))
+REVIEWS.record_review(
+    RESTRICTED_RUNBOOK, person_key="m", name="member", verdict="outdated", note=f"{CANARY} moved"
+)
 Surface = Callable[[Archive], Any]
 SURFACES: dict[str, Surface] = {
     "search hits and snippets": lambda a: a.search(f"{CANARY} failover key", limit=20),
@@ -132,6 +141,33 @@ SURFACES: dict[str, Surface] = {
     "restricted-words check (a yes/no for the search log)": lambda a: a.only_hidden_use_words(
         CANARY
     ),
+    # Currency: a public talk whose front matter names a restricted successor, and the review
+    # queue over a restricted runbook overdue for review (owned by a public expert).
+    "successor of a public talk": lambda a: a.successor(PUBLIC_SUPERSEDED),
+    "what a public talk replaces": lambda a: a.predecessors(PUBLIC_SUCCESSOR),
+    "a superseded hit's successor and metadata": lambda a: [
+        (h.doc_id, h.superseded_by, h.obsolete_reason, h.metadata)
+        for h in a.search("schema migrations by hand", limit=20)
+    ],
+    "the superseded talk's page": lambda a: (
+        a.document(PUBLIC_SUPERSEDED),
+        review.standing_of(a, REVIEWS, PUBLIC_SUPERSEDED),
+    ),
+    "who an e-mail names": lambda a: a.who("ghost@kestrel.example"),
+    "review queue": lambda a: [i.to_json("http://p") for i in review.queue(a, REVIEWS)],
+    "a public owner's review queue and its count": lambda a: _review_marker(a),
+    "review queue, overdue only": lambda a: [
+        i.to_json("http://p") for i in review.queue(a, REVIEWS, overdue_only=True)
+    ],
+    "standing of the restricted runbook": lambda a: review.standing_of(
+        a, REVIEWS, RESTRICTED_RUNBOOK
+    ),
+    "digest's due-for-review section": lambda a: digest.to_html(
+        whats_new(a, SINCE_EVER), "http://p", review.by_owner(review.queue(a, REVIEWS))
+    ),
+    "an owner's review feed": lambda a: review.atom_entries(
+        review.queue(a, REVIEWS, owners=("priya.raman@kestrel.example",))
+    ),
 }
 # Verbs that read no document, so no row: the snapshot's name, the viewer's filters, the
 # model's vector and token count of a text the caller gives, loading the model.
@@ -154,6 +190,13 @@ def _counts_marker(archive: Archive) -> str:
     public = {"postmortem": 3, "showcase": 3, "expert": 1}
     extra = [k for k, n in public.items() if stats.documents_by_kind.get(k, 0) > n]
     return CANARY if extra or stats.experts > 1 else ""
+
+
+def _review_marker(archive: Archive) -> tuple[Any, str]:
+    """Priya's queue, and the canary when it counts more than her public documents explain."""
+    mine = review.queue(archive, REVIEWS, owners=("Priya Raman",))
+    public = [i for i in mine if i.doc.doc_id == PUBLIC_SUPERSEDED]  # superseded, unlinked
+    return [i.to_json("http://p") for i in mine], CANARY if len(mine) > len(public) else ""
 
 
 def _trace(output: Any) -> list[str]:
@@ -360,3 +403,46 @@ def test_an_access_set_that_covers_every_restricted_document_is_no_filter(
     assert table.has_restricted
     assert table.effective(SearchFilters(access=("security", "sre"))).access is None
     assert table.effective(SearchFilters(access=("sre",))).access == ("sre",)
+
+
+@pytest.mark.parametrize(
+    ("args", "sees"),
+    [
+        ([], False),
+        (["--groups", "sre"], False),
+        (["--groups", "security"], True),
+        (["--all"], True),
+    ],
+)
+def test_review_commands_read_as_the_given_groups(
+    restricted_index, capsys, args: list[str], sees: bool
+) -> None:
+    data = ["--data-dir", str(restricted_index.data_dir)]
+    outputs = []
+    for command in (
+        ["review", "--json"],
+        ["review"],
+        ["review", "--overdue", "--json", "--owner", "Priya Raman"],
+        ["digest", "--since", "3650d", "--format", "json"],
+        ["search", "--json", "schema migrations by hand"],
+    ):
+        assert main([*command, *data, *args]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert [bool(_trace(out)) for out in outputs] == [sees] * 5
+
+
+def test_a_hidden_successor_reads_like_a_missing_one(restricted_index, real_embedder) -> None:
+    outsider = _archive(restricted_index, OUTSIDER, real_embedder)
+    member = _archive(restricted_index, MEMBER, real_embedder)
+    seen = outsider.document(PUBLIC_SUPERSEDED)
+    assert seen is not None and seen.metadata.get("superseded") is True
+    assert "superseded_by" not in seen.metadata
+    assert outsider.successor(PUBLIC_SUPERSEDED) is None
+    hit = next(h for h in outsider.search("schema migrations by hand") if h.doc_id == seen.doc_id)
+    assert (hit.superseded_by, hit.obsolete, hit.obsolete_reason) == (None, True, "superseded")
+    # A member follows the chain: the public talk → the restricted one → the public successor.
+    successor = member.successor(PUBLIC_SUPERSEDED)
+    assert successor is not None and CANARY in successor.title.lower()
+    assert member.successor(successor) == member.document(PUBLIC_SUCCESSOR)
+    queued = {i.doc.doc_id: i.reasons for i in review.queue(outsider, REVIEWS)}
+    assert queued == {PUBLIC_SUPERSEDED: ("superseded",)}  # unlinked, as far as they can tell

@@ -14,7 +14,14 @@ from streamlit.testing.v1 import AppTest
 from circulation.brief import encode_plan
 from index.access import Viewer
 from portal import auth
-from tests.access_fixtures import CANARY, RESTRICTED_IDS, build_restricted_index
+from tests.access_fixtures import (
+    CANARY,
+    PUBLIC_SUCCESSOR,
+    PUBLIC_SUPERSEDED,
+    RESTRICTED_IDS,
+    RESTRICTED_RUNBOOK,
+    build_restricted_index,
+)
 from tests.app_helpers import run
 
 RESTRICTED_PM, RESTRICTED_SHOWCASE, RESTRICTED_EXPERT = RESTRICTED_IDS
@@ -52,6 +59,15 @@ PAGES: list[tuple[str, dict[str, Any]]] = [
     ("portal/pages/experts.py", {"expert": "ghost-analyst"}),
     ("portal/pages/brief.py", PLAN_LINK),
     ("portal/pages/brief.py", {}),
+    # Currency: a public talk superseded by a restricted one, what the public successor
+    # replaces, the labels in results, and the review queue over a restricted runbook.
+    ("portal/pages/talks.py", {"doc": PUBLIC_SUPERSEDED}),
+    ("portal/pages/talks.py", {"doc": PUBLIC_SUCCESSOR}),
+    ("portal/pages/search.py", {"q": "schema migrations by hand"}),
+    ("portal/pages/review.py", {}),
+    ("portal/pages/review.py", {"owner": "Priya Raman"}),
+    ("portal/pages/review.py", {"show": "overdue"}),
+    ("portal/pages/document.py", {"doc": RESTRICTED_RUNBOOK}),
 ]
 
 
@@ -113,6 +129,12 @@ MEMBER_SEES = [
     ("portal/pages/experts.py", {"topic": "signing key leaked in a failover runbook"}),
     ("portal/pages/experts.py", {"expert": "ghost-analyst"}),
     ("portal/pages/brief.py", PLAN_LINK),
+    ("portal/pages/talks.py", {"doc": PUBLIC_SUPERSEDED}),
+    ("portal/pages/talks.py", {"doc": PUBLIC_SUCCESSOR}),
+    ("portal/pages/search.py", {"q": "schema migrations by hand"}),
+    ("portal/pages/review.py", {}),
+    ("portal/pages/review.py", {"owner": "Priya Raman"}),
+    ("portal/pages/document.py", {"doc": RESTRICTED_RUNBOOK}),
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from portal import circulation, links, media, resources, state, transcript, ui, views
+from portal.review_views import standing as review_standing
 from portal.state import PageState
 
 page = PageState("document", [state.text("doc"), state.integer("t"), state.text("tq")])
@@ -21,6 +22,7 @@ if found is None:
 else:
     circulation.record_open(found.doc_id)
     views.header(found)
+    review_standing(archive, found)
     views.external_links(found)
     main, side = st.columns([3, 1], gap="large")
     with main:

@@ -14,6 +14,7 @@ from index.action_items import ItemFilter, is_open, open_count
 from index.filters import SearchFilters
 from index.models import Document
 from portal import circulation, incident_views, incidents, links, resources, safe, state, ui, views
+from portal.review_views import standing as review_standing
 from portal.state import PageState
 
 FILTERS = (("severity", "Severity"), ("team", "Team"), ("service", "Service"), ("status", "Status"))
@@ -177,6 +178,7 @@ def _matches(doc: Document, query: str) -> bool:
 def detail_view(doc: Document) -> None:
     views.back("All incidents", lambda: page.set("doc", ""))
     views.header(doc)
+    review_standing(archive, doc)
     incident_views.recurrence_banner(archive.recurrence_of(doc.doc_id), doc.doc_id)
     main, side = st.columns([5, 2], gap="large")
     with side:

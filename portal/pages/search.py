@@ -14,6 +14,7 @@ from index.models import Document, MomentHit, SearchHit
 from index.timefmt import clock
 from index.tokenize import query_terms as index_terms
 from portal import circulation, facets, links, media, resources, safe, state, transcript, ui
+from portal.review_views import result_labels as review_labels
 from portal.state import PageState
 
 PAGE_SIZE = 10  # a screenful: every result is a dozen elements the browser draws
@@ -160,6 +161,7 @@ def result(i: int, item: SearchHit | Document) -> None:
         line = " ".join(x for x in (kind, ui.chips(doc, tags=5)) if x)
         st.markdown(line)
         if isinstance(item, SearchHit):
+            review_labels(archive, item)
             if item.weak and not like_doc:
                 st.caption(":material/trending_down: Weaker match: near in meaning, not a match")
             if item.heading and item.start is None:

@@ -16,6 +16,7 @@ from index.filters import SearchFilters
 from index.models import Document
 from index.timefmt import clock
 from portal import circulation, links, media, resources, safe, state, transcript, ui, views
+from portal.review_views import standing as review_standing
 from portal.state import PageState
 
 page = PageState(
@@ -124,6 +125,7 @@ def card(doc: Document) -> None:
 def session_view(doc: Document) -> None:
     views.back("All sessions", lambda: page.update(doc="", t=None, tq=""))
     views.header(doc)
+    review_standing(archive, doc)
     views.external_links(doc, (("slides", "Slides", ":material/slideshow:"),))
     segments = archive.segments(doc.doc_id)
     rec = media.recording(archive, doc)

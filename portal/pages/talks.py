@@ -12,6 +12,7 @@ from index.filters import SearchFilters
 from index.kinds import kind_label
 from index.models import Document
 from portal import circulation, links, media, resources, safe, state, transcript, ui, views
+from portal.review_views import standing as review_standing
 from portal.state import PageState
 
 KINDS = ("talk", "paper-review")
@@ -107,6 +108,7 @@ def card(doc: Document) -> None:
 def detail_view(doc: Document) -> None:
     views.back("All talks", lambda: page.update(doc="", t=None, tq=""))
     views.header(doc)
+    review_standing(archive, doc)
     paper = ui.field(doc, "paper")
     if paper:
         paper_link = safe.link(paper, doc.metadata.get("paper_url"))
