@@ -18,6 +18,7 @@ from circulation import review
 from index.archive import Archive
 from index.models import Document, SearchHit
 from portal import circulation, links, resources, safe, ui
+from portal.state import PageState
 
 log = logging.getLogger(__name__)
 NOTICE_KEY = "_hindsight.review_notice"
@@ -74,8 +75,10 @@ def _outdated(archive: Archive, doc_id: str, key: str) -> None:
         st.session_state.pop(key, None)
 
 
-def standing(archive: Archive, doc: Document) -> None:
-    """DOC's currency under its header: successor, obsolescence, review, and the two buttons."""
+def standing(archive: Archive, doc: Document, *, here: PageState | None = None) -> None:
+    """DOC's currency under its header: successor, obsolescence, review, and the two buttons.
+
+    HERE: the page showing DOC (links to documents it shows itself become buttons)."""
     _notice()
     try:
         records = review.Records.read(circulation.store(), [doc.doc_id])
@@ -90,7 +93,9 @@ def standing(archive: Archive, doc: Document) -> None:
     if successor is not None:
         with st.container(border=True, key="superseded"):
             st.markdown(f":material/update: **Superseded**{why}")
-            links.doc_link(successor, label=f"Read instead: {successor.title}", bold=True)
+            links.doc_link(
+                successor, label=f"Read instead: {successor.title}", bold=True, here=here
+            )
     elif now.superseded or now.obsolete:
         what = "Superseded" if now.superseded else "Obsolete"
         st.warning(f"**{what}**{why}", icon=":material/block:")
@@ -98,7 +103,9 @@ def standing(archive: Archive, doc: Document) -> None:
     if replaced:
         st.caption(":material/history: Replaces an earlier document:")
         for old in replaced:
-            links.doc_link(old, help=f"{ui.nice_date(old.date)}", key=f"replaces-{old.doc_id}")
+            links.doc_link(
+                old, help=ui.nice_date(old.date), here=here, key=f"replaces-{old.doc_id}"
+            )
     _review_line(found, today)
     _buttons(archive, doc, found)
 

@@ -22,7 +22,7 @@ if found is None:
 else:
     circulation.record_open(found.doc_id)
     views.header(found)
-    review_standing(archive, found)
+    review_standing(archive, found, here=page)
     views.external_links(found)
     main, side = st.columns([3, 1], gap="large")
     with main:

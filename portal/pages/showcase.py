@@ -125,7 +125,7 @@ def card(doc: Document) -> None:
 def session_view(doc: Document) -> None:
     views.back("All sessions", lambda: page.update(doc="", t=None, tq=""))
     views.header(doc)
-    review_standing(archive, doc)
+    review_standing(archive, doc, here=page)
     views.external_links(doc, (("slides", "Slides", ":material/slideshow:"),))
     segments = archive.segments(doc.doc_id)
     rec = media.recording(archive, doc)

@@ -108,7 +108,7 @@ def card(doc: Document) -> None:
 def detail_view(doc: Document) -> None:
     views.back("All talks", lambda: page.update(doc="", t=None, tq=""))
     views.header(doc)
-    review_standing(archive, doc)
+    review_standing(archive, doc, here=page)
     paper = ui.field(doc, "paper")
     if paper:
         paper_link = safe.link(paper, doc.metadata.get("paper_url"))
