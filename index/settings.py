@@ -231,7 +231,7 @@ class Settings(BaseSettings):
     review_days: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_REVIEW_DAYS),
         description="Days a review counts for, per kind (0: never due again); kinds not named "
-        "keep their default. JSON: '{\"talk\": 180, \"runbook\": 90}'.",
+        'keep their default. JSON: \'{"talk": 180, "runbook": 90}\'.',
     )
     review_due_days: int = Field(
         default=30, ge=0, description="A review this close (days) is listed as due."
@@ -239,7 +239,7 @@ class Settings(BaseSettings):
     review_editors_group: str = Field(
         default="",
         description="Besides a document's owner (and admins), members of this group may mark "
-        "it \"Still accurate\" (empty: owners only).",
+        'it "Still accurate" (empty: owners only).',
     )
 
     @field_validator("review_days", mode="after")
