@@ -147,14 +147,13 @@ def document(
 
 
 def documents_by_id(
-    cur: duckdb.DuckDBPyConnection,
-    doc_ids: list[str],
-    *,
-    body: bool = True,
-    access: tuple[str, ...] | None = None,
+    cur: duckdb.DuckDBPyConnection, doc_ids: list[str], *, body: bool = True
 ) -> dict[str, Document]:
-    """Documents by id, as ACCESS may read their successors (`followable`); without BODY their
-    body is empty (a transcript's is ~50 KB). Callers choose DOC_IDS the reader may see."""
+    """Documents by id, as stored; without BODY their body is empty (a transcript's is ~50 KB).
+
+    Their successors are not checked: a caller handing them to a reader passes them through
+    `followable` or `lifecycle.follow` first.
+    """
     if not doc_ids:
         return {}
     columns = _DOC_COLUMNS if body else _DOC_COLUMNS.replace("body", "NULL AS body")
@@ -162,7 +161,7 @@ def documents_by_id(
         f"SELECT {columns} FROM documents d WHERE doc_id IN ({', '.join('?' * len(doc_ids))})",
         doc_ids,
     ).fetchall()
-    return {d.doc_id: d for d in followable(cur, [_document(r) for r in rows], access)}
+    return {r[0]: _document(r) for r in rows}
 
 
 def followable(
@@ -173,15 +172,11 @@ def followable(
     A document superseded by one the reader may not open reads exactly like one whose
     successor does not exist: `superseded: true`, no id (index/lifecycle.py).
     """
-    named = {d.doc_id: lifecycle.successor_id(d.metadata) for d in docs}
-    wanted = sorted({s for s in named.values() if s})
+    wanted = sorted({s for d in docs if (s := lifecycle.successor_id(d.metadata))})
     if not wanted:
         return docs
     visible = set(allowed_doc_ids(cur, SearchFilters(doc_ids=tuple(wanted), access=access)))
-    return [
-        lifecycle.unlinked(d) if named[d.doc_id] and named[d.doc_id] not in visible else d
-        for d in docs
-    ]
+    return lifecycle.follow(docs, visible.__contains__)
 
 
 def lifecycle_marks(cur: duckdb.DuckDBPyConnection) -> dict[str, lifecycle.Mark]:

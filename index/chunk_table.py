@@ -103,6 +103,11 @@ class ChunkTable:
         """The number of DOC_ID (None when it is not in this snapshot)."""
         return self._number.get(doc_id)
 
+    def visible(self, doc_id: str, access: tuple[str, ...] | None) -> bool:
+        """True when DOC_ID is in this snapshot and the access key ACCESS may see it."""
+        number = self._number.get(doc_id)
+        return number is not None and may_see(access, self._access.get(number, ()))
+
     def passages(self, number: int) -> np.ndarray:
         """Chunk ids of document NUMBER's timed passages (transcripts), in time order."""
         return self._passages[self._passage_start[number] : self._passage_start[number + 1]]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -78,6 +78,15 @@ def unlinked(doc: Document) -> Document:
     meta = {k: v for k, v in doc.metadata.items() if k not in _SUCCESSOR_KEYS}
     meta["superseded"] = True
     return replace(doc, metadata=meta)
+
+
+def follow(docs: list[Document], visible: Callable[[str], bool]) -> list[Document]:
+    """DOCS with every successor that is not VISIBLE (hidden, or missing) left unnamed."""
+    out = []
+    for doc in docs:
+        named = successor_id(doc.metadata)
+        out.append(unlinked(doc) if named and not visible(named) else doc)
+    return out
 
 
 _SUCCESSOR_KEYS = frozenset(

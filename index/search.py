@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -25,7 +26,7 @@ from index.cache import ResultCache
 from index.catalog import ChunkRow
 from index.chunk_table import ChunkTable
 from index.filters import SearchFilters
-from index.lifecycle import Mark, currency
+from index.lifecycle import Mark, currency, follow
 from index.models import Document, MomentHit, SearchHit
 from index.moments import MomentParams, choose
 from index.reader import IndexSnapshot
@@ -194,35 +195,39 @@ def _ranked(
     return out
 
 
-def demote_retired(
-    fused: list[Fused], marks: dict[str, Mark], matching: set[str], weight: float
-) -> list[Fused]:
+def demote_retired(fused: list[Fused], marks: dict[str, Mark], weight: float) -> list[Fused]:
     """FUSED with superseded and obsolete documents demoted, each below its successor.
 
-    A retired document's score is multiplied by WEIGHT. A successor among the candidates that
-    matches the query (MATCHING) is then moved to just above the document it replaces, taking
-    that document's score when its own is lower, so the order and the scores still agree.
-    Candidates are what the reader may see, so a hidden successor moves nothing.
+    A retired document's score is multiplied by WEIGHT. Its successor, when it is among the
+    candidates, is then moved to just above it, taking its score when its own is lower (so the
+    order and the scores agree): whoever finds the old document sees the current one first —
+    also when only the old one matches (the successor keeps its own `weak` mark). Candidates
+    are what the reader may see, so a successor they may not see moves nothing.
     """
-    if not marks or not fused:
+    if not marks:
         return fused
-    out = [replace(f, score=f.score * weight) if f.doc_id in marks else f for f in fused]
-    out.sort(key=lambda f: f.score, reverse=True)  # stable: ties keep the fused order
+    retired = [Fused(f.doc_id, f.score * weight, f.chunk_id) for f in fused if f.doc_id in marks]
+    if not retired:
+        return fused
+    out = [f for f in fused if f.doc_id not in marks]  # still best first
+    below = [-f.score for f in out]
+    for f in sorted(retired, key=lambda f: f.score, reverse=True):
+        i = bisect_right(below, -f.score)  # after the current ones it ties with
+        out.insert(i, f)
+        below.insert(i, -f.score)
+    pairs = [(f.doc_id, then) for f in retired if (then := marks[f.doc_id].successor)]
     moved: set[tuple[str, str]] = set()
-    changed = True
+    changed = bool(pairs)
     while changed:  # chains (a → b → c) settle in a few passes; each pair moves once
         changed = False
         at = {f.doc_id: i for i, f in enumerate(out)}
-        for old in list(out):
-            new = marks[old.doc_id].successor if old.doc_id in marks else None
-            if new is None or new not in matching or (old.doc_id, new) in moved:
-                continue
-            i, j = at[old.doc_id], at.get(new)
-            if j is None or j < i:
+        for old, new in sorted(pairs, key=lambda p: at[p[0]]):
+            i, j = at[old], at.get(new)
+            if j is None or j < i or (old, new) in moved:
                 continue
             successor = out.pop(j)
             out.insert(i, replace(successor, score=max(successor.score, out[i].score)))
-            moved.add((old.doc_id, new))
+            moved.add((old, new))
             changed = True
             break
     return out
@@ -327,13 +332,11 @@ class Searcher:
             doc_of,
             self.params.floor,
         )
-        fused = demote_retired(fused, self.marks, matching, self.params.retired_weight)[:limit]
+        fused = demote_retired(fused, self.marks, self.params.retired_weight)[:limit]
         # The documents are fetched on another thread (DuckDB releases the GIL) while the
         # moments are found and the passages fetched here: ~2 ms of a ~15 ms query.
         docs = _FETCHER.submit(
-            partial(catalog.documents_by_id, body=False, access=filters.access),
-            self.snapshot.cursor(),
-            [f.doc_id for f in fused],
+            catalog.documents_by_id, self.snapshot.cursor(), [f.doc_id for f in fused], body=False
         )
         shown: dict[str, list[Shown]] = {
             f.doc_id: [Shown(f.chunk_id, [f.chunk_id], f.score)] for f in fused
@@ -341,7 +344,9 @@ class Searcher:
         shown.update(self._moments([f.doc_id for f in fused], query, vector, keyword))
         wanted = [c for spans in shown.values() for s in spans for c in s.span]
         rows = catalog.chunks_by_id(cur, wanted)
-        return self._hits(fused, docs.result(), shown, rows, query, matching)
+        # A successor the reader may not see is not named (it reads like a missing one).
+        found = follow(list(docs.result().values()), partial(table.visible, access=filters.access))
+        return self._hits(fused, {d.doc_id: d for d in found}, shown, rows, query, matching)
 
     def _keyword(self, query: str, n: int, allowed: Allowed | None) -> list[tuple[int, float]]:
         """Top N keyword hits among the allowed chunks.
