@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from circulation import atom
+from circulation import atom, review
 from circulation.follows import recent
 from circulation.state import StateStore
 from index.access import Viewer
@@ -105,8 +105,6 @@ def answer_review(
 ) -> FeedAnswer:
     """The review queue of TOKEN's owner — documents they own that need a look — as they may
     read it now (the same checks as a follow's feed)."""
-    from circulation import review
-
     now = now or dt.datetime.now()
     person = store.person_by_token(token)
     if person is None:

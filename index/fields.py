@@ -65,7 +65,11 @@ FIELDS: tuple[Field, ...] = (
     Field("action_items", "items", ("actions", "follow_ups", "followups", "action_item")),
     # Whether a document is still current (index/lifecycle.py): who keeps it true, when it was
     # last checked or must be checked by, and what replaced it.
-    Field("review_by", "date", ("review_on", "review_date", "next_review", "review_due")),
+    Field(
+        "review_by",
+        "date",
+        ("review_on", "review_date", "next_review", "review_due", "verified_until", "valid_until"),
+    ),
     Field(
         "reviewed",
         "date",
