@@ -49,10 +49,8 @@ said = st.session_state.pop(NOTICE_KEY, None)
 if said:
     st.toast(said, icon=":material/check:")
 
-left, right, _ = st.columns([2, 2, 3])
-with left:
+with st.container(horizontal=True, gap="large"):
     show = page.widget("show", st.segmented_control, "Show", list(SHOW), format_func=SHOW.get)
-with right:
     whose = page.widget("whose", st.segmented_control, "Whose", list(WHOSE), format_func=WHOSE.get)
 owner = page.get("owner")
 owners: tuple[str, ...] = ()
