@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from circulation import atom
@@ -25,7 +25,7 @@ from index.access import Viewer, group_name
 from index.archive import Archive
 from index.errors import HindsightError
 from index.lifecycle import Confirmation, Currency, ReviewDates, ReviewState
-from index.models import Document
+from index.models import Document, SearchHit
 from index.people import Person
 
 Reason = Literal["overdue", "outdated", "superseded", "due"]
@@ -202,6 +202,20 @@ def standing(
         currency=lifecycle.currency(doc.metadata),
         flags=records.open_flags(doc.doc_id),
     )
+
+
+def with_reviews(archive: Archive, hits: list[SearchHit], records: Records) -> list[SearchHit]:
+    """HITS with each `review_by` moved on by a "Still accurate" recorded since (the door knows
+    only what the documents' fields say)."""
+    out = []
+    for hit in hits:
+        confirmed = records.confirmed.get(hit.doc_id)
+        if confirmed is not None:
+            doc = Document(hit.doc_id, hit.kind, hit.title, hit.path, hit.date, hit.metadata)
+            dates = lifecycle.review_dates(doc, archive.review_policy, confirmed)
+            hit = replace(hit, review_by=dates.review_by)
+        out.append(hit)
+    return out
 
 
 def standing_of(

@@ -30,12 +30,15 @@ def _print_hits(hits: list[Any]) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from circulation.review import Records, with_reviews
+    from circulation.state import StateStore
     from index.filters import SearchFilters
 
     positive(args.limit)
     filters = SearchFilters(kinds=kinds(args.kind))
     if not args.queries and not args.query:
         raise UsageError("give a QUERY or --queries FILE")
+    reviews = Records.read(StateStore(settings(args).data_dir))  # "Still accurate" moves review_by
     with reading(args) as archive:
         if args.queries:
             for line_no, line in enumerate(Path(args.queries).read_text().splitlines(), start=1):
@@ -49,9 +52,11 @@ def cmd_search(args: argparse.Namespace) -> int:
                         f'{args.queries}:{line_no}: expected {{"id": ..., "query": ...}} ({exc})'
                     ) from None
                 hits = archive.search(query, filters, limit=args.limit, mode=args.mode)
+                hits = with_reviews(archive, hits, reviews)
                 print(json.dumps({"id": item.get("id"), "hits": [h.to_json() for h in hits]}))
             return EXIT_OK
         hits = archive.search(" ".join(args.query), filters, limit=args.limit, mode=args.mode)
+        hits = with_reviews(archive, hits, reviews)
     if args.json:
         for hit in hits:
             print(json.dumps(hit.to_json()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,20 @@ def test_search_json_carries_superseded_by_obsolete_and_review_by(indexed, capsy
     out = cli(indexed, capsys, "search", "--json", "vacuum settings shipments table")
     vacuum = next(json.loads(line) for line in out.splitlines() if "note-overdue" in line)
     assert vacuum["review_by"] == (TODAY - dt.timedelta(days=20)).isoformat()
+
+
+def test_search_json_review_by_follows_still_accurate(opener, indexed, capsys) -> None:
+    store = StateStore(indexed.data_dir)  # where the portal records it
+    before = store.reviews()
+    review.confirm(archive_of(opener, PRIYA), store, "note-overdue")
+    try:
+        out = cli(indexed, capsys, "search", "--json", "vacuum settings shipments table")
+        vacuum = next(json.loads(line) for line in out.splitlines() if "note-overdue" in line)
+        assert vacuum["review_by"] == (TODAY + dt.timedelta(days=180)).isoformat()
+    finally:  # the other tests expect nothing recorded beside the index
+        with sqlite3.connect(store.path) as con:
+            con.execute("DELETE FROM reviews")
+    assert before == []
 
 
 def test_an_obsolete_document_is_labelled_and_demoted_never_hidden(opener) -> None:
