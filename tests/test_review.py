@@ -347,7 +347,7 @@ def test_the_digest_has_a_due_for_review_section_per_owner(opener, indexed, stor
 def test_an_owner_follows_their_own_queue_as_a_feed(opener, indexed, store) -> None:
     settings = indexed
     store.record_visit(PRIYA.person_key, name=PRIYA.name, groups=("payments",))
-    token = store.feed_token(PRIYA.person_key)
+    token = store.new_feed_token(PRIYA.person_key)
     got = answer_review(store, settings, opener.require, token, self_url="http://f/review.atom")
     assert got.status == 200
     assert "Vacuum settings for the shipments table" in got.body  # hers, by her e-mail

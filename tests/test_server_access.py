@@ -24,7 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from server.app import make_app
 from server.slack import sign
-from tests.access_fixtures import CANARY, RESTRICTED_IDS
+from tests.access_fixtures import CANARY, PUBLIC_SUPERSEDED, RESTRICTED_IDS
 from tests.server_helpers import SLACK_SECRET, Served, bearer, restricted_server
 from tests.test_access import _trace
 
@@ -95,6 +95,13 @@ ROWS: dict[str, Row] = {
     "related of a public incident": Row(
         "/api/v1/documents/{doc_id}", "GET", f"/api/v1/documents/{LEDGER}"
     ),
+    # Its front matter names a restricted successor: only members may read the name.
+    "a public talk superseded by a restricted one": Row(
+        "/api/v1/documents/{doc_id}", "GET", f"/api/v1/documents/{PUBLIC_SUPERSEDED}"
+    ),
+    "search hits of a superseded talk": Row(
+        "/api/v1/search", "GET", "/api/v1/search", _q(q="schema migrations by hand", limit=20)
+    ),
     "similar incidents of a public one": Row(
         "/api/v1/incidents/{doc_id}/similar",
         "GET",
@@ -127,6 +134,8 @@ ROWS: dict[str, Row] = {
     ),
     "what's new": Row("/api/v1/whats-new", "GET", "/api/v1/whats-new", _q(since="3650d")),
     "follow feed": Row("/feeds/{token}/{feed}", "GET", "FEED"),
+    # The restricted runbook overdue for review is Priya Raman's: her queue as each reads it.
+    "an owner's review feed": Row("/feeds/{token}/{feed}", "GET", "REVIEW_FEED"),
     "slack search": Row(
         "/slack/commands",
         "POST",
@@ -200,6 +209,13 @@ def _call(server: Served, row: Row, who: str) -> str:
         server.store.record_visit(person, name=who, groups=GROUPS[who])
         follow = server.store.follow(person, "failover", query="failover")
         path = f"/feeds/{server.store.new_feed_token(person)}/{follow.follow_id}.atom"
+        reply = httpx.get(server.url + path, timeout=120)
+        assert reply.status_code == 200, reply.text
+        return reply.text
+    if row.path == "REVIEW_FEED":
+        person = f"{who}-owner@x"
+        server.store.record_visit(person, name="Priya Raman", groups=GROUPS[who])
+        path = f"/feeds/{server.store.new_feed_token(person)}/review.atom"
         reply = httpx.get(server.url + path, timeout=120)
         assert reply.status_code == 200, reply.text
         return reply.text
