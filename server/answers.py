@@ -14,6 +14,7 @@ from typing import Any
 
 from circulation import brief as briefs
 from circulation.links import Links
+from circulation.review import Records, with_reviews
 from circulation.whats_new import whats_new as news_since
 from index.action_items import ItemFilter
 from index.archive import Archive
@@ -62,8 +63,13 @@ def hit_json(hit: SearchHit, links: Links) -> dict[str, Any]:
     return out
 
 
-def search(archive: Archive, query: SearchQuery, links: Links) -> dict[str, Any]:
+def search(
+    archive: Archive, query: SearchQuery, links: Links, reviews: Records | None = None
+) -> dict[str, Any]:
+    """Hits as `search --json` prints them; REVIEWS moves `review_by` past a "Still accurate"."""
     hits = archive.search(query.q, query.filters, limit=query.limit, mode=query.mode)
+    if reviews is not None:
+        hits = with_reviews(archive, hits, reviews)
     return {
         "query": query.q,
         "hits": [hit_json(h, links) for h in hits],

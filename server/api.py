@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Reques
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from circulation.review import Records
 from index.archive import Archive
 from index.kinds import KINDS, known_kind
 from server import answers
@@ -116,7 +117,8 @@ def search(
     ask = answers.SearchQuery(
         words, _kinds(kind), facets, date_from, date_to, limit=limit, mode=mode
     )
-    return JSONResponse(answers.search(archive, ask, ctx.links))
+    reviews = Records.read(ctx.store)
+    return JSONResponse(answers.search(archive, ask, ctx.links, reviews))
 
 
 @router.get("/documents/{doc_id:path}", summary="One document by id")

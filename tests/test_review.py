@@ -197,6 +197,18 @@ def test_search_json_review_by_follows_still_accurate(opener, indexed, capsys) -
         out = cli(indexed, capsys, "search", "--json", "vacuum settings shipments table")
         vacuum = next(json.loads(line) for line in out.splitlines() if "note-overdue" in line)
         assert vacuum["review_by"] == (TODAY + dt.timedelta(days=180)).isoformat()
+        # The API answers the same (server/answers.py reads the same records).
+        from circulation.links import Links
+        from server import answers
+
+        api = answers.search(
+            archive_of(opener),
+            answers.SearchQuery("vacuum settings shipments table"),
+            Links("http://portal"),
+            review.Records.read(store),
+        )
+        hit = next(h for h in api["hits"] if h["doc_id"] == "note-overdue")
+        assert hit["review_by"] == vacuum["review_by"]
     finally:  # the other tests expect nothing recorded beside the index
         with sqlite3.connect(store.path) as con:
             con.execute("DELETE FROM reviews")
