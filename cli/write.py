@@ -17,7 +17,7 @@ RECURS_SHOWN = 20  # a first ingest of a large archive would otherwise list ever
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from ingest.progress import tqdm_progress
+    from ingest.progress import tqdm_progress, tqdm_transcribe_progress
     from ingest.runner import ingest_paths
 
     found = settings(args)
@@ -32,8 +32,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 if v is not None
             }
         )
-    with tqdm_progress(enabled=not args.quiet) as progress:
-        report = ingest_paths(found, args.paths, progress=progress)
+    with (
+        tqdm_progress(enabled=not args.quiet) as progress,
+        tqdm_transcribe_progress(enabled=not args.quiet) as heard,
+    ):
+        report = ingest_paths(found, args.paths, progress=progress, transcribe_progress=heard)
     out = sys.stdout
     for outcome in report.of("failed"):
         print(f"FAILED  {outcome.describe()}", file=out)

@@ -26,6 +26,7 @@ class ChunkRow:
     start: float | None
     end: float | None
     speaker: str | None
+    slide: int | None = None
 
 
 _DOC_COLUMNS = "doc_id, kind, title, path, date, metadata, body"
@@ -201,7 +202,7 @@ def chunks_by_id(cur: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[i
     if not chunk_ids:
         return {}
     rows = cur.execute(
-        "SELECT chunk_id, doc_id, text, heading, start_s, end_s, speaker FROM chunks "
+        "SELECT chunk_id, doc_id, text, heading, start_s, end_s, speaker, slide FROM chunks "
         f"WHERE chunk_id IN ({', '.join('?' * len(chunk_ids))})",
         chunk_ids,
     ).fetchall()

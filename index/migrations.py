@@ -121,12 +121,18 @@ def m005_chapters(con: duckdb.DuckDBPyConnection) -> None:
         )""")
 
 
+def m006_chunk_slide(con: duckdb.DuckDBPyConnection) -> None:
+    """Slide decks: the slide a chunk comes from (NULL for everything else)."""
+    con.execute("ALTER TABLE chunks ADD COLUMN slide INTEGER")
+
+
 MIGRATIONS: list[Migration] = [
     m001_documents,
     m002_experts,
     m003_ingest_state,
     m004_document_first_seen,
     m005_chapters,
+    m006_chunk_slide,
 ]
 
 

@@ -17,6 +17,7 @@ class Section:
     end: float | None = None
     speaker: str | None = None
     line: int | None = None  # 1-based line in the source file
+    slide: int | None = None  # slide decks: the slide's number
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Chunk:
     start: float | None = None
     end: float | None = None
     speaker: str | None = None
+    slide: int | None = None
 
     @property
     def embed_text(self) -> str:
@@ -165,6 +167,7 @@ class SearchHit:
     obsolete: bool = False
     obsolete_reason: str = ""
     review_by: dt.date | None = None
+    slide: int | None = None  # a deck's hit: the slide of the best passage
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -180,6 +183,8 @@ class SearchHit:
         if self.start is not None:
             out.update(start=self.start, end=self.end, speaker=self.speaker)
             out["moments"] = [m.to_json() for m in self.moments]
+        if self.slide is not None:
+            out["slide"] = self.slide
         if self.weak:
             out["weak"] = True
         out["superseded_by"] = self.superseded_by

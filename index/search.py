@@ -490,6 +490,7 @@ class Searcher:
                     superseded_by=now.superseded_by,
                     obsolete=now.obsolete,
                     obsolete_reason=now.reason if now.obsolete else "",
+                    slide=row.slide,
                 )
             )
         return hits

@@ -72,6 +72,19 @@ class Settings(BaseSettings):
     content_dir: Path = Field(
         default=Path("content"), description="Content folder the portal and `make run` ingest."
     )
+    transcribe_model: Literal["base", "tiny.en"] = Field(
+        default="base",
+        description="Whisper model for recordings without captions: base (detects the "
+        "language) or tiny.en (English only, ~1.5x faster).",
+    )
+    whisper_cache_dir: Path | None = Field(
+        default=None,
+        description="Where Whisper weights shipped in parts are joined (default: "
+        "~/.cache/hindsight/whisper); derived, safe to delete.",
+    )
+    max_media_mb: float = Field(
+        default=4096.0, gt=0, description="Recordings larger than this are not transcribed."
+    )
     engine: Literal["local", "ray", "auto"] = Field(
         default="auto",
         description="Where ingest embeds new chunks: local (this process), ray (a Ray cluster "

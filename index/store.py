@@ -21,7 +21,8 @@ CATALOG_FILE = "catalog.duckdb"
 # ingest and refused by readers until then. 2: the keyword index gained a `day` field;
 # 3: recordings gained chapters (computed at ingest, so every recording is re-read);
 # 4: document fields are folded and normalised at ingest (index/fields.py).
-SCHEMA_VERSION = "4"
+# 5: chunks gained `slide` (slide decks name the slide of a hit).
+SCHEMA_VERSION = "5"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ _COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
     "doc_facets": [("doc_id", _TEXT), ("facet", _TEXT), ("value", _TEXT)],
     "chunks": [("chunk_id", _BIG), ("doc_id", _TEXT), ("ordinal", _INT), ("text", _TEXT),
                ("context", _TEXT), ("heading", _TEXT), ("text_hash", _TEXT),
-               ("n_tokens", _INT), ("start_s", _REAL), ("end_s", _REAL), ("speaker", _TEXT)],
+               ("n_tokens", _INT), ("start_s", _REAL), ("end_s", _REAL), ("speaker", _TEXT),
+               ("slide", _INT)],
     "segments": [("doc_id", _TEXT), ("ordinal", _INT), ("start_s", _REAL), ("end_s", _REAL),
                  ("speaker", _TEXT), ("text", _TEXT)],
     "chapters": [("doc_id", _TEXT), ("ordinal", _INT), ("start_s", _REAL), ("end_s", _REAL),
@@ -241,7 +243,7 @@ class CatalogWriter:
         self._buffer(
             "chunks",
             [(c.chunk_id, c.doc_id, c.ordinal, c.text, c.context, c.heading, c.text_hash,
-              c.n_tokens, c.start, c.end, c.speaker) for c in chunks],
+              c.n_tokens, c.start, c.end, c.speaker, c.slide) for c in chunks],
         )  # fmt: skip
         self._buffer(
             "segments",

@@ -28,6 +28,7 @@ class _Piece:
     start: float | None = None
     end: float | None = None
     speaker: str | None = None
+    slide: int | None = None
 
 
 def chunk_document(
@@ -98,6 +99,7 @@ def _make_chunk(
         start=piece.start,
         end=piece.end,
         speaker=piece.speaker,
+        slide=piece.slide,
     )
 
 
@@ -129,7 +131,9 @@ def _pack_sections(run: list[Section], count_tokens: CountTokens, target: int) -
         heading = " ".join(section.heading_path)
         cost = _cost(section.text, count_tokens) + _cost(heading, count_tokens)
         same_top = bool(group) and group[0].heading_path[:1] == section.heading_path[:1]
-        if group and (not same_top or used + cost > target):
+        # A slide is a passage of its own: a hit must name one slide.
+        own = section.slide is not None or (bool(group) and group[0].slide is not None)
+        if group and (not same_top or own or used + cost > target):
             pieces.append(_merge(group))
             group, used = [], 0
         group.append(section)
@@ -155,7 +159,7 @@ def _merge(group: list[Section]) -> _Piece:
         parts.append(f"{extra}\n{section.text}" if extra and len(group) > 1 else section.text)
     if len(group) == 1:
         common = group[0].heading_path
-    return _Piece("\n\n".join(parts), common)
+    return _Piece("\n\n".join(parts), common, slide=group[0].slide)
 
 
 def _group_segments(run: list[Section], count_tokens: CountTokens, target: int) -> list[_Piece]:

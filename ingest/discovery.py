@@ -8,9 +8,10 @@ from functools import cached_property
 from pathlib import Path
 
 from index.kinds import known_kind
-from index.media import MEDIA_SUFFIXES
+from index.media import MEDIA_SUFFIXES, VIDEO
+from ingest.pairing import CAPTION_SUFFIXES, NOTE_SUFFIXES, caption_preference, pair_stem
 
-TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt", ".json"})
+TRANSCRIPT_SUFFIXES = CAPTION_SUFFIXES
 
 
 def _is_kind_folder(name: str) -> bool:
@@ -20,12 +21,21 @@ def _is_kind_folder(name: str) -> bool:
 
 @dataclass(frozen=True)
 class SourceUnit:
-    """One document's files: the primary file and, for transcripts, its sidecar Markdown."""
+    """One document's files: the primary file and, for recordings, its sidecar Markdown and
+    the recording itself (the primary is then its captions, or the recording when it has none).
+    """
 
     primary: Path
     root: Path  # kind detection looks at the first folder under it
     display_path: str  # the path as the user gave it, joined with the file's relative path
     sidecar: Path | None = None
+    media: Path | None = None  # the recording beside captions (played, not read)
+    others: tuple[Path, ...] = ()  # captions in other languages, not indexed
+
+    @property
+    def transcribe(self) -> bool:
+        """A recording without captions: its transcript has to be made."""
+        return self.primary.suffix.lower() in MEDIA_SUFFIXES
 
     @property
     def source_key(self) -> str:
@@ -34,7 +44,8 @@ class SourceUnit:
 
     @property
     def files(self) -> tuple[Path, ...]:
-        return (self.primary,) if self.sidecar is None else (self.primary, self.sidecar)
+        # The recording counts: renaming or replacing it changes what the document plays.
+        return tuple(p for p in (self.primary, self.sidecar, self.media) if p is not None)
 
 
 @dataclass(frozen=True)
@@ -56,29 +67,42 @@ def _file_root(path: Path) -> Path:
     return parent.parent if _is_kind_folder(parent.name) else parent
 
 
+def _media_order(name: str) -> tuple[bool, str]:
+    return Path(name).suffix.lower() not in VIDEO, name  # a video plays better than its audio
+
+
 def _units_in_dir(
     dirpath: Path, names: list[str], root: Path, given: str, kind_root: Path | None = None
 ) -> list[SourceUnit]:
-    stems_with_transcript = {
-        Path(n).stem for n in names if Path(n).suffix.lower() in TRANSCRIPT_SUFFIXES
-    }
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(pair_stem(name), []).append(name)
     units = []
     for name in sorted(names):
         path = dirpath / name
         suffix = path.suffix.lower()
-        if suffix in (".md", ".markdown") and path.stem in stems_with_transcript:
-            continue  # a sidecar, ingested with its transcript
-        if suffix in MEDIA_SUFFIXES:
-            continue  # a recording: played beside its transcript, not ingested
+        group = groups[pair_stem(name)]
+        captions = sorted(
+            (n for n in group if Path(n).suffix.lower() in CAPTION_SUFFIXES), key=caption_preference
+        )
+        media = sorted((n for n in group if Path(n).suffix.lower() in MEDIA_SUFFIXES), key=_media_order)
+        if suffix in NOTE_SUFFIXES and (captions or media) and path.stem == pair_stem(name):
+            continue  # a sidecar, ingested with its recording
+        if suffix in MEDIA_SUFFIXES and (captions or name != media[0]):
+            continue  # played beside its captions (or another file of the same recording)
+        if suffix in CAPTION_SUFFIXES and name != captions[0]:
+            continue  # captions in another language: the preferred ones are indexed
         sidecar = None
-        if suffix in TRANSCRIPT_SUFFIXES:
+        if suffix in CAPTION_SUFFIXES or suffix in MEDIA_SUFFIXES:
             for ext in (".md", ".markdown"):
-                if (dirpath / (path.stem + ext)).exists():
-                    sidecar = dirpath / (path.stem + ext)
+                if (dirpath / (pair_stem(name) + ext)).exists():
+                    sidecar = dirpath / (pair_stem(name) + ext)
                     break
+        recording = dirpath / media[0] if suffix in CAPTION_SUFFIXES and media else None
+        others = tuple(dirpath / n for n in captions[1:]) if suffix in CAPTION_SUFFIXES else ()
         rel = path.relative_to(root)
         shown = os.path.normpath(os.path.join(given, str(rel)))
-        units.append(SourceUnit(path, kind_root or root, shown, sidecar))
+        units.append(SourceUnit(path, kind_root or root, shown, sidecar, recording, others))
     return units
 
 
@@ -100,7 +124,7 @@ class Scope:
         if not self.groups:
             return False
         folder, _, name = source_key.rpartition("/")
-        return (folder, os.path.splitext(name)[0]) in self.groups
+        return (folder, pair_stem(name)) in self.groups
 
 
 def _kind_root(root: Path) -> Path:
@@ -179,10 +203,11 @@ def discover(given: str) -> tuple[list[SourceUnit], list[Unreadable]]:
     if root.is_file():
         base = _file_root(root)
         units = _units_in_dir(root.parent, [root.name], base, os.path.relpath(base))
-        # honour the pairing when the given file is a transcript with a sidecar next to it
-        siblings = [p.name for p in root.parent.iterdir() if p.stem == root.stem]
+        # honour the pairing when the given file is one of a recording's files
+        stem = pair_stem(root.name)
+        siblings = [p.name for p in root.parent.iterdir() if pair_stem(p.name) == stem]
         paired = _units_in_dir(root.parent, siblings, base, os.path.relpath(base))
-        units = [u for u in paired if u.primary == root] or units
+        units = [u for u in paired if root in u.files] or units
         return units, []
     if not root.is_dir():
         return [], [Unreadable(given, "no such file or folder")]
@@ -239,11 +264,12 @@ def discover_changed(
         if not path.exists() and not path.is_symlink():
             prefixes.append(os.path.abspath(path))  # it may have been a folder
         folder = path.parent
-        if (os.path.abspath(folder), path.stem) in groups:
+        stem = pair_stem(path.name)
+        if (os.path.abspath(folder), stem) in groups:
             continue
-        groups.add((os.path.abspath(folder), path.stem))
+        groups.add((os.path.abspath(folder), stem))
         try:
-            names = [n for n in os.listdir(folder) if Path(n).stem == path.stem]
+            names = [n for n in os.listdir(folder) if pair_stem(n) == stem]
         except OSError:  # the folder went away too
             continue
         regular, bad = _sort_files(folder, names, root, given)

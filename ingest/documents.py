@@ -13,15 +13,22 @@ from typing import Any
 from index import fields
 from index.errors import ParseError, SkipFile
 from index.kinds import known_kind, normalise_kind
+from index.media import MEDIA_SUFFIXES
 from index.models import ParsedDocument, Section
 from ingest.action_items import body_action_items
 from ingest.action_items import merge as merge_items
 from ingest.decoding import read_text
 from ingest.fields import text_value as _text
+from ingest.formats import EXPORT_SUFFIXES, read_export
+from ingest.formats.document import export_parts, notion_front_matter
+from ingest.formats.export import Limits
+from ingest.formats.titles import clean_title
 from ingest.frontmatter import FrontMatter, load_yaml_mapping, split_front_matter
 from ingest.markdown import first_heading, markdown_sections
+from ingest.pairing import caption_language, pair_stem, zoom_time
 from ingest.profiles import expert_profile as _expert
 from ingest.profiles import expert_sections as _expert_sections
+from ingest.transcribe import NO_TRANSCRIBER, Transcriber, converter_name
 from ingest.transcripts import Transcript, parse_srt, parse_vtt, parse_whisper_json
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -31,7 +38,16 @@ TRANSCRIPT_PARSERS: dict[str, Callable[[str], Transcript]] = {
     ".srt": parse_srt,
     ".json": parse_whisper_json,
 }
-SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | YAML_SUFFIXES | frozenset(TRANSCRIPT_PARSERS)
+SUPPORTED_SUFFIXES = (
+    MARKDOWN_SUFFIXES
+    | YAML_SUFFIXES
+    | frozenset(TRANSCRIPT_PARSERS)
+    | EXPORT_SUFFIXES
+    | MEDIA_SUFFIXES
+)
+# Exports carry images and styles: they may be larger than a text file, and unpack further.
+EXPORT_SIZE_FACTOR = 5
+UNZIPPED_SIZE_FACTOR = 20
 
 _DATE_FIELDS = (
     "date",
@@ -49,7 +65,13 @@ _MAX_TITLE_CHARS = 300
 
 
 def parse_document(
-    path: Path, root: Path, *, max_bytes: int, sidecar: Path | None = None
+    path: Path,
+    root: Path,
+    *,
+    max_bytes: int,
+    sidecar: Path | None = None,
+    media: Path | None = None,
+    transcriber: Transcriber | None = None,
 ) -> ParsedDocument:
     """Parse a post-mortem, note, expert profile or transcript.
 
@@ -58,6 +80,9 @@ def parse_document(
         root: the content root; folders under it hint the kind, ids are relative to it.
         max_bytes: larger files are skipped.
         sidecar: Markdown notes with front matter for a transcript (same stem, `.md`).
+        media: the recording beside a transcript (its `recording` unless the sidecar names one).
+        transcriber: makes the transcript of a recording without captions (PATH is then the
+            recording); without one such a recording is skipped with a reason.
 
     Raises:
         SkipFile: unsupported type, too large, empty or binary.
@@ -67,21 +92,30 @@ def parse_document(
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise SkipFile(f"unsupported file type {suffix or '(no suffix)'}")
+    if suffix in EXPORT_SUFFIXES:
+        limits = Limits(max_bytes * EXPORT_SIZE_FACTOR, max_bytes * UNZIPPED_SIZE_FACTOR)
+        return parse_export(path, root, limits)
+    rel = _relative(path, root)
+    if suffix in MEDIA_SUFFIXES:
+        if transcriber is None:
+            raise SkipFile(NO_TRANSCRIBER)
+        made = transcriber.transcript(path)
+        transcript = parse_whisper_json(made.whisper_json)
+        origin: dict[str, Any] = {
+            "format": "recording",
+            "converter": converter_name(made.model),
+            "language": made.language,
+            "transcribed": True,
+        }
+        return _recording(rel, root, max_bytes, transcript, list(transcript.warnings), sidecar,
+                          path, origin)  # fmt: skip
     decoded = read_text(path, max_bytes)
     warnings = list(decoded.warnings)
-    rel = _relative(path, root)
     if suffix in TRANSCRIPT_PARSERS:
         transcript = TRANSCRIPT_PARSERS[suffix](decoded.text)
         warnings.extend(transcript.warnings)
-        front, sources = _read_sidecar(sidecar, root, max_bytes, warnings)
-        # Sidecar sections keep no line: theirs would point into the sidecar, not this file.
-        notes = [Section(s.text, s.heading_path) for s in markdown_sections(front.body)]
-        segments = [
-            Section(s.text, start=s.start, end=s.end, speaker=s.speaker)
-            for s in transcript.segments
-        ]
-        doc = _assemble(rel, front, "talk", notes + segments, warnings)
-        return replace(doc, segments=transcript.segments, sources=sources)
+        origin = {"format": suffix.lstrip("."), "language": caption_language(path.name)}
+        return _recording(rel, root, max_bytes, transcript, warnings, sidecar, media, origin)
     if suffix in YAML_SUFFIXES:
         data = load_yaml_mapping(decoded.text, what="file")
         bio = data.get("bio") or data.get("body") or ""
@@ -90,7 +124,45 @@ def parse_document(
     else:
         front = split_front_matter(decoded.text)
         sections = markdown_sections(front.body, front.body_line)
+        if not front.data:  # a Notion export, or a bare note: fields from the body
+            front = notion_front_matter(front, rel)
+            origin = {"format": "notion" if "original_url" in front.data else "markdown"}
+            return _assemble(rel, front, "note", sections, warnings, origin)
     return _assemble(rel, front, "note", sections, warnings)
+
+
+def _recording(
+    rel: Path,
+    root: Path,
+    max_bytes: int,
+    transcript: Transcript,
+    warnings: list[str],
+    sidecar: Path | None,
+    media: Path | None,
+    origin: dict[str, Any],
+) -> ParsedDocument:
+    """A transcript (captions, or one made from the recording) with its sidecar notes."""
+    front, sources = _read_sidecar(sidecar, root, max_bytes, warnings)
+    if media is not None and not _text(front.data.get("recording")):
+        front = FrontMatter({**front.data, "recording": media.name}, front.body, front.body_line)
+    # Sidecar sections keep no line: theirs would point into the sidecar, not this file.
+    notes = [Section(s.text, s.heading_path) for s in markdown_sections(front.body)]
+    segments = [
+        Section(s.text, start=s.start, end=s.end, speaker=s.speaker) for s in transcript.segments
+    ]
+    origin = {k: v for k, v in origin.items() if v is not None}
+    doc = _assemble(rel, front, "talk", notes + segments, warnings, origin)
+    return replace(doc, segments=transcript.segments, sources=sources)
+
+
+def parse_export(path: Path, root: Path, limits: Limits) -> ParsedDocument:
+    """A DOCX, PDF, PPTX or HTML export as a parsed document (ParseError when it is bad)."""
+    rel = _relative(path, root)
+    export = read_export(path, limits)
+    front, sections = export_parts(export, rel)
+    origin = {"format": export.source_format, "converter": export.converter}
+    fallback = "talk" if export.slides else "note"
+    return _assemble(rel, front, fallback, sections, list(export.warnings), origin)
 
 
 def _assemble(
@@ -99,10 +171,13 @@ def _assemble(
     fallback_kind: str,
     sections: list[Section],
     warnings: list[str],
+    origin: dict[str, Any] | None = None,
 ) -> ParsedDocument:
     data = front.data
     kind = _kind(data, rel, fallback_kind, warnings)
-    doc_id = _text(data.get("id")) or _text(data.get("uuid")) or rel.with_suffix("").as_posix()
+    # The pair stem: a recording keeps its id when captions replace its own transcript.
+    own_id = (rel.parent / pair_stem(rel.name)).as_posix()
+    doc_id = _text(data.get("id")) or _text(data.get("uuid")) or own_id
     date = _date(data, rel, warnings)
     title = _title(data, front.body, kind, date, rel)
     metadata = _metadata(data)
@@ -116,6 +191,8 @@ def _assemble(
         found = body_action_items(front.body)
         if found:
             metadata["action_items"] = merge_items(metadata.get("action_items") or [], found)
+    if origin is not None:
+        metadata["origin"] = {**origin, **({"warnings": warnings[:20]} if warnings else {})}
     return ParsedDocument(
         doc_id=doc_id,
         kind=kind,
@@ -187,7 +264,10 @@ def _title(data: dict[str, Any], body: str, kind: str, date: dt.date | None, rel
         if company and product.lower().startswith(company.lower()):
             company = ""  # "Basecamp Basecamp" reads badly
         title = " ".join(p for p in (company, product, date.isoformat() if date else "") if p)
-    title = title or pretty_stem(rel.stem)
+    zoom = zoom_time(rel.name)
+    if not title and zoom is not None:
+        title = f"Zoom recording, {zoom:%d %b %Y %H:%M} UTC"
+    title = title or pretty_stem(clean_title(pair_stem(rel.name)) or rel.stem)
     return title if len(title) <= _MAX_TITLE_CHARS else title[: _MAX_TITLE_CHARS - 1] + "…"
 
 
@@ -209,7 +289,10 @@ def _date(data: dict[str, Any], rel: Path, warnings: list[str]) -> dt.date | Non
             return parsed
         warnings.append(f"field {name!r}: {str(value)[:40]!r} is not a date; ignored")
     found = _NAME_DATE.search(rel.name)
-    return to_date(found.group(0)) if found else None
+    if found:
+        return to_date(found.group(0))
+    zoom = zoom_time(rel.name)
+    return zoom.date() if zoom else None
 
 
 def to_date(value: Any) -> dt.date | None:

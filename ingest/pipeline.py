@@ -26,10 +26,11 @@ from ingest.discovery import Scope, SourceUnit, Unreadable, discover, discover_c
 from ingest.documents import parse_document
 from ingest.engines import EmbedEngine, LocalEngine
 from ingest.report import FileOutcome, IngestReport
+from ingest.transcribe import TranscribeProgress, Transcriber, make_transcriber
 
 # Bump when parsing or chunking changes meaning: every file is then re-read (vectors of
 # unchanged chunk texts still come from the embedding cache).
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 
 Progress = Callable[[int, int], None]  # (done, total) chunks embedded
 # A file whose mtime is this close to the moment it was read may change again within the same
@@ -91,6 +92,11 @@ def _conflicted(state: FileState) -> bool:
     return state.state == "failed" and ID_TAKEN in (state.reason or "")
 
 
+def _retry(unit: SourceUnit, state: FileState) -> bool:
+    """A recording left without a transcript last time: the extra may be installed since."""
+    return unit.transcribe and state.state != "indexed"
+
+
 def _racy(state: FileState) -> bool:
     """Changed so shortly before it was read that a later change may keep the same mtime."""
     if state.updated_at is None or state.mtime_ns is None:
@@ -106,11 +112,19 @@ class Ingestor:
     """
 
     def __init__(
-        self, settings: Settings, embedder: Embedder, engine: EmbedEngine | None = None
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        engine: EmbedEngine | None = None,
+        *,
+        transcriber: Transcriber | None = None,
+        transcribe_progress: TranscribeProgress | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.engine = engine or LocalEngine(embedder, settings.batch_size)
+        # None when the transcribe extra is missing: a recording alone is then skipped, saying so.
+        self.transcriber = transcriber or make_transcriber(settings, transcribe_progress)
 
     def run(
         self,
@@ -145,6 +159,7 @@ class Ingestor:
                 on_scan(len(units))
             present = {u.source_key for u in units}
             self._remove_vanished(writer, scopes, present, unreadable, states, report)
+            self._transcribe_ahead(units, states, trust_stat)
             parser = ThreadPoolExecutor(1, thread_name_prefix="hindsight-parse")
             try:
                 pending = self._read_changed(writer, units, states, trust_stat, report, parser)
@@ -262,12 +277,29 @@ class Ingestor:
             writer.remove_document(state.doc_id)
         writer.catalog.drop_file_state(key)
 
+    def _transcribe_ahead(
+        self, units: list[SourceUnit], states: dict[str, FileState], trust_stat: bool
+    ) -> None:
+        """With an engine that can (Ray), transcribe the recordings this run needs all at once,
+        one task each, into the transcript cache the parse step then reads."""
+        ahead = getattr(self.engine, "transcribe_all", None)
+        if ahead is None or self.transcriber is None:
+            return
+        todo = [
+            u.primary
+            for u in units
+            if u.transcribe
+            and self._unchanged_by_stat(u, states.get(u.source_key), trust_stat) is None
+        ]
+        if todo:
+            ahead(self.transcriber, todo)
+
     @staticmethod
     def _unchanged_by_stat(
         unit: SourceUnit, old: FileState | None, trust_stat: bool
     ) -> _Prepared | None:
         """The file as last indexed, judged by size and mtime alone; None: look closer."""
-        if old is None or not trust_stat or _racy(old) or _conflicted(old):
+        if old is None or not trust_stat or _racy(old) or _conflicted(old) or _retry(unit, old):
             return None
         read_at = dt.datetime.now()
         try:
@@ -282,13 +314,24 @@ class Ingestor:
         read_at = dt.datetime.now()
         size, mtime_ns = _signature(unit)
         same_stat = old is not None and trust_stat and (old.size, old.mtime_ns) == (size, mtime_ns)
-        if old and same_stat and not _racy(old) and not _conflicted(old):
+        retry = old is not None and _retry(unit, old)
+        if old and same_stat and not _racy(old) and not _conflicted(old) and not retry:
             return _Prepared(size, mtime_ns, read_at)
+        if unit.transcribe and unit.primary.stat().st_size > self.settings.max_media_mb * 2**20:
+            raise SkipFile(
+                f"recording larger than {self.settings.max_media_mb:.0f} MB is not transcribed "
+                "(HINDSIGHT_MAX_MEDIA_MB); add captions beside it"
+            )
         content_hash = _content_hash(unit)
-        if old and trust_stat and old.content_hash == content_hash:
+        if old and trust_stat and old.content_hash == content_hash and not retry:
             return _Prepared(size, mtime_ns, read_at, content_hash)
         doc = parse_document(
-            unit.primary, unit.root, max_bytes=self.settings.max_bytes, sidecar=unit.sidecar
+            unit.primary,
+            unit.root,
+            max_bytes=self.settings.max_bytes,
+            sidecar=unit.sidecar,
+            media=unit.media,
+            transcriber=self.transcriber,
         )
         chunks = chunk_document(
             doc,

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from tqdm import tqdm
 
 from ingest.pipeline import Progress
+from ingest.transcribe import TranscribeProgress
 
 
 @contextmanager
@@ -38,4 +39,35 @@ def tqdm_progress(enabled: bool = True) -> Iterator[Progress | None]:
         yield update
     finally:
         if bar is not None:
+            bar.close()
+
+
+@contextmanager
+def tqdm_transcribe_progress(enabled: bool = True) -> Iterator[TranscribeProgress | None]:
+    """One bar per recording being transcribed, in seconds of audio."""
+    if not enabled:
+        yield None
+        return
+    bars: dict[str, tqdm] = {}
+
+    def update(name: str, done: float, total: float) -> None:
+        bar = bars.get(name)
+        if bar is None:
+            bar = bars[name] = tqdm(
+                total=round(total, 1),
+                unit="s",
+                desc=f"Transcribing {name}",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                disable=None,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]",
+            )
+        bar.update(round(done, 1) - bar.n)
+        if done >= total:
+            bar.close()
+
+    try:
+        yield update
+    finally:
+        for bar in bars.values():
             bar.close()

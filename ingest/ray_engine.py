@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from index.errors import HindsightError, ModelError
 from index.settings import Settings
+from ingest.transcribe import Transcribed, Transcriber, media_digest
 
+log = logging.getLogger("hindsight.ray")
 INSTALL_HINT = (
     "--engine ray needs Ray Data — install it with: pip install 'hindsight[ray]' "
     "(or: pip install 'ray[data]'), or use --engine local"
@@ -34,6 +37,23 @@ def _import_ray() -> Any:
     except ImportError as exc:
         raise HindsightError(f"{INSTALL_HINT} ({exc})") from None
     return ray
+
+
+def transcribe_task(settings_json: str, suffix: str, data: bytes) -> dict[str, Any]:
+    """One recording's transcript on a Ray worker (the fields of a `Transcribed`)."""
+    import dataclasses
+    import tempfile
+
+    from ingest.transcribe import make_transcriber
+
+    settings = Settings.model_validate_json(settings_json)
+    transcriber = make_transcriber(settings)
+    if transcriber is None:
+        raise HindsightError("the Ray worker lacks the transcribe extra")
+    with tempfile.NamedTemporaryFile(suffix=suffix) as fh:
+        fh.write(data)
+        fh.flush()
+        return dataclasses.asdict(transcriber.transcribe_file(Path(fh.name)))
 
 
 class EmbedActor:
@@ -106,6 +126,40 @@ class RayEngine:
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
             vectors = np.asarray(batch["vector"], dtype=np.float32)
             yield [int(i) for i in batch["id"]], vectors
+
+    def transcribe_all(self, transcriber: Transcriber, paths: list[Path]) -> None:
+        """Transcribe PATHS on the cluster, one Ray task per recording, into the cache.
+
+        The recording's bytes travel with its task (workers need not see the content folder);
+        a task that fails leaves its recording to the parse step, which transcribes it here
+        or reports why it cannot.
+        """
+        model = transcriber.model_name
+        pending: dict[Any, tuple[Path, str]] = {}
+        task = None
+        for path in paths:
+            digest = media_digest(path)
+            if transcriber.cache.get(digest, model) is not None:
+                continue
+            if task is None:
+                self._connect()
+                task = self.ray.remote(num_gpus=self.settings.ray_num_gpus or None)(
+                    transcribe_task
+                )
+            data = self.ray.put(path.read_bytes())
+            pending[task.remote(self._settings_json, path.suffix, data)] = (path, digest)
+        while pending:
+            done, _ = self.ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                path, digest = pending.pop(ref)
+                try:
+                    result = Transcribed(**self.ray.get(ref))
+                except Exception:  # noqa: BLE001 - the parse step retries and reports
+                    log.warning("Ray transcription of %s failed", path, exc_info=True)
+                    continue
+                transcriber.cache.put(digest, result)
+                if transcriber.progress:
+                    transcriber.progress(path.name, result.duration, result.duration)
 
     def close(self) -> None:
         if self._started:

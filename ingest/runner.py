@@ -9,15 +9,21 @@ from index.settings import Settings
 from ingest.engines import make_engine
 from ingest.pipeline import Ingestor, Progress
 from ingest.report import IngestReport
+from ingest.transcribe import TranscribeProgress
 
 
 def ingest_paths(
-    settings: Settings, paths: Iterable[str], *, progress: Progress | None = None
+    settings: Settings,
+    paths: Iterable[str],
+    *,
+    progress: Progress | None = None,
+    transcribe_progress: TranscribeProgress | None = None,
 ) -> IngestReport:
     """Ingest PATHS with the engine the settings name (local, or Ray: ingest/engines.py)."""
     embedder = SentenceTransformerEmbedder(settings)
     engine = make_engine(settings, embedder)
     try:
-        return Ingestor(settings, embedder, engine).run(paths, progress=progress)
+        ingestor = Ingestor(settings, embedder, engine, transcribe_progress=transcribe_progress)
+        return ingestor.run(paths, progress=progress)
     finally:
         engine.close()

@@ -54,7 +54,10 @@ def parse_vtt(text: str) -> Transcript:
     while i < len(lines) and lines[i].strip() and "-->" not in lines[i]:
         i += 1  # header metadata such as "Kind: captions"
     warnings: list[str] = []
-    cues = [_vtt_cue(block) for block in _blocks(lines, i, warnings, vtt=True)]
+    blocks = list(_blocks(lines, i, warnings, vtt=True))
+    # Zoom and Teams write the speaker as a `Name: text` prefix, not a <v> voice tag.
+    speakers = _prefix_speakers(blocks)
+    cues = [_vtt_cue(block, speakers) for block in blocks]
     return _finish([c for c in cues if c.text], warnings)
 
 
@@ -63,14 +66,19 @@ def parse_srt(text: str) -> Transcript:
     lines = text.removeprefix("\ufeff").split("\n")
     warnings: list[str] = []
     blocks = list(_blocks(lines, 0, warnings, vtt=False))
+    speakers = _prefix_speakers(blocks)
+    cues = [_srt_cue(block, speakers) for block in blocks]
+    return _finish([c for c in cues if c.text], warnings)
+
+
+def _prefix_speakers(blocks: list[_Block]) -> set[str]:
+    """Names used as `Name: text` prefixes often enough (or in capitals) to be speakers."""
     prefixes = Counter(m.group(1) for _, _, _, body in blocks for m in _prefixes(body))
-    speakers = {
+    return {
         name
         for name, count in prefixes.items()
         if name.lower() not in _NOT_NAMES and (count >= 2 or _all_caps(name))
     }
-    cues = [_srt_cue(block, speakers) for block in blocks]
-    return _finish([c for c in cues if c.text], warnings)
 
 
 def parse_whisper_json(text: str) -> Transcript:
@@ -159,7 +167,7 @@ def _seconds(parts: tuple[str | None, ...]) -> float | None:
     return int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds or 0) + millis / 1000
 
 
-def _vtt_cue(block: _Block) -> _Cue:
+def _vtt_cue(block: _Block, speakers: set[str]) -> _Cue:
     line, start, end, body = block
     speaker: str | None = None
     texts: list[str] = []
@@ -167,6 +175,9 @@ def _vtt_cue(block: _Block) -> _Cue:
         voice = _VOICE.search(raw)
         name = voice.group(1).strip() if voice else None
         text = _clean(raw)
+        prefix = _PREFIX.match(text) if name is None else None
+        if prefix and prefix.group(1) in speakers:
+            name, text = prefix.groups()
         if name and speaker is None:
             speaker = name
         elif name and name != speaker and text:
