@@ -10,6 +10,7 @@ snapshot under keys that carry the viewer's access key, never shared across acce
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Hashable
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +28,7 @@ from index.models import Chapter, Document, Expert, SearchHit, Segment
 from index.people import Person
 from index.search import Mode, Searcher
 from index.store import FileState
+from index.understood import Understood, understood
 
 T = TypeVar("T")
 LIKE_WORDS = 120  # "more like this" stands a document in for a query of this many words
@@ -286,6 +288,43 @@ class Archive:
         path = (folder / name).resolve()
         ok = path.is_relative_to(folder) and path.is_file()
         return path if ok and path.suffix.lower() in MEDIA_SUFFIXES else None
+
+    def source_file(self, doc_id: str) -> Path | None:
+        """The file a visible document was read from (to download it), when it still exists."""
+        if self.document(doc_id) is None:
+            return None
+        source = next(
+            (f.source_key for f in catalog.file_states(self._cur()) if f.doc_id == doc_id), None
+        )
+        path = Path(source) if source else None
+        return path if path is not None and path.is_file() else None
+
+    def understood(self, key: str) -> Understood | None:
+        """What ingest made of one file, by document id or path (as given to ingest, or any
+        path to it); None when the viewer may not see it or nothing matches (alike)."""
+        doc = self.document(key)
+        files = self.file_states()
+        if doc is not None:
+            state = next((f for f in files if f.doc_id == doc.doc_id), None)
+        else:
+            wanted = {key, os.path.normpath(key), os.path.abspath(key)}
+            state = next((f for f in files if f.path in wanted or f.source_key in wanted), None)
+            if state is None:
+                return None
+            if state.doc_id:
+                doc = self.document(state.doc_id)
+                if doc is None:
+                    return None
+        return understood(doc, state, self._recording_of(doc) if doc else None)
+
+    def _recording_of(self, doc: Document) -> str | None:
+        raw = doc.metadata.get("recording")
+        if not isinstance(raw, str) or not raw.strip():
+            return None
+        if raw.lower().startswith(("http://", "https://")):
+            return raw
+        local = self.local_media(doc, raw.strip())
+        return str(local) if local else None
 
     def changes(
         self, since: dt.datetime, filters: SearchFilters | None = None

@@ -198,6 +198,22 @@ def predecessors(
     return documents(cur, filters.with_doc_ids(named)) if named else []
 
 
+def cues(
+    cur: duckdb.DuckDBPyConnection, doc_ids: list[str]
+) -> dict[str, list[tuple[float, float, str]]]:
+    """Each recording's cues as (start, end, text), in time order."""
+    rows = cur.execute(
+        "SELECT doc_id, start_s, end_s, text FROM segments "
+        f"WHERE doc_id IN ({', '.join('?' * len(doc_ids))}) ORDER BY doc_id, ordinal",
+        doc_ids,
+    ).fetchall()
+    out: dict[str, list[tuple[float, float, str]]] = {}
+    for doc_id, start, end, text in rows:
+        if start is not None:
+            out.setdefault(doc_id, []).append((start, end if end is not None else start, text))
+    return out
+
+
 def chunks_by_id(cur: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[int, ChunkRow]:
     if not chunk_ids:
         return {}

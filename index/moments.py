@@ -24,6 +24,8 @@ from typing import Literal
 
 import numpy as np
 
+from index.tokenize import tokens
+
 
 @dataclass(frozen=True)
 class MomentParams:
@@ -164,3 +166,19 @@ def choose(
         if len(out) >= params.count:
             break
     return out
+
+
+def spoken_at(
+    cues: list[tuple[float, float, str]], start: float, end: float, terms: set[str]
+) -> float | None:
+    """When the query's words are said inside [START, END]: the start of the cue that says
+    the most of TERMS (stemmed index terms), the earliest among equals; None when no cue
+    there says any (a moment found by meaning alone starts with its passage)."""
+    best: tuple[int, float] | None = None
+    for cue_start, cue_end, text in cues:
+        if cue_end < start or cue_start > end:
+            continue
+        said = len(terms.intersection(tokens(text)))
+        if said and (best is None or said > best[0]):
+            best = (said, cue_start)
+    return None if best is None else max(best[1], start)

@@ -28,7 +28,7 @@ from index.chunk_table import ChunkTable
 from index.filters import SearchFilters
 from index.lifecycle import Mark, currency, follow
 from index.models import Document, MomentHit, SearchHit
-from index.moments import MomentParams, choose
+from index.moments import MomentParams, choose, spoken_at
 from index.reader import IndexSnapshot
 from index.relevance import FloorParams, matching_documents
 from index.timefmt import day_number
@@ -437,6 +437,12 @@ class Searcher:
                 ]
         return out
 
+    def _cues(self, doc_ids: list[str]) -> dict[str, list[tuple[float, float, str]]]:
+        """The timed cues of these recordings: (start, end, text), in time order."""
+        if not doc_ids:
+            return {}
+        return catalog.cues(self.snapshot.cursor(), doc_ids)
+
     def _hits(
         self,
         fused: list[Fused],
@@ -447,6 +453,12 @@ class Searcher:
         matching: set[str],
     ) -> list[SearchHit]:
         terms = query_terms(query)
+        recordings = [
+            f.doc_id
+            for f in fused
+            if any(c in rows and rows[c].start is not None for c in shown[f.doc_id][0].span)
+        ]
+        cues = self._cues(recordings)
         hits: list[SearchHit] = []
         for f in fused:
             first = shown[f.doc_id][0]
@@ -461,9 +473,13 @@ class Searcher:
                 timed = [rows[c] for c in m.span if c in rows and rows[c].start is not None]
                 if not timed or m.best not in rows:
                     continue
+                # The moment starts where the query's words are said, not with its passage.
+                said = spoken_at(
+                    cues.get(f.doc_id, []), timed[0].start, timed[-1].end, set(terms)  # type: ignore[arg-type]
+                )
                 moments.append(
                     MomentHit(
-                        start=timed[0].start,  # type: ignore[arg-type]
+                        start=said if said is not None else timed[0].start,  # type: ignore[arg-type]
                         end=timed[-1].end if timed[-1].end is not None else timed[-1].start,  # type: ignore[arg-type]
                         speaker=rows[m.best].speaker,
                         snippet=make_snippet("\n".join(p.text for p in timed), terms)[0],
@@ -481,7 +497,7 @@ class Searcher:
                     chunk_id=row.chunk_id,
                     date=doc.date,
                     heading=row.heading,
-                    start=span[0].start,
+                    start=moments[0].start if moments else span[0].start,
                     end=span[-1].end,
                     speaker=row.speaker,
                     metadata=doc.metadata,

@@ -62,6 +62,7 @@ _SUMMARY_FIELDS = ("summary", "description", "abstract")
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _TEXT_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d")
 _MAX_TITLE_CHARS = 300
+_FORMATS = {".md": "markdown", ".markdown": "markdown", ".yaml": "yaml", ".yml": "yaml"}
 
 
 def parse_document(
@@ -191,8 +192,8 @@ def _assemble(
         found = body_action_items(front.body)
         if found:
             metadata["action_items"] = merge_items(metadata.get("action_items") or [], found)
-    if origin is not None:
-        metadata["origin"] = {**origin, **({"warnings": warnings[:20]} if warnings else {})}
+    origin = origin or {"format": _FORMATS.get(rel.suffix.lower(), rel.suffix.lstrip("."))}
+    metadata["origin"] = {**origin, **({"warnings": warnings[:20]} if warnings else {})}
     return ParsedDocument(
         doc_id=doc_id,
         kind=kind,

@@ -49,6 +49,37 @@ def external_links(doc: Document, fields: tuple[tuple[str, str, str], ...] = LIN
             st.link_button(label, href, icon=icon)
 
 
+DOWNLOAD_MAX_BYTES = 50 * 2**20  # larger originals (a long video) are not offered as a download
+_MIME = {".pdf": "application/pdf", ".html": "text/html", ".htm": "text/html",
+         ".md": "text/markdown", ".vtt": "text/vtt", ".srt": "application/x-subrip",
+         ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}  # fmt: skip
+
+
+def original(archive: Archive, doc: Document) -> None:
+    """Open the original where the export says it lives, or download the file it was read
+    from; both only for a document the viewer may see (the door answers for the file)."""
+    href = _http(doc.metadata.get("original_url"))
+    path = archive.source_file(doc.doc_id)
+    if path is not None and path.stat().st_size > DOWNLOAD_MAX_BYTES:
+        path = None
+    if not href and path is None:
+        return
+    with st.container(horizontal=True):
+        if href:
+            st.link_button("Open original", href, icon=":material/open_in_new:")
+        if path is not None:
+            st.download_button(
+                f"Download {path.suffix.lstrip('.').upper() or 'file'}",
+                path.read_bytes(),
+                file_name=path.name,
+                mime=_MIME.get(path.suffix.lower(), "application/octet-stream"),
+                icon=":material/download:",
+                on_click="ignore",
+                key=f"original-{doc.doc_id}",
+            )
+
+
 def _http(value: object) -> str | None:
     href = safe.url(value)
     return href if href and href.lower().startswith(("http://", "https://")) else None

@@ -34,6 +34,7 @@ _BULLET = re.compile(r"^\s*[•●▪◦‣∙·*–-]\s+(.*)$")
 _BOX = re.compile(r"^\s*([☐☑☒✓✔]|\[[ xX]\])\s*(.*)$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
 _ACTIONS = re.compile(r"^(action items?|follow[- ]?ups?|follow-up actions|next steps|remediation)", re.I)
+_DONE = re.compile(r"\s*[-–—(\[]?\s*(?:status:\s*)?(?:done|completed|closed|fixed)\s*[)\]]?\s*$", re.I)
 MIN_TEXT_CHARS = 20  # fewer over the whole file: no text layer worth the name
 
 
@@ -152,7 +153,9 @@ def to_markdown(lines: list[str], title: str) -> str:
             done = box.group(1) in ("☑", "☒", "✓", "✔", "[x]", "[X]")
             out.append(f"- [{'x' if done else ' '}] {box.group(2)}")
         elif bullet and in_actions:
-            out.append(f"- [ ] {bullet.group(1)}")
+            done = _DONE.search(bullet.group(1))
+            text = _DONE.sub("", bullet.group(1)).strip() if done else bullet.group(1)
+            out.append(f"- [{'x' if done else ' '}] {text}")
         elif bullet:
             out.append(f"- {bullet.group(1)}")
         elif line and out and out[-1].startswith("- ") and not line[:1].isupper():

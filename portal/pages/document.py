@@ -24,6 +24,7 @@ else:
     views.header(found)
     review_standing(archive, found, here=page)
     views.external_links(found)
+    views.original(archive, found)
     main, side = st.columns([3, 1], gap="large")
     with main:
         segments = archive.segments(found.doc_id)

@@ -178,6 +178,7 @@ def _matches(doc: Document, query: str) -> bool:
 def detail_view(doc: Document) -> None:
     views.back("All incidents", lambda: page.set("doc", ""))
     views.header(doc)
+    views.original(archive, doc)
     review_standing(archive, doc, here=page)
     incident_views.recurrence_banner(archive.recurrence_of(doc.doc_id), doc.doc_id)
     main, side = st.columns([5, 2], gap="large")

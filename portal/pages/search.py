@@ -6,6 +6,8 @@ URL: q (query), like (doc id: "more like this"), kind, severity, outcome, team, 
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from index.filters import SearchFilters
@@ -164,7 +166,13 @@ def result(i: int, item: SearchHit | Document) -> None:
             review_labels(archive, item)
             if item.weak and not like_doc:
                 st.caption(":material/trending_down: Weaker match: near in meaning, not a match")
-            if item.heading and item.start is None:
+            if item.slide is not None:
+                title = re.sub(r"^Slide \d+:?\s*", "", item.heading)
+                st.caption(
+                    f":material/slideshow: slide {item.slide}"
+                    + (f" · {safe.text(title)}" if title else "")
+                )
+            elif item.heading and item.start is None:
                 st.caption(f":material/subdirectory_arrow_right: {safe.text(item.heading)}")
             if item.start is not None:
                 transcript_moment(item)

@@ -127,6 +127,7 @@ def session_view(doc: Document) -> None:
     views.header(doc)
     review_standing(archive, doc, here=page)
     views.external_links(doc, (("slides", "Slides", ":material/slideshow:"),))
+    views.original(archive, doc)
     segments = archive.segments(doc.doc_id)
     rec = media.recording(archive, doc)
     watch, notes = st.columns([3, 2], gap="large")

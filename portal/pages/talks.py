@@ -114,6 +114,7 @@ def detail_view(doc: Document) -> None:
         paper_link = safe.link(paper, doc.metadata.get("paper_url"))
         st.markdown(f":material/article: **Paper:** {paper_link}")
     views.external_links(doc)
+    views.original(archive, doc)
     segments = archive.segments(doc.doc_id)
     main, side = st.columns([3, 1], gap="large")
     with main:
