@@ -22,7 +22,7 @@ from ingest.fields import text_value as _text
 from ingest.formats import EXPORT_SUFFIXES, read_export
 from ingest.formats.document import export_parts, notion_front_matter
 from ingest.formats.export import Limits
-from ingest.formats.titles import clean_title
+from ingest.formats.titles import clean_title, pretty_stem
 from ingest.frontmatter import FrontMatter, load_yaml_mapping, split_front_matter
 from ingest.markdown import first_heading, markdown_sections
 from ingest.pairing import caption_language, pair_stem, zoom_time
@@ -192,8 +192,9 @@ def _assemble(
         found = body_action_items(front.body)
         if found:
             metadata["action_items"] = merge_items(metadata.get("action_items") or [], found)
-    origin = origin or {"format": _FORMATS.get(rel.suffix.lower(), rel.suffix.lstrip("."))}
-    metadata["origin"] = {**origin, **({"warnings": warnings[:20]} if warnings else {})}
+    if origin is not None or warnings:  # a Markdown file read as it is has nothing to say
+        origin = origin or {"format": _FORMATS.get(rel.suffix.lower(), rel.suffix.lstrip("."))}
+        metadata["origin"] = {**origin, **({"warnings": warnings[:20]} if warnings else {})}
     return ParsedDocument(
         doc_id=doc_id,
         kind=kind,
@@ -270,14 +271,6 @@ def _title(data: dict[str, Any], body: str, kind: str, date: dt.date | None, rel
         title = f"Zoom recording, {zoom:%d %b %Y %H:%M} UTC"
     title = title or pretty_stem(clean_title(pair_stem(rel.name)) or rel.stem)
     return title if len(title) <= _MAX_TITLE_CHARS else title[: _MAX_TITLE_CHARS - 1] + "…"
-
-
-def pretty_stem(stem: str) -> str:
-    """`01_the-pipeline-function` -> `The pipeline function`."""
-    text = re.sub(r"^\d{4}-\d{2}-\d{2}[-_. ]*", "", stem)
-    text = re.sub(r"^(?:\d+[-_. ]+)+", "", text)
-    text = " ".join(re.split(r"[-_\s]+", text)).strip() or stem
-    return text[:1].upper() + text[1:]
 
 
 def _date(data: dict[str, Any], rel: Path, warnings: list[str]) -> dt.date | None:

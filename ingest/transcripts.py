@@ -25,6 +25,7 @@ _NOT_NAMES = frozenset({"note", "warning", "example", "update", "edit", "step", 
 # A cue that starts this much before the previous one is out of order, not a small overlap.
 _REORDER_SECONDS = 30.0
 _MAX_WARNINGS = 20
+_MOSTLY_PREFIXED = 0.6
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,12 @@ def parse_srt(text: str) -> Transcript:
 def _prefix_speakers(blocks: list[_Block]) -> set[str]:
     """Names used as `Name: text` prefixes often enough (or in capitals) to be speakers."""
     prefixes = Counter(m.group(1) for _, _, _, body in blocks for m in _prefixes(body))
+    # When most cues name their speaker (Zoom, Teams), someone who speaks once is one too.
+    every_cue = sum(prefixes.values()) >= _MOSTLY_PREFIXED * max(1, len(blocks))
     return {
         name
         for name, count in prefixes.items()
-        if name.lower() not in _NOT_NAMES and (count >= 2 or _all_caps(name))
+        if name.lower() not in _NOT_NAMES and (count >= 2 or every_cue or _all_caps(name))
     }
 
 

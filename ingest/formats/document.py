@@ -16,7 +16,7 @@ from index.models import Section
 from ingest.formats import properties
 from ingest.formats.export import Export
 from ingest.formats.pptx import slide_heading, slide_text
-from ingest.formats.titles import clean_title, notion_id
+from ingest.formats.titles import clean_title, name_title, notion_id
 from ingest.frontmatter import FrontMatter
 from ingest.markdown import first_heading, markdown_sections
 
@@ -33,6 +33,7 @@ def export_parts(export: Export, rel: Path) -> tuple[FrontMatter, list[Section]]
     data: dict[str, Any] = dict(export.fields)
     data.update(properties.extract(export.markdown))
     _finish_fields(data, export.markdown, export.title)
+    data.setdefault("title", name_title(rel.stem))  # not a later heading ("Discussion")
     url = data.get("original_url") or export.original_url
     if url:
         data["original_url"] = url
@@ -57,7 +58,8 @@ def notion_front_matter(front: FrontMatter, rel: Path) -> FrontMatter:
 
 def _finish_fields(data: dict[str, Any], body: str, container_title: str) -> None:
     if "title" not in data:  # else ingest.documents falls back to the file's name
-        title = clean_title(first_heading(body)) or container_title
+        # A heading that opens the document names it; a later one ("Discussion") names a part.
+        title = clean_title(_opening_heading(body)) or container_title
         if title:
             data["title"] = title
     rated = severity(data.get("severity"))
@@ -70,6 +72,14 @@ def _finish_fields(data: dict[str, Any], body: str, container_title: str) -> Non
     causes = any(h.startswith("root cause") for h in headings)
     if "kind" not in data and (("severity" in data and headings) or (causes and len(headings) >= 3)):
         data["kind"] = "postmortem"
+
+
+def _opening_heading(body: str) -> str | None:
+    for line in body.splitlines():
+        if line.strip():
+            found = re.match(r"#{1,2}\s+(.+?)\s*#*$", line)
+            return first_heading(line) if found else None
+    return None
 
 
 def _headings(body: str) -> set[str]:

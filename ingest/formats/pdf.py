@@ -118,15 +118,22 @@ def _without_running_lines(pages: list[list[str]]) -> list[str]:
     """All lines, without page numbers and lines repeated on most pages (headers, footers)."""
     counts: dict[str, int] = {}
     for page in pages:
-        for line in set(page):
+        for line in {_shape(line) for line in page}:
             if line:
                 counts[line] = counts.get(line, 0) + 1
     running = {line for line, n in counts.items() if len(pages) >= 3 and n >= 0.6 * len(pages)}
     out: list[str] = []
     for page in pages:
-        out.extend(line for line in page if line not in running and not _PAGE_NUMBER.match(line))
+        out.extend(
+            line for line in page if _shape(line) not in running and not _PAGE_NUMBER.match(line)
+        )
         out.append("")
     return out
+
+
+def _shape(line: str) -> str:
+    """A line with its numbers blanked: "Confidential 2 of 9" repeats as "Confidential # of #"."""
+    return re.sub(r"\d+", "#", line)
 
 
 def to_markdown(lines: list[str], title: str) -> str:

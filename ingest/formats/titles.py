@@ -55,3 +55,16 @@ def notion_id(stem: str) -> str | None:
     """The 32-hex page id at the end of a Notion export's file name, if any."""
     found = NOTION_ID.search(stem)
     return found.group(1).lower() if found else None
+
+
+def pretty_stem(stem: str) -> str:
+    """`01_the-pipeline-function` -> `The pipeline function`."""
+    text = re.sub(r"^\d{4}-\d{2}-\d{2}[-_. ]*", "", stem)
+    text = re.sub(r"^(?:\d+[-_. ]+)+", "", text)
+    text = " ".join(re.split(r"[-_\s]+", text)).strip() or stem
+    return text[:1].upper() + text[1:]
+
+
+def name_title(stem: str) -> str:
+    """A title from a file name: its debris removed, then its date and numbering."""
+    return pretty_stem(clean_title(stem) or stem)
