@@ -309,6 +309,9 @@ class Archive:
         else:
             wanted = {key, os.path.normpath(key), os.path.abspath(key)}
             state = next((f for f in files if f.path in wanted or f.source_key in wanted), None)
+            tail = "/" + os.path.normpath(key).lstrip("./")
+            ends = [f for f in files if f.source_key.endswith(tail)]
+            state = state or (ends[0] if len(ends) == 1 else None)  # a unique end of a path
             if state is None:
                 return None
             if state.doc_id:

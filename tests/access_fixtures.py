@@ -18,6 +18,9 @@ RESTRICTED_IDS = (
 )
 
 RESTRICTED_MEDIA = "showcases/2025-08-zorbulon-red-team.mp3"
+# A Word export restricted by its own properties table (no front matter to say it).
+RESTRICTED_EXPORT = "postmortems/2025-07-09-zorbulon-token-review"
+RESTRICTED_EXPORT_URL = "https://wiki.kestrel.example/zorbulon-token-review"
 
 RESTRICTED_POSTMORTEM = """\
 ---
@@ -159,6 +162,17 @@ def write_restricted(root: Path) -> Path:
         path.write_text(text, encoding="utf-8")
     # The recording itself, beside its transcript: the portal plays it only to members.
     (root / RESTRICTED_MEDIA).write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00")
+    from tests.export_files import docx_file
+
+    docx_file(
+        root / f"{RESTRICTED_EXPORT}.docx",
+        "Zorbulon token review",
+        [("Date", "2025-07-09"), ("Severity", "SEV2"), ("Access", "security"),
+         ("Team", "secops"), ("Original URL", RESTRICTED_EXPORT_URL)],  # fmt: skip
+        [("Summary", "The zorbulon token was found in a failover runbook export."),
+         ("Root cause", "Runbook exports kept secrets.")],  # fmt: skip
+        [("Action", "Owner"), ("Scrub zorbulon tokens from runbook exports", "Ghost Analyst")],
+    )
     return root
 
 
@@ -171,5 +185,5 @@ def build_restricted_index(base: Path, embedder: object) -> object:
     content = write_restricted(write_content(base / "content"))
     settings = Settings(data_dir=base / "data")
     report = Ingestor(settings, embedder).run([str(content)])  # type: ignore[arg-type]
-    assert report.count("indexed") >= 11, report.outcomes
+    assert report.count("indexed") >= 12, report.outcomes
     return settings

@@ -35,6 +35,7 @@ from tests.access_fixtures import (
     PUBLIC_SUPERSEDED,
     RESTRICTED_IDS,
     RESTRICTED_MEDIA,
+    RESTRICTED_EXPORT,
     RESTRICTED_RUNBOOK,
     build_restricted_index,
 )
@@ -115,6 +116,14 @@ SURFACES: dict[str, Surface] = {
         (h.doc_id, h.start, h.snippet) for h in a.search("red team found the key", limit=20)
     ],
     "file states": lambda a: a.file_states(),
+    "what a file was understood as (show), by id and by path": lambda a: [
+        a.understood(key)
+        for key in (*RESTRICTED_IDS, RESTRICTED_EXPORT, f"{RESTRICTED_EXPORT}.docx",
+                    "postmortems/2025-07-01-zorbulon-credential-leak.md")  # fmt: skip
+    ],
+    "original file (download) and its URL": lambda a: [
+        a.source_file(key) for key in (*RESTRICTED_IDS, RESTRICTED_EXPORT)
+    ],
     "changes since": lambda a: a.changes(SINCE_EVER),
     "what's new with follows": lambda a: whats_new(a, SINCE_EVER, [FOLLOW_FAILOVER]),
     "follow feed entries": lambda a: recent(a, FOLLOW_FAILOVER),

@@ -18,6 +18,7 @@ from tests.access_fixtures import (
     CANARY,
     PUBLIC_SUCCESSOR,
     PUBLIC_SUPERSEDED,
+    RESTRICTED_EXPORT,
     RESTRICTED_IDS,
     RESTRICTED_RUNBOOK,
     build_restricted_index,
@@ -42,6 +43,8 @@ PAGES: list[tuple[str, dict[str, Any]]] = [
     ("portal/pages/search.py", {"like": RESTRICTED_PM}),
     ("portal/pages/incidents.py", {}),
     ("portal/pages/incidents.py", {"doc": RESTRICTED_PM}),
+    ("portal/pages/incidents.py", {"doc": RESTRICTED_EXPORT}),  # Open original, Download
+    ("portal/pages/document.py", {"doc": RESTRICTED_EXPORT}),
     ("portal/pages/incidents.py", {"doc": "pm-2025-03-14-ledger-replica-lag"}),
     ("portal/pages/incidents.py", {"view": "recurring"}),
     ("portal/pages/incidents.py", {"view": "actions"}),
@@ -154,10 +157,25 @@ def test_counts_follow_the_viewer(monkeypatch, restricted_settings) -> None:
         return next(m.value for m in at.metric if m.label == "Incidents")
 
     assert incidents_metric(None) == "3"
-    assert incidents_metric(MEMBER) == "4"
+    assert incidents_metric(MEMBER) == "5"  # the restricted post-mortem and Word export
 
 
 def test_a_restricted_url_reads_like_a_missing_one(monkeypatch, restricted_settings) -> None:
     at = run(monkeypatch, restricted_settings, "portal/pages/incidents.py", doc=RESTRICTED_PM)
     missing = run(monkeypatch, restricted_settings, "portal/pages/incidents.py", doc="nope")
     assert [w.value for w in at.warning] == [w.value for w in missing.warning] != []
+
+
+def test_a_member_gets_the_original_of_an_export(monkeypatch, restricted_settings) -> None:
+    """"Open original" (the URL the export names) and the file itself, only through the door."""
+    from tests.access_fixtures import RESTRICTED_EXPORT_URL
+
+    as_viewer(monkeypatch, MEMBER)
+    at = run(monkeypatch, restricted_settings, "portal/pages/incidents.py", doc=RESTRICTED_EXPORT)
+    links = [(b.proto.label, b.proto.url) for b in at.get("link_button")]
+    assert ("Open original", RESTRICTED_EXPORT_URL) in links
+    assert [b.proto.label for b in at.get("download_button")] == ["Download DOCX"]
+    monkeypatch.undo()
+    as_viewer(monkeypatch, OUTSIDER)
+    at = run(monkeypatch, restricted_settings, "portal/pages/incidents.py", doc=RESTRICTED_EXPORT)
+    assert not at.get("link_button") and not at.get("download_button")
