@@ -1,10 +1,10 @@
 """The command line: `hindsight`, an interface beside the portal and the server.
 
 One module per command group registers its sub-commands (`register`): `write` (ingest, watch,
-publish), `search` (search, experts, stats), `incidents` (similar, recurring, actions), `brief`,
-`circulation` (digest, gaps), `server` (serve, mcp), `tokens` (token), `review` (the review
-queue). Reads go through `index.opener` and the door with the command's viewer (`--groups`,
-`--all`); writes go through `ingest`.
+publish), `search` (search, experts, stats), `show`, `incidents` (similar, recurring, actions),
+`brief`, `circulation` (digest, gaps), `server` (serve, mcp), `tokens` (token), `review` (the
+review queue). Reads go through `index.opener` and the door with the command's viewer
+(`--groups`, `--all`); writes go through `ingest`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import argparse
 import os
 import sys
 
-from cli import brief, circulation, incidents, review, search, server, tokens, write
+from cli import brief, circulation, incidents, review, search, server, show, tokens, write
 from cli.common import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE, UsageError
 from index.errors import HindsightError, IndexNotBuiltError, WriterBusyError
 
-GROUPS = (write, search, incidents, brief, circulation, server, tokens, review)
+GROUPS = (write, search, show, incidents, brief, circulation, server, tokens, review)
 DISTRIBUTION = "hindsight-portal"
 
 

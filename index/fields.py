@@ -285,6 +285,11 @@ def canonical(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def canonical_name(key: str) -> str | None:
+    """The field KEY names (its name or an alias, in any case or spacing), or None."""
+    return _ALIAS_OF.get(_key(key))
+
+
 def _key(key: object) -> str:
     """A front-matter key as compared: `Root cause`, `root-cause` → `root_cause`."""
     return re.sub(r"[\s\-]+", "_", str(key).strip().lower())

@@ -65,7 +65,8 @@ def understood(doc: Document | None, state: FileState | None, recording: str | N
     if doc is None:
         assert state is not None
         return Understood(state.path, state.state, state.reason, state.line)
-    origin = doc.metadata.get("origin") if isinstance(doc.metadata.get("origin"), dict) else {}
+    raw = doc.metadata.get("origin")
+    origin: dict[str, Any] = raw if isinstance(raw, dict) else {}
     items = doc.metadata.get("action_items") or []
     return Understood(
         path=state.path if state else doc.path,

@@ -59,6 +59,7 @@ def zoom_time(name: str) -> dt.datetime | None:
     if not found:
         return None
     try:
-        return dt.datetime(*(int(g) for g in found.groups()), tzinfo=dt.UTC)
+        y, mo, d, h, mi, s = (int(g) for g in found.groups())
+        return dt.datetime(y, mo, d, h, mi, s, tzinfo=dt.UTC)
     except ValueError:
         return None

@@ -267,4 +267,9 @@ def _cues(segments: Iterable[Any]) -> Iterable[dict[str, Any]]:
 
 def _cue(n: int, words: list[Any]) -> dict[str, Any]:
     text = " ".join("".join(w.word for w in words).split())
-    return {"id": n, "start": round(words[0].start, 2), "end": round(words[-1].end, 2), "text": text}
+    return {
+        "id": n,
+        "start": round(words[0].start, 2),
+        "end": round(words[-1].end, 2),
+        "text": text,
+    }

@@ -118,11 +118,13 @@ def model_dir(name: str, cache_dir: Path) -> Path:
         if name in _verified:
             return _verified[name]
         sources = {
-            f: [_package_dir(pkg) / inner for pkg, inner in parts] for f, parts in spec.parts.items()
+            f: [_package_dir(pkg) / inner for pkg, inner in parts]
+            for f, parts in spec.parts.items()
         }
-        whole = all(len(p) == 1 for p in sources.values()) and len(
-            {p[0].parent for p in sources.values()}
-        ) == 1
+        whole = (
+            all(len(p) == 1 for p in sources.values())
+            and len({p[0].parent for p in sources.values()}) == 1
+        )
         if whole:  # verify in place: nothing to copy
             folder = next(iter(sources.values()))[0].parent
             for file, paths in sources.items():

@@ -334,6 +334,14 @@ def test_cli_reads_as_the_given_groups(
     assert found[:3] + found[4:] == [sees] * 7, found
     assert (stats["documents"]["postmortem"] > 3) is sees
     assert (stats["experts"] > 1) is sees
+    # show: a restricted file answers like a missing one, by id and by path
+    for key in (RESTRICTED_EXPORT, f"{RESTRICTED_EXPORT}.docx", RESTRICTED_PM):
+        code = main(["show", "--json", key, *data, *args])
+        out, err = capsys.readouterr()
+        assert (code == 0) is sees and bool(_trace(out)) is sees
+        if not sees:  # the message echoes the key as typed, exactly as for a missing file
+            main(["show", "--json", "no-such-file", *data, *args])
+            assert err == capsys.readouterr().err.replace("no-such-file", key)
 
 
 def test_groups_and_all_exclude_each_other(restricted_index, capsys) -> None:

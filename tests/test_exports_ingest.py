@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from index.access import Viewer
-from index.service import open_archive
+from index.opener import open_archive
 from index.settings import Settings
 from ingest.pipeline import Ingestor
 from tests.export_files import (
@@ -32,8 +32,13 @@ def write_exports(root: Path) -> Path:
         root / "drive/Copy of Cold storage thaw (1).docx",
         "Cold storage thaw in the Rotterdam freezer hall",
         [("Incident date", "9 August 2025"), ("Severity", "SEV2"), ("Team", "facilities")],
-        [("Summary", "A compressor relay chattered until the freezer hall warmed by six degrees."),
-         ("Root cause", "The relay's debounce was disabled in a firmware update.")],  # fmt: skip
+        [
+            (
+                "Summary",
+                "A compressor relay chattered until the freezer hall warmed by six degrees.",
+            ),
+            ("Root cause", "The relay's debounce was disabled in a firmware update."),
+        ],  # fmt: skip
         [("Action", "Owner", "Status"), ("Re-enable relay debounce", "Ola Berg", "Done")],
     )
     pdf_file(
@@ -46,9 +51,15 @@ def write_exports(root: Path) -> Path:
     pptx_file(
         root / "talks/Untitled presentation.pptx",
         "Untitled presentation",
-        [("Forecasting returns volume", ["Presenter: Jan Vos", "Date: 2025-11-20"], ""),
-         ("Seasonality", ["Weekly and yearly cycles"], "Returns peak eleven days after Black Friday."),
-         ("Model", ["Gradient boosting per region"], "")],  # fmt: skip
+        [
+            ("Forecasting returns volume", ["Presenter: Jan Vos", "Date: 2025-11-20"], ""),
+            (
+                "Seasonality",
+                ["Weekly and yearly cycles"],
+                "Returns peak eleven days after Black Friday.",
+            ),
+            ("Model", ["Gradient boosting per region"], ""),
+        ],  # fmt: skip
     )
     page = tmp = root / "wiki/ENG/Forklift-telemetry-gap_77001.html"
     tmp.parent.mkdir(parents=True)
@@ -130,7 +141,9 @@ def test_show_reads_what_was_understood(exports_index, real_embedder) -> None:
     broken = archive.understood("drive/locked.pdf")  # a unique end of its path
     assert broken is not None and broken.state == "failed" and broken.doc is None
     assert archive.understood("no/such/file.pdf") is None
-    assert archive.source_file(out["doc_id"]) == content / "drive/Copy of Cold storage thaw (1).docx"
+    assert (
+        archive.source_file(out["doc_id"]) == content / "drive/Copy of Cold storage thaw (1).docx"
+    )
 
 
 def test_watch_style_runs_pick_up_a_new_export(tmp_path: Path, fake_embedder) -> None:
@@ -147,3 +160,18 @@ def test_watch_style_runs_pick_up_a_new_export(tmp_path: Path, fake_embedder) ->
     again = Ingestor(settings, fake_embedder).run([str(content)], paths=[new])
     assert [o.path for o in again.of("indexed")] == [str(new)]
     assert again.count("unchanged") == 0
+
+
+def test_show_command_prints_the_record(exports_index, capsys) -> None:
+    from cli import main
+
+    settings, content, _ = exports_index
+    data = ["--data-dir", str(settings.data_dir)]
+    assert main(["show", str(content / "talks/Untitled presentation.pptx"), "--json", *data]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["title"] == "Forecasting returns volume" and out["source_format"] == "pptx"
+    assert out["sections"][1] == "Slide 2: Seasonality"
+    assert main(["show", "drive/scan.pdf", *data]) == 0
+    assert "no text layer — scanned?" in capsys.readouterr().out
+    assert main(["show", "nothing-here", *data]) == 2
+    assert "no document or file 'nothing-here'" in capsys.readouterr().err

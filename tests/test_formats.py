@@ -46,15 +46,28 @@ def test_docx_postmortem_reads_like_markdown(tmp_path: Path) -> None:
     path = docx_file(
         tmp_path / "exports/Copy of checkout outage (1).docx",
         "Checkout sessions expired during the spring sale",
-        [("Incident date", "14 March 2025"), ("Severity", "Sev 2"), ("Status", "Resolved"),
-         ("Affected services", "checkout-web, session-store"), ("Team", "payments"),
-         ("Authors", "Ann Lee; Bo Park"), ("Duration", "47m")],  # fmt: skip
-        [("Summary", "Sessions in session-store expired after 90 seconds instead of 90 minutes."),
-         ("Root cause", "A unit mix-up in the TTL setting."),
-         ("Impact", "1,200 carts were lost.")],  # fmt: skip
-        [("Action", "Owner", "Status", "Due"),
-         ("Test TTL units in CI", "Ann Lee", "Done", "2025-03-20"),
-         ("Alert on session churn", "Bo Park", "Open", "2025-04-01")],  # fmt: skip
+        [
+            ("Incident date", "14 March 2025"),
+            ("Severity", "Sev 2"),
+            ("Status", "Resolved"),
+            ("Affected services", "checkout-web, session-store"),
+            ("Team", "payments"),
+            ("Authors", "Ann Lee; Bo Park"),
+            ("Duration", "47m"),
+        ],  # fmt: skip
+        [
+            (
+                "Summary",
+                "Sessions in session-store expired after 90 seconds instead of 90 minutes.",
+            ),
+            ("Root cause", "A unit mix-up in the TTL setting."),
+            ("Impact", "1,200 carts were lost."),
+        ],  # fmt: skip
+        [
+            ("Action", "Owner", "Status", "Due"),
+            ("Test TTL units in CI", "Ann Lee", "Done", "2025-03-20"),
+            ("Alert on session churn", "Bo Park", "Open", "2025-04-01"),
+        ],  # fmt: skip
         core_title="Copy of checkout outage (1)",
     )
     doc = parse(path, tmp_path)
@@ -90,15 +103,20 @@ def test_docx_without_a_title_style_falls_back_to_a_clean_file_name(tmp_path: Pa
 def test_pdf_text_layer_becomes_sections_fields_and_action_items(tmp_path: Path) -> None:
     path = pdf_file(
         tmp_path / "reviews/incident-42.pdf",
-        [Line("DNS resolver cache poisoned by a stale zone", 16, bold=True),
-         Line("Date: 2 June 2025"), Line("Severity: SEV1"), Line("Services: edge-dns"),
-         *[Line("Summary", 13, bold=True), Line("Resolvers served an old zone for nine hours.")],
-         *[Line("Root cause", 13, bold=True), Line("A secondary never received NOTIFY.")],
-         Line("Action items", 13, bold=True),
-         Line("• Monitor zone serials on every secondary (owner: Jo Bell) - done"),
-         Line("• Lower the SOA refresh (owner: Jo Bell, due: 2025-07-01)"),
-         *[Line(f"Appendix line {i} about resolver metrics.") for i in range(90)]],  # fmt: skip
-        title="", footer="Example Corp - Confidential",
+        [
+            Line("DNS resolver cache poisoned by a stale zone", 16, bold=True),
+            Line("Date: 2 June 2025"),
+            Line("Severity: SEV1"),
+            Line("Services: edge-dns"),
+            *[Line("Summary", 13, bold=True), Line("Resolvers served an old zone for nine hours.")],
+            *[Line("Root cause", 13, bold=True), Line("A secondary never received NOTIFY.")],
+            Line("Action items", 13, bold=True),
+            Line("• Monitor zone serials on every secondary (owner: Jo Bell) - done"),
+            Line("• Lower the SOA refresh (owner: Jo Bell, due: 2025-07-01)"),
+            *[Line(f"Appendix line {i} about resolver metrics.") for i in range(90)],
+        ],  # fmt: skip
+        title="",
+        footer="Example Corp - Confidential",
     )
     doc = parse(path, tmp_path)
     assert doc.title == "DNS resolver cache poisoned by a stale zone"
@@ -116,9 +134,15 @@ def test_slides_are_one_passage_each_with_their_notes(tmp_path: Path) -> None:
     path = pptx_file(
         tmp_path / "decks/Untitled presentation.pptx",
         "Untitled presentation",
-        [("Caching at the edge", ["Presenter: Dee Ray", "Date: 2025-09-09"], ""),
-         ("Why TTLs lie", ["Clocks drift"], "The notes say the quiet part: stale-while-revalidate."),
-         ("Takeaways", ["Measure hit ratio per route"], "")],  # fmt: skip
+        [
+            ("Caching at the edge", ["Presenter: Dee Ray", "Date: 2025-09-09"], ""),
+            (
+                "Why TTLs lie",
+                ["Clocks drift"],
+                "The notes say the quiet part: stale-while-revalidate.",
+            ),
+            ("Takeaways", ["Measure hit ratio per route"], ""),
+        ],  # fmt: skip
     )
     doc = parse(path, tmp_path)
     assert doc.title == "Caching at the edge"  # the template's title names nothing

@@ -109,7 +109,9 @@ def pdf_postmortem(path: Path) -> None:
         Line("Lessons learned", 13, bold=True, gap=10),
         Line("Honour Retry-After; a partner's quota is a dependency to monitor like any other."),
         Line("Action items", 13, bold=True, gap=10),
-        Line("• Honour Retry-After in broker-gateway (owner: Ravi Shankar, due: 2025-12-10) - done"),
+        Line(
+            "• Honour Retry-After in broker-gateway (owner: Ravi Shankar, due: 2025-12-10) - done"
+        ),
         Line("• Alert at 80% of the broker quota (owner: Ravi Shankar, due: 2026-01-15)"),
     ]
     write_pdf(
@@ -255,10 +257,19 @@ EDI rate files instead.
 # The recording without captions: what is said, who says it (one espeak-ng voice each).
 RECORDING_SCRIPT = [
     ("en-gb", "Hi everyone, this is the April showcase, and I am Aiko from the ML platform team."),
-    ("en-gb", "Today we show pallet vision, a camera model that counts pallets at the loading dock."),
+    (
+        "en-gb",
+        "Today we show pallet vision, a camera model that counts pallets at the loading dock.",
+    ),
     ("en-us", "I am Marcus. The first version counted shrink wrap reflections as extra pallets."),
-    ("en-us", "At night the floodlights doubled the count, so the dock managers stopped trusting it."),
-    ("en-gb", "We fixed it by training on night shots and by ignoring boxes smaller than a pallet."),
+    (
+        "en-us",
+        "At night the floodlights doubled the count, so the dock managers stopped trusting it.",
+    ),
+    (
+        "en-gb",
+        "We fixed it by training on night shots and by ignoring boxes smaller than a pallet.",
+    ),
     ("en-gb", "The second version is within two percent of the manual count in both hubs."),
     ("en-us", "The lesson for us: evaluate a vision model under the lighting it will really see."),
     ("en-gb", "Questions are welcome in the ML platform channel. Thank you."),
@@ -283,7 +294,9 @@ def recording(path: Path) -> None:
         parts = []
         for i, (voice, text) in enumerate(RECORDING_SCRIPT):
             raw = Path(tmp) / f"{i}.wav"
-            subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(raw), text], check=True)
+            subprocess.run(
+                ["espeak-ng", "-v", voice, "-s", "160", "-w", str(raw), text], check=True
+            )
             parts.append(str(raw))
             pause = Path(tmp) / f"{i}-pause.wav"
             subprocess.run(["sox", "-n", "-r", "22050", "-c", "1", str(pause), "trim", "0", "0.6"],

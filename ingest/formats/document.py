@@ -11,11 +11,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from index.kinds import known_kind, severity
+from index.fields import severity
+from index.kinds import known_kind
 from index.models import Section
-from ingest.formats import properties
 from ingest.formats.export import Export
 from ingest.formats.pptx import slide_heading, slide_text
+from ingest.formats.properties import extract as extract_properties
 from ingest.formats.titles import clean_title, name_title, notion_id
 from ingest.frontmatter import FrontMatter
 from ingest.markdown import first_heading, markdown_sections
@@ -23,15 +24,26 @@ from ingest.markdown import first_heading, markdown_sections
 NOTION_URL = "https://www.notion.so/{}"
 # Headings only a post-mortem has; with a stated severity they make one wherever it lives.
 POSTMORTEM_HEADINGS = frozenset(
-    {"root cause", "root causes", "root cause analysis", "contributing factors", "trigger",
-     "detection", "impact", "customer impact", "timeline", "resolution", "mitigation"}  # fmt: skip
+    {
+        "root cause",
+        "root causes",
+        "root cause analysis",
+        "contributing factors",
+        "trigger",
+        "detection",
+        "impact",
+        "customer impact",
+        "timeline",
+        "resolution",
+        "mitigation",
+    }  # fmt: skip
 )
 
 
 def export_parts(export: Export, rel: Path) -> tuple[FrontMatter, list[Section]]:
     """Front matter (fields, title, original URL) and sections of EXPORT, read from REL."""
     data: dict[str, Any] = dict(export.fields)
-    data.update(properties.extract(export.markdown))
+    data.update(extract_properties(export.markdown))
     _finish_fields(data, export.markdown, export.title)
     data.setdefault("title", name_title(rel.stem))  # not a later heading ("Discussion")
     url = data.get("original_url") or export.original_url
@@ -48,7 +60,7 @@ def export_parts(export: Export, rel: Path) -> tuple[FrontMatter, list[Section]]
 
 def notion_front_matter(front: FrontMatter, rel: Path) -> FrontMatter:
     """A Markdown file without front matter (a Notion export): fields from its body."""
-    data = properties.extract(front.body)
+    data = extract_properties(front.body)
     _finish_fields(data, front.body, "")
     page = notion_id(rel.stem)
     if page and "original_url" not in data:
@@ -70,7 +82,9 @@ def _finish_fields(data: dict[str, Any], body: str, container_title: str) -> Non
         data["type"] = data.pop("kind")  # "Type: Design review" is not a kind Hindsight has
     headings = _headings(body) & POSTMORTEM_HEADINGS
     causes = any(h.startswith("root cause") for h in headings)
-    if "kind" not in data and (("severity" in data and headings) or (causes and len(headings) >= 3)):
+    if "kind" not in data and (
+        ("severity" in data and headings) or (causes and len(headings) >= 3)
+    ):
         data["kind"] = "postmortem"
 
 

@@ -32,11 +32,13 @@ CHROME = [
 _FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
 _TAG = re.compile(r"<[^>]+>")
 _CONFLUENCE_TITLE = re.compile(r'<span[^>]*id="title-text"[^>]*>(.*?)</span>', re.S | re.I)
-_PAGE_METADATA = re.compile(r'<div[^>]*class="[^"]*page-metadata[^"]*"[^>]*>(.*?)</div>', re.S | re.I)
+_PAGE_METADATA = re.compile(
+    r'<div[^>]*class="[^"]*page-metadata[^"]*"[^>]*>(.*?)</div>', re.S | re.I
+)
 _NOTION_TITLE = re.compile(r'<h1[^>]*class="[^"]*page-title[^"]*"[^>]*>(.*?)</h1>', re.S | re.I)
 _CREATED_BY = re.compile(r"(?:created|owned) by\s+(.+?)(?:,|\s+on\s|\s+last\b|$)", re.I)
 _CHECKED_LI = re.compile(r'(<li\b[^>]*\bclass="[^"]*\bchecked\b[^"]*"[^>]*>)', re.I)
-_TASK_LI = re.compile(r'(<li\b[^>]*\bdata-inline-task-id\b[^>]*>)', re.I)
+_TASK_LI = re.compile(r"(<li\b[^>]*\bdata-inline-task-id\b[^>]*>)", re.I)
 _NOTION_BOX = re.compile(r'<div class="checkbox checkbox-(on|off)"></div>', re.I)
 
 

@@ -33,8 +33,12 @@ _SECTION = re.compile(
 _BULLET = re.compile(r"^\s*[•●▪◦‣∙·*–-]\s+(.*)$")
 _BOX = re.compile(r"^\s*([☐☑☒✓✔]|\[[ xX]\])\s*(.*)$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
-_ACTIONS = re.compile(r"^(action items?|follow[- ]?ups?|follow-up actions|next steps|remediation)", re.I)
-_DONE = re.compile(r"\s*[-–—(\[]?\s*(?:status:\s*)?(?:done|completed|closed|fixed)\s*[)\]]?\s*$", re.I)
+_ACTIONS = re.compile(
+    r"^(action items?|follow[- ]?ups?|follow-up actions|next steps|remediation)", re.I
+)
+_DONE = re.compile(
+    r"\s*[-–—(\[]?\s*(?:status:\s*)?(?:done|completed|closed|fixed)\s*[)\]]?\s*$", re.I
+)
 MIN_TEXT_CHARS = 20  # fewer over the whole file: no text layer worth the name
 
 
@@ -61,7 +65,9 @@ def read(path: Path, limits: Limits) -> Export:
     if len(pages) >= limits.max_pages:
         warnings.append(f"only the first {limits.max_pages} pages were read")
     if sum(len(line) for page in pages for line in page) < MIN_TEXT_CHARS:
-        raise ParseError("no text layer — scanned? Run OCR on it (e.g. ocrmypdf) and add the result")
+        raise ParseError(
+            "no text layer — scanned? Run OCR on it (e.g. ocrmypdf) and add the result"
+        )
     lines = _without_running_lines(pages)
     title = clean_title(info.get("Title")) if _meaningful(info.get("Title")) else ""
     markdown = to_markdown(lines, title)
@@ -160,9 +166,9 @@ def to_markdown(lines: list[str], title: str) -> str:
             done = box.group(1) in ("☑", "☒", "✓", "✔", "[x]", "[X]")
             out.append(f"- [{'x' if done else ' '}] {box.group(2)}")
         elif bullet and in_actions:
-            done = _DONE.search(bullet.group(1))
-            text = _DONE.sub("", bullet.group(1)).strip() if done else bullet.group(1)
-            out.append(f"- [{'x' if done else ' '}] {text}")
+            finished = _DONE.search(bullet.group(1)) is not None
+            text = _DONE.sub("", bullet.group(1)).strip() if finished else bullet.group(1)
+            out.append(f"- [{'x' if finished else ' '}] {text}")
         elif bullet:
             out.append(f"- {bullet.group(1)}")
         elif line and out and out[-1].startswith("- ") and not line[:1].isupper():

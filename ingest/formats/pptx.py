@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import ParseError
-from ingest.formats import properties
 from ingest.formats.docx import container_fields, core_properties
 from ingest.formats.export import Export, Limits, Slide
+from ingest.formats.properties import extract as extract_properties
 from ingest.formats.safety import check_office_zip
 from ingest.formats.titles import clean_title
 
@@ -37,7 +37,7 @@ def read(path: Path, limits: Limits) -> Export:
         raise ParseError("the deck has no text on any slide")
     title = clean_title(core.get("title")) or clean_title(slides[0].title)
     fields: dict[str, Any] = container_fields(core)
-    fields.update(properties.extract(f"# {title}\n\n{slides[0].text}"))
+    fields.update(extract_properties(f"# {title}\n\n{slides[0].text}"))
     return Export(
         markdown=deck_markdown(title, slides),
         source_format="pptx",
@@ -74,10 +74,7 @@ def _slide(number: int, slide: Any) -> Slide:
     title_shape = slide.shapes.title
     title = " ".join((title_shape.text_frame.text if title_shape is not None else "").split())
     lines = [
-        line
-        for shape in slide.shapes
-        if shape is not title_shape
-        for line in _shape_lines(shape)
+        line for shape in slide.shapes if shape is not title_shape for line in _shape_lines(shape)
     ]
     notes = ""
     if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:

@@ -15,41 +15,51 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-# Label (lower case, spaces) → front-matter field.
-LABELS: dict[str, str] = {
+from index import fields
+
+# Labels exports use that the product's field table (index/fields.py) does not name; every
+# other label folds through that table (`Team` → `teams`, `Components` → `services`).
+EXPORT_LABELS: dict[str, str] = {
     **dict.fromkeys(
-        ("date", "incident date", "date of incident", "event date", "occurred", "occurred on",
-         "incident start", "start date", "started", "when", "session date", "talk date",
-         "meeting date", "recorded", "recorded on"), "date"),  # fmt: skip
+        (
+            "date",
+            "incident date",
+            "date of incident",
+            "event date",
+            "occurred",
+            "occurred on",
+            "incident start",
+            "start date",
+            "started",
+            "when",
+            "session date",
+            "talk date",
+            "meeting date",
+            "recorded",
+            "recorded on",
+        ),
+        "date",
+    ),  # fmt: skip
     **dict.fromkeys(("created", "created time", "created at", "created on"), "created"),
     **dict.fromkeys(("last edited time", "last modified", "last updated", "updated"), "updated"),
-    **dict.fromkeys(("severity", "sev", "severity level", "incident severity"), "severity"),
-    **dict.fromkeys(("status", "state", "incident status", "postmortem status"), "status"),
+    **dict.fromkeys(("severity level",), "severity"),
+    **dict.fromkeys(("postmortem status",), "status"),
     **dict.fromkeys(
-        ("services", "service", "affected services", "impacted services", "components",
-         "component", "affected components", "systems", "affected systems"), "services"),  # fmt: skip
-    **dict.fromkeys(("team", "teams", "owning team", "responsible team", "squad"), "teams"),
-    **dict.fromkeys(
-        ("owner", "incident owner", "incident commander", "commander", "ic", "dri"), "owner"
+        ("affected services", "impacted services", "affected components", "affected systems"),
+        "services",
     ),
-    **dict.fromkeys(
-        ("authors", "author", "written by", "prepared by", "created by", "postmortem author"),
-        "authors",
-    ),
-    **dict.fromkeys(
-        ("duration", "time to resolve", "time to recovery", "time to restore", "ttr", "mttr",
-         "outage duration", "impact duration"), "duration"),  # fmt: skip
-    **dict.fromkeys(("detection", "detected by", "how detected", "detection method"), "detection"),
-    **dict.fromkeys(("trigger", "triggered by"), "trigger"),
-    **dict.fromkeys(("root cause", "root causes", "cause"), "root_cause"),
+    **dict.fromkeys(("owning team", "responsible team"), "teams"),
+    **dict.fromkeys(("incident commander", "commander", "ic", "dri"), "owner"),
+    **dict.fromkeys(("prepared by", "created by", "postmortem author"), "authors"),
+    **dict.fromkeys(("time to restore", "mttr", "outage duration", "impact duration"), "duration"),
+    **dict.fromkeys(("how detected",), "detection"),
+    **dict.fromkeys(("triggered by",), "trigger"),
+    **dict.fromkeys(("root cause analysis",), "root_cause"),
     "impact": "impact",
     "mitigation": "mitigation",
     "resolution": "resolution",
-    **dict.fromkeys(("tags", "labels", "topics"), "tags"),
-    "keywords": "keywords",
+    **dict.fromkeys(("topics",), "tags"),
     **dict.fromkeys(("kind", "type", "document type", "doc type"), "kind"),
-    **dict.fromkeys(("presenter", "presenters", "presented by"), "presenters"),
-    **dict.fromkeys(("speaker", "speakers"), "speakers"),
     **dict.fromkeys(("recording", "recording link", "video"), "recording"),
     **dict.fromkeys(("slides", "deck", "slide deck"), "slides"),
     **dict.fromkeys(
@@ -58,18 +68,33 @@ LABELS: dict[str, str] = {
     ),
     **dict.fromkeys(("outcome", "result"), "outcome"),
     **dict.fromkeys(("access", "visibility groups", "restricted to"), "access"),
-    **dict.fromkeys(("related", "related incidents", "see also"), "related"),
     **dict.fromkeys(("summary", "tl;dr", "tldr"), "summary"),
-    "lessons": "lessons",
     **dict.fromkeys(("incident id", "incident", "ticket", "jira"), "incident_id"),
 }
-LIST_FIELDS = frozenset(
-    {"services", "teams", "authors", "tags", "keywords", "presenters", "speakers", "access",
-     "related"}  # fmt: skip
-)
+
+
+def _label_key(label: str) -> str:
+    return " ".join(re.sub(r"[*_`:]", " ", label).split()).lower()
+
+
+def field_name(label: str) -> str:
+    """The front-matter name for LABEL: known labels mapped, others in snake_case."""
+    key = _label_key(label)
+    snake = re.sub(r"[^\w]+", "_", key).strip("_")
+    return EXPORT_LABELS.get(key) or fields.canonical_name(snake) or snake
+
+
+def known_label(label: str) -> bool:
+    key = _label_key(label)
+    return key in EXPORT_LABELS or fields.canonical_name(re.sub(r"[^\w]+", "_", key)) is not None
+
+
+LIST_FIELDS = frozenset({f.name for f in fields.FIELDS if f.type in fields.LIST_TYPES} | {"access"})
 DATE_FIELDS = frozenset({"date", "created", "updated"})
 # A `Key: Value` line: a short label, then its value (a URL's "https:" is not a label).
-_PROPERTY_LINE = re.compile(r"^\s*(?:[-*]\s+)?\**([A-Za-z][\w .;/&()'-]{0,38}?)\**\s*:\s*\**\s*(\S.*?)\s*$")
+_PROPERTY_LINE = re.compile(
+    r"^\s*(?:[-*]\s+)?\**([A-Za-z][\w .;/&()'-]{0,38}?)\**\s*:\s*\**\s*(\S.*?)\s*$"
+)
 _HEADING = re.compile(r"^#{1,6}\s+\S")
 _SPLIT = re.compile(r"\s*(?:[,;]|\s·\s|\n)\s*")
 _GENERIC_HEADERS = {("field", "value"), ("property", "value"), ("key", "value"), ("", "")}
@@ -80,16 +105,6 @@ _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _SLASHED_YMD = re.compile(r"(?<!\d)(\d{4})/(\d{1,2})/(\d{1,2})(?!\d)")
 _MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
-
-
-def field_name(label: str) -> str:
-    """The front-matter name for LABEL: known labels mapped, others in snake_case."""
-    key = " ".join(re.sub(r"[*_`:]", " ", label).split()).lower()
-    return LABELS.get(key) or re.sub(r"[^\w]+", "_", key).strip("_")
-
-
-def known_label(label: str) -> bool:
-    return " ".join(re.sub(r"[*_`:]", " ", label).split()).lower() in LABELS
 
 
 def loose_date(text: str) -> dt.date | None:

@@ -47,13 +47,12 @@ def check_office_zip(path: Path, what: str, max_unzipped: int, required: str) ->
             if required not in names:
                 raise ParseError(f"not a {what} file: it has no {required} (damaged or renamed?)")
             for member in members:
-                if _XML_MEMBER.search(member.filename):
-                    # Whole, not a head: comments may pad the prologue before a DTD.
-                    if _DTD.search(archive.read(member)):
-                        raise ParseError(
-                            f"refused: {member.filename} declares a DTD or entities "
-                            "(entities are never expanded)"
-                        )
+                # Read whole, not a head: comments may pad the prologue before a DTD.
+                if _XML_MEMBER.search(member.filename) and _DTD.search(archive.read(member)):
+                    raise ParseError(
+                        f"refused: {member.filename} declares a DTD or entities "
+                        "(entities are never expanded)"
+                    )
     except zipfile.BadZipFile as exc:
         raise ParseError(f"damaged {what} file: not a readable ZIP archive ({exc})") from None
     except zipfile.LargeZipFile:

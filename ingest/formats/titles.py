@@ -22,9 +22,22 @@ _DEBRIS = (
 )
 # Container titles that name nothing: template defaults and tool names.
 JUNK_TITLES = frozenset(
-    {"", "untitled", "untitled document", "untitled presentation", "document", "presentation",
-     "powerpoint presentation", "slide 1", "title", "click to add title", "page", "notion",
-     "microsoft word", "confluence"}  # fmt: skip
+    {
+        "",
+        "untitled",
+        "untitled document",
+        "untitled presentation",
+        "document",
+        "presentation",
+        "powerpoint presentation",
+        "slide 1",
+        "title",
+        "click to add title",
+        "page",
+        "notion",
+        "microsoft word",
+        "confluence",
+    }  # fmt: skip
 )
 
 
