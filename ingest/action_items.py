@@ -20,8 +20,12 @@ Item = dict[str, str | None]
 DUPLICATE_SHARE = 0.6  # of a body item's word stems found in a front-matter title: the same item
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_ACTION_HEADING = re.compile(r"^(action items?|follow[- ]?ups?|remediation|next steps)\b", re.I)
+_ACTION_HEADING = re.compile(
+    r"^(?:\d{1,2}[.)]\s*)?(action items?|follow[- ]?ups?|follow-up actions|remediation|next steps)\b",
+    re.I,
+)
 _TASK = re.compile(r"^\s*[-*+]\s+\[( |x|X)\]\s+(.+?)\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _OWNER = re.compile(r"\b(?:owner|assignee|who)\s*[:=]\s*([^,;)\]]+)", re.I)
 _HANDLE = re.compile(r"(?<![\w.])@([A-Za-z][\w.-]*)")
 _DUE = re.compile(r"\b(?:due|by|deadline)?\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b", re.I)
@@ -41,7 +45,7 @@ def body_action_items(body: str) -> list[Item]:
     out: list[Item] = []
     level = 0  # the heading level of the open action-items section (0: none open)
     table: list[str] = []
-    for line in [*body.splitlines(), ""]:
+    for line in [*_joined_items(body.splitlines()), ""]:
         heading = _HEADING.match(line)
         if heading:
             depth = len(heading.group(1))
@@ -63,6 +67,18 @@ def body_action_items(body: str) -> list[Item]:
         if task:
             out.append(_task(task.group(2), done=task.group(1).lower() == "x"))
     return [i for i in out if i["title"]]
+
+
+def _joined_items(lines: list[str]) -> list[str]:
+    """Lines with a task's wrapped continuation lines ("  drift between providers") joined to it."""
+    out: list[str] = []
+    for line in lines:
+        wrapped = line[:1] in (" ", "\t") and line.strip() and not _LIST_ITEM.match(line)
+        if wrapped and out and _TASK.match(out[-1]):
+            out[-1] = f"{out[-1].rstrip()} {line.strip()}"
+        else:
+            out.append(line)
+    return out
 
 
 def _task(text: str, *, done: bool) -> Item:

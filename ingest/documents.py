@@ -57,6 +57,7 @@ _DATE_FIELDS = (
     "source_published_at",
     "created",
     "created_at",
+    "updated",  # an export's "last modified", when it states no other date
 )
 _SUMMARY_FIELDS = ("summary", "description", "abstract")
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")

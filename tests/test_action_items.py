@@ -139,3 +139,18 @@ def test_csv_download_has_every_item_and_defuses_formulas() -> None:
     assert late["overdue"] == "yes" and late["incident_id"] == "a" and late["due"] == "2026-05-01"
     bad = next(r for r in rows if r["incident_id"] == "c")
     assert bad["title"] == "'=HYPERLINK(1)" and bad["owner"] == "'@x"
+
+
+def test_numbered_headings_and_wrapped_task_lines() -> None:
+    """An exported "3. Action items" section whose items wrap onto a second, indented line."""
+    from ingest.action_items import body_action_items
+
+    body = (
+        "## 3. Action items\n\n- [ ] Alert on zone serial\n  drift between providers\n"
+        "- [x] Re-open AXFR from the\n  primary (owner: Kwame Asante)\n"
+    )
+    items = body_action_items(body)
+    assert [(i["title"], i["owner"], i["status"]) for i in items] == [
+        ("Alert on zone serial drift between providers", None, "open"),
+        ("Re-open AXFR from the primary", "Kwame Asante", "done"),
+    ]

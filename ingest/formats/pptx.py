@@ -35,7 +35,8 @@ def read(path: Path, limits: Limits) -> Export:
     slides = [s for s in slides if s.title or s.text or s.notes]
     if not slides:
         raise ParseError("the deck has no text on any slide")
-    title = clean_title(core.get("title")) or clean_title(slides[0].title)
+    # The title slide names the deck; the file's own title is often its file name.
+    title = clean_title(slides[0].title) or clean_title(core.get("title"))
     fields: dict[str, Any] = container_fields(core)
     fields.update(extract_properties(f"# {title}\n\n{slides[0].text}"))
     return Export(
