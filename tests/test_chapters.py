@@ -141,6 +141,6 @@ def test_chapters_table_comes_from_a_numbered_migration(tmp_path: Path) -> None:
 
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
     migrate(con)
-    assert MIGRATIONS[-1].__name__ == "m005_chapters"
+    assert "m005_chapters" in [m.__name__ for m in MIGRATIONS]
     columns = [r[0] for r in con.execute("DESCRIBE chapters").fetchall()]
     assert columns == ["doc_id", "ordinal", "start_s", "end_s", "label"]
