@@ -98,12 +98,12 @@ def main() -> int:
     unexpected = set(reported) - {str(content / b.path) for b in truth.broken}
     for path in sorted(unexpected):
         failures += 1
-        print(f"{path.rsplit('/', 1)[-1]:<62} unexpectedly {reported[path].state}: {reported[path].reason}")
+        print(
+            f"{path.rsplit('/', 1)[-1]:<62} unexpectedly {reported[path].state}: {reported[path].reason}"
+        )
     checks = len(truth.good) + len(truth.broken)
     print(f"\n{checks - failures}/{checks} files right; ingest {report.summary()}; {took:.1f} s")
     return 1 if failures else 0
-
-
 
 
 if __name__ == "__main__":

@@ -121,7 +121,9 @@ def _pdf_numbered(path: Path) -> None:
             Line("Partners pin host keys; the rotation runbook had no step to notify them."),
             Line("3. Action items", 13, bold=True, gap=8),
             Line("• Notify pinned partners a week before rotation (owner: Ravi Shankar)"),
-            Line("• Alert when a partner feed is silent for two hours (owner: Ravi Shankar) - done"),
+            Line(
+                "• Alert when a partner feed is silent for two hours (owner: Ravi Shankar) - done"
+            ),
         ],
         title="Microsoft Word - RCA-sftp.docx",
         footer="Kestrel Freight confidential",
@@ -129,7 +131,10 @@ def _pdf_numbered(path: Path) -> None:
 
 
 def _pdf_multipage(path: Path) -> None:
-    filler = [Line(f"Section {i}: availability of the tracking API stayed above target.") for i in range(70)]
+    filler = [
+        Line(f"Section {i}: availability of the tracking API stayed above target.")
+        for i in range(70)
+    ]
     write_pdf(
         path,
         [
@@ -268,7 +273,9 @@ def _speak(path: Path) -> dict[str, float]:
         parts, at = [], 0.0
         for i, (voice, text) in enumerate(SPOKEN):
             wav = Path(tmp) / f"{i}.wav"
-            subprocess.run(["espeak-ng", "-v", voice, "-s", "155", "-w", str(wav), text], check=True)
+            subprocess.run(
+                ["espeak-ng", "-v", voice, "-s", "155", "-w", str(wav), text], check=True
+            )
             starts[text] = at
             at += float(subprocess.check_output(["soxi", "-D", str(wav)], text=True)) + 0.8
             pause = Path(tmp) / f"{i}p.wav"

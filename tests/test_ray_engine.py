@@ -167,3 +167,41 @@ def test_without_ray_the_message_says_how_to_install_it(monkeypatch, real_embedd
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray → ImportError
     with pytest.raises(HindsightError, match=r"pip install 'hindsight\[ray\]'"):
         make_engine(Settings(engine="ray"), real_embedder)
+
+
+def test_recordings_without_captions_are_transcribed_one_ray_task_each(
+    ray_cluster, fake_embedder, tmp_path
+):
+    """Two recordings, two Ray tasks: the driver stores each transcript in its cache, and the
+    parse step then reads it from there (nothing is transcribed in the driver)."""
+    import shutil
+
+    from ingest import transcribe
+    from ingest.ray_engine import RayEngine
+
+    recording = (
+        Path(__file__).resolve().parents[1] / "content/showcases/2026-04-pallet-vision-demo.mp3"
+    )
+    content = tmp_path / "content/showcases"
+    content.mkdir(parents=True)
+    shutil.copy(recording, content / "a.mp3")
+    # The second recording differs by a few bytes of padding: another digest, another task.
+    (content / "b.mp3").write_bytes(recording.read_bytes() + b"\0" * 16)
+    settings = _ray_settings(tmp_path / "data", transcribe_model="tiny.en")
+    done: list[str] = []
+    transcriber = transcribe.make_transcriber(settings, lambda name, at, total: done.append(name))
+    assert transcriber is not None
+    engine = RayEngine(settings, fake_embedder.model_id)
+    try:
+        engine.transcribe_all(transcriber, [content / "a.mp3", content / "b.mp3"])
+    finally:
+        engine.close()
+    assert sorted(done) == ["a.mp3", "b.mp3"]  # one report per finished Ray task
+    assert len(list((settings.data_dir / "transcripts").glob("*.tiny.en.json"))) == 2
+
+    local = settings.model_copy(update={"engine": "local"})
+    ingestor = Ingestor(local, fake_embedder)
+    assert ingestor.transcriber is not None
+    ingestor.transcriber.transcribe_file = None  # type: ignore[method-assign,assignment]
+    report = ingestor.run([str(tmp_path / "content")])  # would fail if it transcribed here
+    assert report.count("indexed") == 2, report.outcomes
