@@ -175,3 +175,13 @@ def test_show_command_prints_the_record(exports_index, capsys) -> None:
     assert "no text layer — scanned?" in capsys.readouterr().out
     assert main(["show", "nothing-here", *data]) == 2
     assert "no document or file 'nothing-here'" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("close_app_resources")
+def test_the_portal_names_the_slide_of_a_deck_hit(exports_index, monkeypatch) -> None:
+    from tests.app_helpers import run
+
+    settings, _, _ = exports_index
+    at = run(monkeypatch, settings, "portal/pages/search.py", q="returns peak after Black Friday")
+    captions = [c.value for c in at.caption]
+    assert any("slide 2 · Seasonality" in c for c in captions), captions
