@@ -305,3 +305,11 @@ def test_linked_images_are_not_fetched(tmp_path: Path) -> None:
                     '<script src="http://127.0.0.1:9/x.js"></script></head><body><h1>Remote</h1>'
                     '<img src="http://127.0.0.1:9/i.png"><p>Body text.</p></body></html>')  # fmt: skip
     assert parse(page, tmp_path).title == "Remote"
+
+
+def test_an_oversized_export_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    from index.errors import SkipFile
+
+    path = docx_file(tmp_path / "big.docx", "Big", [], [("S", "text")])
+    with pytest.raises(SkipFile, match="larger than 0 MB"):
+        parse_document(path, tmp_path, max_bytes=1000)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from index.errors import ParseError
+from index.errors import ParseError, SkipFile
 from ingest.formats.export import Export, Limits
 from ingest.formats.html import converter_name, to_markdown
 from ingest.formats.safety import check_office_zip
@@ -72,7 +72,7 @@ def read(path: Path, limits: Limits) -> Export:
     import mammoth
 
     if path.stat().st_size > limits.max_bytes:
-        raise ParseError(f"larger than {limits.max_bytes // 1_000_000} MB; not read")
+        raise SkipFile(f"larger than {limits.max_bytes / 2**20:.0f} MB (5× HINDSIGHT_MAX_FILE_MB)")
     check_office_zip(path, "DOCX", limits.max_unzipped_bytes, "word/document.xml")
     core = core_properties(path)
     try:

@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from index.errors import ParseError
+from index.errors import ParseError, SkipFile
 from ingest.formats.export import Export, Limits
 from ingest.formats.properties import loose_date
 from ingest.formats.titles import clean_title
@@ -46,7 +46,7 @@ def read(path: Path, limits: Limits) -> Export:
     import pypdfium2 as pdfium
 
     if path.stat().st_size > limits.max_bytes:
-        raise ParseError(f"larger than {limits.max_bytes // 1_000_000} MB; not read")
+        raise SkipFile(f"larger than {limits.max_bytes / 2**20:.0f} MB (5× HINDSIGHT_MAX_FILE_MB)")
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:

@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from index.errors import ParseError
+from index.errors import ParseError, SkipFile
 from ingest.formats.docx import container_fields, core_properties
 from ingest.formats.export import Export, Limits, Slide
 from ingest.formats.properties import extract as extract_properties
@@ -24,7 +24,7 @@ def read(path: Path, limits: Limits) -> Export:
     from pptx import Presentation
 
     if path.stat().st_size > limits.max_bytes:
-        raise ParseError(f"larger than {limits.max_bytes // 1_000_000} MB; not read")
+        raise SkipFile(f"larger than {limits.max_bytes / 2**20:.0f} MB (5× HINDSIGHT_MAX_FILE_MB)")
     check_office_zip(path, "PPTX", limits.max_unzipped_bytes, "ppt/presentation.xml")
     core = core_properties(path)
     try:
