@@ -313,3 +313,15 @@ def test_an_oversized_export_is_skipped_with_a_reason(tmp_path: Path) -> None:
     path = docx_file(tmp_path / "big.docx", "Big", [], [("S", "text")])
     with pytest.raises(SkipFile, match="larger than 0 MB"):
         parse_document(path, tmp_path, max_bytes=1000)
+
+
+def test_a_confluence_space_index_is_not_a_page(tmp_path: Path) -> None:
+    from index.errors import SkipFile
+
+    index = tmp_path / "ENG/index.html"
+    index.parent.mkdir()
+    index.write_text(confluence_page("Engineering", "Engineering", (
+        '<h2 id="Home-Availablepages">Available Pages:</h2><ul><li>'
+        '<a href="Queue-stall_65540.html">Queue stall</a></li></ul>')))  # fmt: skip
+    with pytest.raises(SkipFile, match="space's index"):
+        parse(index, tmp_path)

@@ -16,7 +16,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from index.errors import ParseError
+from index.errors import ParseError, SkipFile
 from ingest.decoding import read_text
 from ingest.formats.export import Export, Limits
 from ingest.formats.properties import loose_date
@@ -39,6 +39,8 @@ _NOTION_TITLE = re.compile(r'<h1[^>]*class="[^"]*page-title[^"]*"[^>]*>(.*?)</h1
 _CREATED_BY = re.compile(r"(?:created|owned) by\s+(.+?)(?:,|\s+on\s|\s+last\b|$)", re.I)
 _CHECKED_LI = re.compile(r'(<li\b[^>]*\bclass="[^"]*\bchecked\b[^"]*"[^>]*>)', re.I)
 _TASK_LI = re.compile(r"(<li\b[^>]*\bdata-inline-task-id\b[^>]*>)", re.I)
+# The index.html of a Confluence space export lists the space's pages and says nothing else.
+_SPACE_INDEX = re.compile(r"<h2[^>]*>\s*Available Pages:\s*</h2>", re.I)
 _NOTION_BOX = re.compile(r'<div class="checkbox checkbox-(on|off)"></div>', re.I)
 
 
@@ -87,6 +89,8 @@ def read(path: Path, limits: Limits) -> Export:
     """An HTML page export as Markdown, without its chrome, titled as its page."""
     decoded = read_text(path, limits.max_bytes)
     html = decoded.text
+    if _SPACE_INDEX.search(html):
+        raise SkipFile("a Confluence space's index (its list of pages), not a page")
     confluence = _CONFLUENCE_TITLE.search(html)
     markdown, meta = to_markdown(html, exclude=CHROME)
     document = getattr(meta, "document", None)
