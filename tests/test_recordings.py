@@ -200,3 +200,18 @@ def test_base_weights_are_joined_from_their_two_packages_and_verified(tmp_path: 
     assert folder == tmp_path / "base"
     assert (folder / "model.bin").stat().st_size == 145_217_532
     whisper_models.clear_verified()
+
+
+def test_a_moment_starts_at_the_cue_that_says_the_most_query_words() -> None:
+    from index.moments import spoken_at
+    from index.tokenize import query_terms
+
+    cues = [
+        (0.0, 5.0, "Welcome everyone to the drills."),
+        (5.0, 10.0, "The replica lag was high that night."),
+        (10.0, 15.0, "It was promoted while replication lag was thirty seconds."),
+    ]
+    terms = set(query_terms("replica promoted during replication lag"))
+    assert spoken_at(cues, 0.0, 15.0, terms) == 10.0  # three terms there, two at 5 s
+    assert spoken_at(cues, 0.0, 9.0, terms) == 5.0  # only cues inside the moment count
+    assert spoken_at(cues, 0.0, 15.0, set(query_terms("gpu cost dashboard"))) is None
