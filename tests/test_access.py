@@ -33,9 +33,9 @@ from tests.access_fixtures import (
     CANARY,
     PUBLIC_SUCCESSOR,
     PUBLIC_SUPERSEDED,
+    RESTRICTED_EXPORT,
     RESTRICTED_IDS,
     RESTRICTED_MEDIA,
-    RESTRICTED_EXPORT,
     RESTRICTED_RUNBOOK,
     build_restricted_index,
 )
