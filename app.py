@@ -57,6 +57,7 @@ page = st.navigation(
             url_path="review",
         ),
         *circulation.gaps_pages(),
+        *circulation.metrics_pages(),
         st.Page(
             "portal/pages/health.py",
             title="Index health",

@@ -230,6 +230,36 @@ class ChecklistItem:
 
 
 @dataclass(frozen=True)
+class RelatedPlan:
+    """Another team's shared plan like this one: the duplicate-effort radar (circulation.radar)."""
+
+    team: str
+    person: str | None  # only when its sharer agreed to be named
+    shared_at: dt.datetime
+    first_line: str
+    score: float
+    audience: tuple[str, ...] = ()  # the groups that may see it (counted, never shown)
+
+    def when(self, now: dt.datetime) -> str:
+        days = (now.date() - self.shared_at.date()).days
+        return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
+
+    def sentence(self, now: dt.datetime) -> str:
+        """“payouts checked a similar plan 3 days ago: talk to Ana”."""
+        talk = f": talk to {self.person}" if self.person else ""
+        return f"{self.team} checked a similar plan {self.when(now)}{talk}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "team": self.team,
+            "person": self.person,
+            "date": self.shared_at.date().isoformat(),
+            "first_line": self.first_line,
+            "score": round(self.score, 3),
+        }
+
+
+@dataclass(frozen=True)
 class Brief:
     """Everything the organisation already learned about one plan, for one viewer."""
 
@@ -242,9 +272,12 @@ class Brief:
     experts: tuple[BriefExpert, ...]
     checklist: tuple[ChecklistItem, ...]
     viewer_tz: str = "UTC"
+    related_plans: tuple[RelatedPlan, ...] = ()  # other teams' shared plans like it (the radar)
+    now: dt.datetime | None = None  # when it was made: "3 days ago" counts from here
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "related_plans": [r.to_json() for r in self.related_plans],
             "passages": len(self.passages),
             "incidents": [i.to_json() for i in self.incidents],
             "open_action_items": [_item_json(i) for i in self.open_action_items],
@@ -261,6 +294,15 @@ class Brief:
     def to_markdown(self) -> str:
         """The brief to paste into a design doc or a PR description."""
         out = ["# Before you start: what we already learned", ""]
+        if self.related_plans:
+            now = self.now or dt.datetime.now()
+            out += ["## Other teams on this", ""]
+            for r in self.related_plans:
+                out.append(
+                    f"- **{escape.markdown(r.sentence(now))}** — “{escape.markdown(r.first_line)}”"
+                    f" (similarity {r.score:.2f}, {r.shared_at:%Y-%m-%d})"
+                )
+            out.append("")
         out += ["## Past incidents like this", ""]
         for i in self.incidents:
             sev = f"{i.severity}, " if i.severity else ""

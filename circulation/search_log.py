@@ -33,8 +33,12 @@ def log_search(
     session: str,
     *,
     now: dt.datetime | None = None,
+    team: str = "",
 ) -> bool:
-    """Log QUERY as the archive's viewer asked it; False when the log is off or it is empty."""
+    """Log QUERY as the archive's viewer asked it; False when the log is off or it is empty.
+
+    TEAM, the asker's team when known, is kept only while the coordination figures are on.
+    """
     text = normalise(query)
     if settings.search_log == "off" or not text:
         return False
@@ -50,6 +54,7 @@ def log_search(
         matched=matched,
         hidden=hidden,
         now=now,
+        team=team if settings.metrics else "",
     )
     store.purge(now - dt.timedelta(days=settings.search_log_days))
     return True

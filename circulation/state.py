@@ -21,8 +21,11 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from index.errors import HindsightError
 from index.filters import Facets, SearchFilters
@@ -94,6 +97,54 @@ CREATE TABLE IF NOT EXISTS reviews (
 );
 CREATE INDEX IF NOT EXISTS reviews_doc ON reviews (doc_id, at);
 """
+
+# Issue 26: the duplicate-effort radar's shared plans, and the events the coordination figures
+# count. Each table is its own migration-safe statement; existing tables only gain columns.
+_RADAR_SCHEMA = """
+CREATE TABLE IF NOT EXISTS shared_plans (
+    plan_id TEXT PRIMARY KEY,   -- random: whoever knows it may withdraw the plan
+    owner TEXT NOT NULL,        -- the sharer's person key (withdrawal from the portal)
+    team TEXT NOT NULL,
+    person TEXT,                -- the name shown to other teams, only when the sharer agreed
+    groups TEXT NOT NULL DEFAULT '[]',  -- JSON list: who may see it ([]: everyone)
+    first_line TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    model TEXT NOT NULL,        -- the model that made VECTORS (another model's are re-made)
+    dim INTEGER NOT NULL,
+    vectors BLOB NOT NULL,      -- float32 rows of DIM, one per passage of the plan
+    shared_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shared_plans_owner ON shared_plans (owner);
+CREATE TABLE IF NOT EXISTS briefs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    team TEXT NOT NULL,
+    source TEXT NOT NULL,       -- portal or cli
+    session TEXT NOT NULL,      -- a hash of the browser session (cli: of the person or OS user)
+    asker TEXT                  -- the person (named search log only)
+);
+CREATE INDEX IF NOT EXISTS briefs_at ON briefs (at);
+CREATE TABLE IF NOT EXISTS brief_incidents (
+    brief_id INTEGER NOT NULL,
+    doc_id TEXT NOT NULL,
+    opened INTEGER NOT NULL DEFAULT 0   -- opened from the brief's session afterwards
+);
+CREATE INDEX IF NOT EXISTS brief_incidents_brief ON brief_incidents (brief_id);
+CREATE TABLE IF NOT EXISTS brief_matches (
+    brief_id INTEGER NOT NULL,
+    team TEXT NOT NULL,                 -- the other team whose shared plan was shown
+    groups TEXT NOT NULL DEFAULT '[]'   -- that plan's audience: who may count the match
+);
+CREATE INDEX IF NOT EXISTS brief_matches_brief ON brief_matches (brief_id);
+CREATE TABLE IF NOT EXISTS document_opens (
+    at TEXT NOT NULL,
+    session TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    team TEXT NOT NULL          -- the opener's team (opens without a known team are not kept)
+);
+CREATE INDEX IF NOT EXISTS document_opens_at ON document_opens (at);
+"""
+_ADDED_COLUMNS = (("searches", "team", "TEXT"),)  # (table, column, type), added when missing
 
 
 @dataclass(frozen=True)
@@ -172,6 +223,7 @@ class LoggedSearch:
     matched: bool
     hidden: bool
     opened: bool
+    team: str = ""  # the asker's team when it was known (coordination figures)
 
 
 @dataclass(frozen=True)
@@ -213,9 +265,10 @@ class StateStore:
         try:
             if not self._ready:
                 con.execute("PRAGMA journal_mode=WAL")
-                con.executescript(_SCHEMA + _REVIEW_SCHEMA)
+                con.executescript(_SCHEMA + _REVIEW_SCHEMA + _RADAR_SCHEMA)
                 with con:
                     _migrate(con)
+                    _add_columns(con)
                 self._ready = True
             with con:  # one transaction, committed on success
                 yield con
@@ -455,12 +508,13 @@ class StateStore:
         matched: bool,
         hidden: bool,
         now: dt.datetime,
+        team: str = "",
     ) -> None:
         with self._connect() as con:
             con.execute(
-                "INSERT INTO searches (at, query, asker, session, matched, hidden) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [now.isoformat(), query, asker, session, int(matched), int(hidden)],
+                "INSERT INTO searches (at, query, asker, session, matched, hidden, team) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [now.isoformat(), query, asker, session, int(matched), int(hidden), team or None],
             )
 
     def log_open(self, *, session: str, now: dt.datetime) -> None:
@@ -472,6 +526,7 @@ class StateStore:
         with self._connect() as con:
             n = con.execute("DELETE FROM searches WHERE at < ?", [before.isoformat()]).rowcount
             con.execute("DELETE FROM opens WHERE at < ?", [before.isoformat()])
+            _purge_events(con, before)
         return int(n)
 
     def searches(self, open_window: dt.timedelta) -> list[LoggedSearch]:
@@ -479,7 +534,8 @@ class StateStore:
         (before its next search, and within OPEN_WINDOW)."""
         with self._connect() as con:
             rows = con.execute(
-                "SELECT at, query, asker, session, matched, hidden FROM searches ORDER BY at, id"
+                "SELECT at, query, asker, session, matched, hidden, team FROM searches "
+                "ORDER BY at, id"
             ).fetchall()
             opens = con.execute("SELECT at, session FROM opens ORDER BY at").fetchall()
         opened_at: dict[str, list[dt.datetime]] = {}
@@ -504,6 +560,7 @@ class StateStore:
                 matched=bool(r[4]),
                 hidden=bool(r[5]),
                 opened=opened[i],
+                team=r[6] or "",
             )
             for i, r in enumerate(rows)
         ]
@@ -585,9 +642,215 @@ def _api_token(row: tuple[object, ...]) -> ApiToken:
         last_used_at=_when(row[3]),  # type: ignore[arg-type]
         revoked_at=_when(row[4]),  # type: ignore[arg-type]
     )
+    # -- the duplicate-effort radar's shared plans (issue 26) ------------------------------
+
+    def share_plan(self, plan: SharedPlan) -> SharedPlan:
+        """Keep PLAN; the same owner sharing the same text again replaces their earlier copy."""
+        with self._connect() as con:
+            con.execute(
+                "DELETE FROM shared_plans WHERE owner = ? AND plan = ?", [plan.owner, plan.plan]
+            )
+            con.execute(
+                "INSERT INTO shared_plans (plan_id, owner, team, person, groups, first_line, "
+                "plan, model, dim, vectors, shared_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    plan.plan_id,
+                    plan.owner,
+                    plan.team,
+                    plan.person or None,
+                    json.dumps(sorted(plan.groups)),
+                    plan.first_line,
+                    plan.plan,
+                    plan.model,
+                    int(plan.vectors.shape[1]),
+                    np.ascontiguousarray(plan.vectors, dtype=np.float32).tobytes(),
+                    plan.shared_at.isoformat(),
+                ],
+            )
+        return plan
+
+    def shared_plans(self, *, owner: str | None = None) -> list[SharedPlan]:
+        """Every kept shared plan (of OWNER when given), newest first."""
+        where, params = ("WHERE owner = ?", [owner]) if owner is not None else ("", [])
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT plan_id, owner, team, person, groups, first_line, plan, model, dim, "
+                f"vectors, shared_at FROM shared_plans {where} ORDER BY shared_at DESC, plan_id",
+                params,
+            ).fetchall()
+        return [_shared_plan(r) for r in rows]
+
+    def withdraw_plan(self, plan_id: str, *, owner: str | None = None) -> bool:
+        """Forget the shared plan PLAN_ID (only OWNER's, when given); False when none was kept."""
+        sql, params = "DELETE FROM shared_plans WHERE plan_id = ?", [plan_id]
+        if owner is not None:
+            sql, params = sql + " AND owner = ?", [plan_id, owner]
+        return self._erase(sql, params) > 0
+
+    def purge_plans(self, before: dt.datetime) -> int:
+        """Forget plans shared before BEFORE; returns how many."""
+        return self._erase("DELETE FROM shared_plans WHERE shared_at < ?", [before.isoformat()])
+
+    def _erase(self, sql: str, params: list[Any]) -> int:
+        """Delete rows so that their text leaves the files too: freed pages are zeroed
+        (secure_delete) and the write-ahead log that still held them is truncated."""
+        with self._connect() as con:
+            con.execute("PRAGMA secure_delete = ON")
+            n = int(con.execute(sql, params).rowcount)
+        if n:
+            con = sqlite3.connect(self.path, timeout=10)
+            try:
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # best effort while others read
+            finally:
+                con.close()
+        return n
+
+    # -- events the coordination figures count (issue 26) ----------------------------------
+
+    def log_brief(self, event: BriefEvent) -> int:
+        """Keep a brief that was run (never its plan); returns its id."""
+        with self._connect() as con:
+            cur = con.execute(
+                "INSERT INTO briefs (at, team, source, session, asker) VALUES (?, ?, ?, ?, ?)",
+                [event.at.isoformat(), event.team, event.source, event.session, event.asker],
+            )
+            brief_id = int(cur.lastrowid or 0)
+            con.executemany(
+                "INSERT INTO brief_incidents (brief_id, doc_id) VALUES (?, ?)",
+                [(brief_id, d) for d in dict.fromkeys(event.incidents)],
+            )
+            con.executemany(
+                "INSERT INTO brief_matches (brief_id, team, groups) VALUES (?, ?, ?)",
+                [(brief_id, team, json.dumps(sorted(g))) for team, g in event.matches],
+            )
+        return brief_id
+
+    def mark_brief_incident_opened(self, brief_id: int, doc_id: str) -> bool:
+        """DOC_ID, shown by brief BRIEF_ID, was opened afterwards; False when it was not shown."""
+        with self._connect() as con:
+            cur = con.execute(
+                "UPDATE brief_incidents SET opened = 1 WHERE brief_id = ? AND doc_id = ?",
+                [brief_id, doc_id],
+            )
+            return cur.rowcount > 0
+
+    def log_document_open(self, *, doc_id: str, team: str, session: str, now: dt.datetime) -> None:
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO document_opens (at, session, doc_id, team) VALUES (?, ?, ?, ?)",
+                [now.isoformat(), session, doc_id, team],
+            )
+
+    def briefs(self) -> list[BriefEvent]:
+        """Every kept brief event, oldest first, with the incidents it showed and its matches."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT id, at, team, source, session, asker FROM briefs ORDER BY at, id"
+            ).fetchall()
+            shown = con.execute("SELECT brief_id, doc_id, opened FROM brief_incidents").fetchall()
+            matched = con.execute("SELECT brief_id, team, groups FROM brief_matches").fetchall()
+        incidents: dict[int, list[tuple[str, bool]]] = {}
+        for brief_id, doc_id, opened in shown:
+            incidents.setdefault(brief_id, []).append((doc_id, bool(opened)))
+        matches: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
+        for brief_id, team, groups in matched:
+            matches.setdefault(brief_id, []).append((team, tuple(json.loads(groups or "[]"))))
+        return [
+            BriefEvent(
+                at=dt.datetime.fromisoformat(r[1]),
+                team=r[2],
+                source=r[3],
+                session=r[4],
+                asker=r[5],
+                incidents=tuple(d for d, _ in incidents.get(r[0], [])),
+                opened=tuple(d for d, o in incidents.get(r[0], []) if o),
+                matches=tuple(matches.get(r[0], [])),
+                brief_id=r[0],
+            )
+            for r in rows
+        ]
+
+    def document_opens(self) -> list[DocumentOpen]:
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT at, session, doc_id, team FROM document_opens ORDER BY at"
+            ).fetchall()
+        return [DocumentOpen(dt.datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]
 
 
 def _follow(row: tuple[object, ...]) -> Follow:
     kinds = tuple(json.loads(str(row[4]) or "[]"))
     facets = tuple((str(k), tuple(v)) for k, v in json.loads(str(row[5]) or "[]"))
     return Follow(str(row[0]), str(row[1]), str(row[2]), str(row[3]), kinds, facets)
+
+
+@dataclass(frozen=True)
+class SharedPlan:
+    """A plan its sharer let other teams' briefs find (the radar), as kept."""
+
+    plan_id: str
+    owner: str
+    team: str
+    person: str | None
+    groups: tuple[str, ...]  # who may see it; empty: everyone
+    first_line: str
+    plan: str
+    model: str
+    vectors: np.ndarray = field(compare=False, repr=False)  # float32, a unit row per passage
+    shared_at: dt.datetime = dt.datetime.min
+
+
+@dataclass(frozen=True)
+class BriefEvent:
+    """A brief that was run: when, by which team, what it showed. Never the plan."""
+
+    at: dt.datetime
+    team: str
+    source: str  # portal or cli
+    session: str
+    asker: str | None = None
+    incidents: tuple[str, ...] = ()
+    opened: tuple[str, ...] = ()  # of INCIDENTS, those opened afterwards from its session
+    matches: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (other team, its plan's groups)
+    brief_id: int = 0
+
+
+@dataclass(frozen=True)
+class DocumentOpen:
+    at: dt.datetime
+    session: str
+    doc_id: str
+    team: str
+
+
+def _shared_plan(row: tuple[Any, ...]) -> SharedPlan:
+    vectors = np.frombuffer(row[9], dtype=np.float32).reshape(-1, int(row[8]))
+    return SharedPlan(
+        plan_id=row[0],
+        owner=row[1],
+        team=row[2],
+        person=row[3],
+        groups=tuple(json.loads(row[4] or "[]")),
+        first_line=row[5],
+        plan=row[6],
+        model=row[7],
+        vectors=vectors,
+        shared_at=dt.datetime.fromisoformat(row[10]),
+    )
+
+
+def _purge_events(con: sqlite3.Connection, before: dt.datetime) -> None:
+    """The coordination events older than BEFORE (they follow the search log's retention)."""
+    old = "SELECT id FROM briefs WHERE at < ?"
+    con.execute(f"DELETE FROM brief_incidents WHERE brief_id IN ({old})", [before.isoformat()])
+    con.execute(f"DELETE FROM brief_matches WHERE brief_id IN ({old})", [before.isoformat()])
+    con.execute("DELETE FROM briefs WHERE at < ?", [before.isoformat()])
+    con.execute("DELETE FROM document_opens WHERE at < ?", [before.isoformat()])
+
+
+def _add_columns(con: sqlite3.Connection) -> None:
+    """Columns later releases added to existing tables, added to an older store in place."""
+    for table, column, kind in _ADDED_COLUMNS:
+        have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")

@@ -3,7 +3,7 @@
 One module per command group registers its sub-commands (`register`): `write` (ingest, watch,
 publish), `search` (search, experts, stats), `show`, `incidents` (similar, recurring, actions),
 `brief`, `circulation` (digest, gaps), `server` (serve, mcp), `tokens` (token), `review` (the
-review queue). Reads go through `index.opener` and the door with the command's viewer
+review queue), `metrics`. Reads go through `index.opener` and the door with the command's viewer
 (`--groups`, `--all`); writes go through `ingest`.
 """
 
@@ -13,11 +13,11 @@ import argparse
 import os
 import sys
 
-from cli import brief, circulation, incidents, review, search, server, show, tokens, write
+from cli import brief, circulation, incidents, metrics, review, search, server, show, tokens, write
 from cli.common import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE, UsageError
 from index.errors import HindsightError, IndexNotBuiltError, WriterBusyError
 
-GROUPS = (write, search, show, incidents, brief, circulation, server, tokens, review)
+GROUPS = (write, search, show, incidents, brief, circulation, server, tokens, review, metrics)
 DISTRIBUTION = "hindsight-portal"
 
 

@@ -52,6 +52,14 @@ class ActionItem:
     overdue: bool
     owner_key: str = ""  # one key per person, however the owner was written
     owner_written: str = ""  # as the write-up spells it (an e-mail, a handle, no accents…)
+    closed: dt.date | None = None  # when it was finished, when the write-up says (`closed:`)
+
+    @property
+    def days_to_close(self) -> int | None:
+        """Days from the incident to the item's close; None unless both dates are known."""
+        if self.is_open or self.closed is None or self.incident_date is None:
+            return None
+        return max(0, (self.closed - self.incident_date).days)
 
     def row(self) -> dict[str, str]:
         return {
@@ -145,6 +153,7 @@ def items_of(
                 overdue=open_ and due is not None and due < today,
                 owner_key=person.key if person else "",
                 owner_written=str(raw.get("owner") or "").strip(),
+                closed=_date(raw.get("closed")),
             )
         )
     out.sort(key=lambda i: (not i.is_open, not i.overdue, i.due or dt.date.max, i.incident))

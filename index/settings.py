@@ -266,6 +266,34 @@ class Settings(BaseSettings):
             out[normalise_kind(kind)] = days
         return out
 
+    radar_days: int = Field(
+        default=90,
+        ge=1,
+        description="Radar: a plan shared with other teams is kept this many days, then deleted.",
+    )
+    radar_similarity: float = Field(
+        default=0.55,
+        gt=0,
+        le=1,
+        description="Radar: a shared plan shows in another team's brief from this similarity "
+        "(chosen in docs/quality.md).",
+    )
+    metrics: bool = Field(
+        default=True,
+        description="Coordination figures (`hindsight metrics`, the Coordination page) and the "
+        "events they count; off: neither is computed nor recorded.",
+    )
+    metrics_min_group: int = Field(
+        default=3,
+        ge=1,
+        description="Coordination figures: a team with fewer people known than this is not shown.",
+    )
+    metrics_group: str = Field(
+        default="",
+        description="Only members of this group (and admins) see the Coordination page; "
+        "empty: the gaps group.",
+    )
+
     @property
     def max_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)

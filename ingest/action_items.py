@@ -29,6 +29,10 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _OWNER = re.compile(r"\b(?:owner|assignee|who)\s*[:=]\s*([^,;)\]]+)", re.I)
 _HANDLE = re.compile(r"(?<![\w.])@([A-Za-z][\w.-]*)")
 _DUE = re.compile(r"\b(?:due|by|deadline)?\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b", re.I)
+# When a finished item was closed: "closed 2024-03-02", "done: 2024-03-02", "completed on …".
+_CLOSED = re.compile(
+    r"\b(?:closed|done|completed|resolved)(?:\s+(?:on|at))?\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b", re.I
+)
 _TRAILER = re.compile(
     r"\s*[(\[][^()\[\]]*(?:owner|due|assignee|@|\d{4}-\d{2}-\d{2})[^()\[\]]*[)\]]\s*$", re.I
 )
@@ -37,6 +41,7 @@ _COLUMNS = {
     "owner": ("owner", "assignee", "who"),
     "status": ("status", "state", "done"),
     "due": ("due", "due date", "deadline", "by"),
+    "closed": ("closed", "closed on", "date closed", "done on", "completed", "completed on"),
 }
 
 
@@ -82,6 +87,9 @@ def _joined_items(lines: list[str]) -> list[str]:
 
 
 def _task(text: str, *, done: bool) -> Item:
+    closed = _CLOSED.search(text)
+    if closed:  # its date is not the due date
+        text = text[: closed.start()] + text[closed.end() :]
     owner = _OWNER.search(text) or _HANDLE.search(text)
     due = _DUE.search(text)
     title = _TRAILER.sub("", text)
@@ -94,7 +102,7 @@ def _task(text: str, *, done: bool) -> Item:
         "status": "done" if done else "open",
         "due": due.group(1) if due else None,
         "source": "task list",
-    }
+    } | ({"closed": closed.group(1)} if closed else {})
 
 
 def _cells(line: str) -> list[str]:
@@ -123,6 +131,7 @@ def _table(lines: list[str]) -> list[Item]:
         status = cell("status")
         if status and status.lower() in ("x", "[x]", "✓", "✔", "yes"):
             status = "done"
+        closed = cell("closed")
         items.append(
             {
                 "title": cell("title"),
@@ -131,6 +140,7 @@ def _table(lines: list[str]) -> list[Item]:
                 "due": cell("due"),
                 "source": "table",
             }
+            | ({"closed": closed} if closed else {})
         )
     return items
 

@@ -346,6 +346,18 @@ _ACTION_FIELDS = {
     "owner": ("owner", "assignee", "who", "owners"),
     "status": ("status", "state"),
     "due": ("due", "due_date", "deadline", "by"),
+    # When it was finished: the coordination figures' time to close (issue 26).
+    "closed": (
+        "closed",
+        "closed_at",
+        "closed_on",
+        "done_at",
+        "done_on",
+        "completed_at",
+        "completed_on",
+        "resolved_at",
+        "resolved_on",
+    ),
 }
 
 
@@ -361,6 +373,8 @@ def action_items(value: Any) -> list[dict[str, str | None]]:
         }
         if entry["status"] is None and isinstance(fields.get("done"), bool):
             entry["status"] = "done" if fields["done"] else "open"
+        if entry["closed"] is None:  # kept only when the write-up says when it was finished
+            del entry["closed"]
         if entry["title"]:
             out.append(entry)
     return out

@@ -13,15 +13,20 @@ from zoneinfo import available_timezones
 
 import streamlit as st
 
+from circulation import radar
 from circulation.brief import BriefExpert, clock, decode_plan, encode_plan
 from circulation.brief import build as build_brief
 from index.expertise import cite
 from index.models import Document
-from portal import links, resources, safe, ui, views
+from portal import circulation, links, resources, safe, ui, views
 
 MAX_UPLOAD = 500_000  # bytes: a long design doc is far smaller
 
 archive = resources.require()
+settings = resources.settings()
+store = circulation.store()
+owner = archive.viewer.person_key  # whose shared plans these are (withdrawal)
+team_of = circulation.team_of(archive)
 now = dt.datetime.now(dt.UTC)
 zones = available_timezones()
 tz = st.query_params.get("tz") or st.context.timezone or "UTC"
@@ -52,6 +57,37 @@ with st.form("brief-form", border=False):
         placeholder="e.g. “We will fail over ledger-db to a new Postgres replica during the "
         "hardware migration and repoint the connection pooler once it accepts writes.”",
     )
+    with st.expander("Share with other teams", icon=":material/groups:"):
+        st.caption(
+            f"If you share, Hindsight keeps this plan for {settings.radar_days} days so that "
+            "another team checking a similar plan sees your team, your name if you tick it, "
+            "the date and the plan's first line. Only the groups you choose can see it (none "
+            "chosen: everyone who uses Hindsight), and you can withdraw it here at any time. "
+            "Plans you do not share are not stored."
+        )
+        share = st.checkbox("Share this plan with other teams", key="brief.share", value=False)
+        st.text_input(
+            "Your team",
+            value=team_of.team if team_of else "",
+            key="brief.team",
+            help="From your expert profile, or the one group of yours that names a team."
+            if team_of
+            else "Nobody's profile says which team you are in: say it here.",
+        )
+        named = st.checkbox(
+            f"Show my name ({archive.viewer.name or 'anonymous'})",
+            key="brief.named",
+            value=False,
+            disabled=not archive.viewer.name,
+        )
+        audience = st.multiselect(
+            "Who may see it",
+            sorted(archive.viewer.groups),
+            default=sorted(archive.viewer.groups),
+            key="brief.groups",
+            placeholder="Everyone",
+            disabled=not archive.viewer.groups,
+        )
     submitted = st.form_submit_button(
         "Check the plan", type="primary", icon=":material/fact_check:"
     )
@@ -60,12 +96,66 @@ if submitted and plan:
     token = encode_plan(plan)
     st.session_state["brief.token"] = token
     st.query_params["plan"] = token  # the URL now shares this plan
+
+
+def withdraw(plan_id: str) -> None:
+    radar.withdraw(store, plan_id, owner=owner)
+    shared = st.session_state.get("brief.shared", {})
+    for key in [k for k, v in shared.items() if v == plan_id]:
+        del shared[key]  # sharing that plan again shares it again
+
+
+mine = radar.shared_by(store, settings, owner) if owner else []
+if mine:
+    with st.expander(f"Plans you share with other teams ({len(mine)})", icon=":material/share:"):
+        for n, shared in enumerate(mine):
+            cols = st.columns([5, 1], vertical_alignment="center")
+            seen_by = ", ".join(shared.groups) or "everyone"
+            cols[0].markdown(
+                f"“{safe.text(shared.first_line)}”  \n:gray[{safe.text(shared.team)} · shared "
+                f"{shared.shared_at:%Y-%m-%d} · kept until "
+                f"{radar.kept_until(shared, settings):%Y-%m-%d} · seen by {safe.text(seen_by)}]"
+            )
+            cols[1].button(
+                "Withdraw",
+                key=f"brief-withdraw-{n}",
+                icon=":material/delete:",
+                on_click=withdraw,
+                args=(shared.plan_id,),
+            )
 if not plan or not token:
     st.stop()
 
 
+team = " ".join(str(st.session_state.get("brief.team") or "").split())
 with st.spinner("Reading your plan…"):
     brief = build_brief(archive, plan, viewer_tz=tz, now=now)
+    brief = radar.with_related(brief, store, archive, settings, team=team, owner=owner)
+
+shared_now = st.session_state.setdefault("brief.shared", {})
+if submitted and share and token not in shared_now:
+    if not team:
+        st.warning("Say which team the plan comes from to share it.", icon=":material/groups:")
+    elif not owner:
+        st.warning("Sign in to share a plan: only its sharer may withdraw it.")
+    else:
+        kept = radar.share(
+            store,
+            archive,
+            plan,
+            team=team,
+            owner=owner,
+            person=archive.viewer.name if named else None,
+            groups=audience,
+        )
+        shared_now[token] = kept.plan_id
+        st.success(
+            f"Shared with other teams as {safe.text(kept.team)} until "
+            f"{radar.kept_until(kept, settings):%Y-%m-%d}; seen by "
+            f"{safe.text(', '.join(kept.groups) or 'everyone')}. Withdraw it above at any time.",
+            icon=":material/share:",
+        )
+circulation.log_brief(archive, brief, team, token)
 
 if len(brief.passages) > 1:
     st.caption(f"Read in {len(brief.passages)} passages; the evidence of each is fused.")
@@ -97,6 +187,17 @@ st.caption(
 def doc_of(doc_id: str, kind: str, title: str, path: str) -> Document:
     return Document(doc_id, kind, title, path, None, {})
 
+
+if brief.related_plans:
+    st.subheader("Other teams on this", anchor=False)
+    local_now = dt.datetime.now()
+    for n, r in enumerate(brief.related_plans):
+        with st.container(border=True, key=f"brief-related-{n}"):
+            st.markdown(f":material/groups: **{safe.text(r.sentence(local_now))}**")
+            st.caption(
+                f"“{safe.text(r.first_line)}” · shared {r.shared_at:%Y-%m-%d} · "
+                f"similarity {r.score:.2f}"
+            )
 
 st.subheader("Past incidents like this", anchor=False)
 if not brief.incidents:
