@@ -141,19 +141,19 @@ def related(
 ) -> list[RelatedPlan]:
     """Plans other teams shared that are like PLAN and the archive's viewer may see, best first.
 
-    A plan of TEAM (the viewer's own team) or of OWNER (the viewer) is never shown: the radar is
-    about other teams. Without a TEAM every team's plans take part.
+    The radar is about other teams: a plan of TEAM (the viewer's own) is never shown. Without a
+    TEAM, every team's plans take part but OWNER's own (the viewer's).
     """
     now = now or dt.datetime.now()
     purge(store, settings, now)
     mine = team_key(team) if team.strip() else None
-    candidates = [
-        s
-        for s in store.shared_plans()
-        if archive.viewer.may_see(s.groups)
-        and (mine is None or team_key(s.team) != mine)
-        and not (owner and s.owner == owner)
-    ]
+
+    def theirs(s: SharedPlan) -> bool:
+        if mine is not None:
+            return team_key(s.team) != mine
+        return not (owner and s.owner == owner)
+
+    candidates = [s for s in store.shared_plans() if archive.viewer.may_see(s.groups) and theirs(s)]
     if not candidates or not plan.strip():
         return []
     mine_vectors = _vectors(archive, plan)

@@ -46,9 +46,9 @@ def cmd_brief(args: argparse.Namespace) -> int:
     with reading(args) as archive:
         found = build(archive, plan, viewer_tz=args.tz)
         try:
-            found = radar.with_related(
-                found, store, archive, found_settings, team=team, owner=session
-            )
+            # The OS user is no identity to hide plans by: only a --person's own plans are.
+            mine = session if args.person else ""
+            found = radar.with_related(found, store, archive, found_settings, team=team, owner=mine)
         except sqlite3.Error as exc:  # a read-only data dir (a replica): the brief still counts
             print(f"hindsight brief: other teams' plans not read: {exc}", file=sys.stderr)
         if args.share:

@@ -125,6 +125,11 @@ def test_own_team_and_own_plans_are_not_shown_back(store, archive, settings) -> 
     assert related(store, archive, settings, BILLING_PLAN, team="Payouts") == []  # same team
     assert related(store, archive, settings, BILLING_PLAN, owner="ana@kestrel.example") == []
     assert len(related(store, archive, settings, BILLING_PLAN)) == 1  # team unknown: all teams
+    # Ana, checking a plan for another team she works with, sees her first team's plan
+    mine = related(
+        store, archive, settings, BILLING_PLAN, team="billing", owner="ana@kestrel.example"
+    )
+    assert [r.team for r in mine] == ["payouts"]
 
 
 def test_a_plan_is_seen_only_by_the_groups_it_was_shared_with(
