@@ -191,6 +191,6 @@ def metrics_pages() -> list[Any]:
             "portal/pages/metrics.py",
             title="Coordination",
             icon=":material/hub:",
-            url_path="coordination",
+            url_path="metrics",
         )
     ]

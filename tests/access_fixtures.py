@@ -187,3 +187,41 @@ def build_restricted_index(base: Path, embedder: object) -> object:
     report = Ingestor(settings, embedder).run([str(content)])  # type: ignore[arg-type]
     assert report.count("indexed") >= 12, report.outcomes
     return settings
+
+
+RESTRICTED_PLAN = (
+    "Zorbulon signing key leaked in a failover runbook: rotate the keys before every drill."
+)
+
+
+def seed_radar(settings: object, embedder: object) -> None:
+    """Issue 26: in the index's state store, a plan shared with `security` only (team secops,
+    named) and a brief by a member that showed the restricted post-mortem and matched it."""
+    import datetime as dt
+
+    from circulation import radar
+    from circulation.state import BriefEvent, StateStore
+    from index.access import Viewer
+    from index.opener import open_archive
+
+    store = StateStore(settings.data_dir)  # type: ignore[attr-defined]
+    archive = open_archive(settings, Viewer.everything(), embedder)  # type: ignore[arg-type]
+    radar.share(
+        store,
+        archive,
+        RESTRICTED_PLAN,
+        team="secops",
+        owner="ghost@kestrel.example",
+        person="Ghost Analyst",
+        groups=[GROUP],
+    )
+    store.log_brief(
+        BriefEvent(
+            at=dt.datetime.now(),
+            team="sre",
+            source="portal",
+            session="s",
+            incidents=(RESTRICTED_IDS[0], "pm-2025-03-14-ledger-replica-lag"),
+            matches=(("secops", (GROUP,)),),
+        )
+    )

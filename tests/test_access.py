@@ -7,6 +7,7 @@ no id, title, canary word or count — and a member must see them.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
 import re
@@ -18,10 +19,11 @@ from typing import Any
 
 import pytest
 
-from circulation import digest, review
+from circulation import digest, radar, review, teams
 from circulation.brief import build as build_brief
 from circulation.follows import SINCE_EVER, recent
-from circulation.state import Follow, StateStore
+from circulation.metrics import coordination
+from circulation.state import BriefEvent, Follow, StateStore
 from circulation.whats_new import whats_new
 from cli import main
 from index.access import Viewer, document_access, groups_of
@@ -29,6 +31,7 @@ from index.action_items import ItemFilter, to_csv
 from index.archive import Archive
 from index.filters import SearchFilters
 from index.opener import open_archive
+from index.settings import Settings
 from tests.access_fixtures import (
     CANARY,
     PUBLIC_SUCCESSOR,
@@ -177,7 +180,54 @@ SURFACES: dict[str, Surface] = {
     "an owner's review feed": lambda a: review.atom_entries(
         review.queue(a, REVIEWS, owners=("priya.raman@kestrel.example",))
     ),
+    # Issue 26: the radar reads plans shared with `security` only; the figures count events.
+    "related plans of other teams (radar)": lambda a: radar.related(
+        _radar_store(a), a, _RADAR_SETTINGS, RADAR_QUERY
+    ),
+    "shared plans a viewer may see": lambda a: radar.visible(_radar_store(a), a, _RADAR_SETTINGS),
+    "coordination figures": lambda a: coordination(a, _radar_store(a), _RADAR_SETTINGS).to_json(),
+    "teams the archive knows": lambda a: teams.known(a),
+    "people known in each team": lambda a: teams.members(a),
+    "a person named by e-mail": lambda a: a.person_named("ghost@kestrel.example"),
 }
+RADAR_QUERY = "Rotate the signing keys before every failover drill and scrub the runbooks."
+RESTRICTED_PLAN = f"Rotate the {CANARY} signing keys before each failover drill; scrub runbooks."
+_RADAR_SETTINGS = Settings(data_dir=Path(tempfile.mkdtemp(prefix="hindsight-radar-leak-")))
+_RADAR: dict[str, StateStore] = {}
+
+
+def _radar_store(archive: Archive) -> StateStore:
+    """Shared plans and events: a plan only `security` may see, and a brief by a member of it
+    that showed the restricted post-mortem and matched that plan."""
+    if "store" not in _RADAR:
+        store = StateStore(_RADAR_SETTINGS.data_dir)
+        radar.share(
+            store,
+            archive,
+            RESTRICTED_PLAN,
+            team="secops",
+            owner="ghost@kestrel.example",
+            person="Ghost Analyst",
+            groups=["security"],
+        )
+        store.log_brief(
+            BriefEvent(
+                at=dt.datetime.now(),
+                team="sre",
+                source="portal",
+                session="s",
+                incidents=(RESTRICTED_PM, LEDGER),
+                opened=(),
+                matches=(("secops", ("security",)),),
+            )
+        )
+        store.log_document_open(
+            doc_id=RESTRICTED_PM, team="sre", session="s", now=dt.datetime.now()
+        )
+        _RADAR["store"] = store
+    return _RADAR["store"]
+
+
 # Verbs that read no document, so no row: the snapshot's name, the viewer's filters, the
 # model's vector and token count of a text the caller gives, loading the model.
 NO_DOCUMENT_READ = {"version", "scope", "query_vector", "count_tokens", "warm"}
@@ -463,3 +513,19 @@ def test_a_hidden_successor_reads_like_a_missing_one(restricted_index, real_embe
     assert member.successor(successor) == member.document(PUBLIC_SUCCESSOR)
     queued = {i.doc.doc_id: i.reasons for i in review.queue(outsider, REVIEWS)}
     assert queued == {PUBLIC_SUPERSEDED: ("superseded",)}  # unlinked, as far as they can tell
+
+
+def test_coordination_counts_only_what_the_viewer_may_see(restricted_index, real_embedder):
+    # A member of `security` checked a plan as sre: the brief showed the restricted post-mortem
+    # and matched a plan shared with `security` only. Outsiders count neither.
+    counts = {}
+    for viewer in (OUTSIDER, MEMBER):
+        archive = _archive(restricted_index, viewer, real_embedder)
+        found = coordination(archive, _radar_store(archive), _RADAR_SETTINGS)
+        sre = next(t for t in found.teams if t.team == "sre")
+        counts[viewer.name] = (
+            sre.incidents_shown,
+            sre.duplicate_plans,
+            sre.opened_from_other_teams,
+        )
+    assert counts == {"outsider": (1, 0, 0), "member": (2, 1, 1)}

@@ -22,6 +22,7 @@ from tests.access_fixtures import (
     RESTRICTED_IDS,
     RESTRICTED_RUNBOOK,
     build_restricted_index,
+    seed_radar,
 )
 from tests.app_helpers import run
 
@@ -71,6 +72,7 @@ PAGES: list[tuple[str, dict[str, Any]]] = [
     ("portal/pages/review.py", {"owner": "Priya Raman"}),
     ("portal/pages/review.py", {"show": "overdue"}),
     ("portal/pages/document.py", {"doc": RESTRICTED_RUNBOOK}),
+    ("portal/pages/metrics.py", {}),
 ]
 
 
@@ -100,7 +102,9 @@ def traces(text: str, echoed: dict[str, Any] | None = None) -> list[str]:
 
 @pytest.fixture(scope="module")
 def restricted_settings(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Any:
-    return build_restricted_index(tmp_path_factory.mktemp("app-access"), real_embedder)
+    settings = build_restricted_index(tmp_path_factory.mktemp("app-access"), real_embedder)
+    seed_radar(settings, real_embedder)  # a plan shared with `security` only, and its match
+    return settings
 
 
 def as_viewer(monkeypatch: pytest.MonkeyPatch, viewer: Viewer | None) -> None:
@@ -167,7 +171,7 @@ def test_a_restricted_url_reads_like_a_missing_one(monkeypatch, restricted_setti
 
 
 def test_a_member_gets_the_original_of_an_export(monkeypatch, restricted_settings) -> None:
-    """"Open original" (the URL the export names) and the file itself, only through the door."""
+    """ "Open original" (the URL the export names) and the file itself, only through the door."""
     from tests.access_fixtures import RESTRICTED_EXPORT_URL
 
     as_viewer(monkeypatch, MEMBER)
@@ -179,3 +183,27 @@ def test_a_member_gets_the_original_of_an_export(monkeypatch, restricted_setting
     as_viewer(monkeypatch, OUTSIDER)
     at = run(monkeypatch, restricted_settings, "portal/pages/incidents.py", doc=RESTRICTED_EXPORT)
     assert not at.get("link_button") and not at.get("download_button")
+
+
+# The Coordination page is the organisers': one outside `security`, one in it.
+ORGANISER_OUTSIDE = Viewer.of("organiser", groups="showcase-organisers,sre")
+ORGANISER_INSIDE = Viewer.of("organiser", groups="showcase-organisers,security")
+
+
+@pytest.mark.parametrize("period", ["90d", "all"])
+def test_the_coordination_page_follows_the_viewer(monkeypatch, restricted_settings, period):
+    as_viewer(monkeypatch, ORGANISER_OUTSIDE)
+    outside = run(monkeypatch, restricted_settings, "portal/pages/metrics.py", since=period)
+    assert "Coordination" in everything(outside) and traces(everything(outside)) == []
+    as_viewer(monkeypatch, ORGANISER_INSIDE)
+    inside = run(monkeypatch, restricted_settings, "portal/pages/metrics.py", since="all")
+    assert "secops" in traces(everything(inside))  # the restricted post-mortem's team
+
+
+def test_a_plan_shared_with_a_group_shows_only_to_its_members(monkeypatch, restricted_settings):
+    as_viewer(monkeypatch, OUTSIDER)
+    outside = run(monkeypatch, restricted_settings, "portal/pages/brief.py", **PLAN_LINK)
+    assert "Other teams on this" not in everything(outside)
+    as_viewer(monkeypatch, MEMBER)
+    inside = everything(run(monkeypatch, restricted_settings, "portal/pages/brief.py", **PLAN_LINK))
+    assert "secops checked a similar plan today: talk to Ghost Analyst" in inside
