@@ -419,14 +419,12 @@ def _repeat_incidents(
                     points.append(Point(bucket(doc.date), figures.team, "repeat incidents", 1))
 
 
-def _cites(text: str, showcase: Document) -> bool:
-    """TEXT links to SHOWCASE: its id, its recording or slides address, or its file."""
+def _citation(showcase: Document) -> re.Pattern[str]:
+    """What a link to SHOWCASE looks like: its id, its recording or slides address, its file."""
     marks = [showcase.doc_id, showcase.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]]
     marks += [str(showcase.metadata.get(k) or "") for k in ("recording", "slides")]
-    lowered = text.lower()
-    return any(
-        m and re.search(rf"(?<![\w-]){re.escape(m.lower())}(?![\w-])", lowered) for m in marks
-    )
+    words = "|".join(re.escape(m.lower()) for m in marks if m)
+    return re.compile(rf"(?<![\w-])(?:{words})(?![\w-])")
 
 
 def _showcase_citations(archive: Archive, plans: Sequence[Any], of: Any, within: Any) -> None:
@@ -434,26 +432,29 @@ def _showcase_citations(archive: Archive, plans: Sequence[Any], of: Any, within:
     showcases = archive.documents(SearchFilters(kinds=("showcase",)))
     if not showcases:
         return
-    documents = [d for d in archive.documents() if d.kind not in ("showcase", "expert")]
+    documents = [
+        (d, d.body.lower()) for d in archive.documents() if d.kind not in ("showcase", "expert")
+    ]
     for showcase in showcases:
         own = {teams.team_key(t) for t in fields.values(showcase.metadata, "teams")}
+        cites = _citation(showcase)
         figures = [f for f in (of(t) for t in fields.values(showcase.metadata, "teams")) if f]
         if not own or not figures:
             continue
         citing = 0
-        for doc in documents:
+        for doc, body in documents:
             theirs = {teams.team_key(t) for t in fields.values(doc.metadata, "teams")}
             if not theirs or theirs & own or not within(doc.date):
                 continue
             if showcase.date and doc.date and doc.date < showcase.date:
                 continue
             related = {r.lower() for r in fields.values(doc.metadata, "related")}
-            if showcase.doc_id.lower() in related or _cites(doc.body, showcase):
+            if showcase.doc_id.lower() in related or cites.search(body):
                 citing += 1
         for plan in plans:
             if teams.team_key(plan.team) in own or not within(plan.shared_at):
                 continue
-            citing += _cites(plan.plan, showcase)
+            citing += bool(cites.search(plan.plan.lower()))
         if citing:
             for f in figures:
                 f.showcases_cited.add(showcase.doc_id)

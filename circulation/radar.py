@@ -70,6 +70,18 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float((sims.max(axis=1).mean() + sims.max(axis=0).mean()) / 2)
 
 
+def similarities(a: np.ndarray, others: Sequence[np.ndarray]) -> list[float]:
+    """`similarity` of A with each of OTHERS, in one product (thousands of shared plans)."""
+    if not others:
+        return []
+    rows = np.concatenate(others)
+    starts = np.cumsum([0] + [len(o) for o in others[:-1]])
+    sims = a @ rows.T  # A's passages × every passage of every other plan
+    best_in_other = np.maximum.reduceat(sims, starts, axis=1).mean(axis=0)
+    best_in_a = np.add.reduceat(sims.max(axis=0), starts) / [len(o) for o in others]
+    return [float(x) for x in (best_in_other + best_in_a) / 2]
+
+
 def first_line(plan: str) -> str:
     """The plan's first line with words in it, without Markdown marks, cut at a word."""
     for line in plan.splitlines():
@@ -148,24 +160,27 @@ def related(
     purge(store, settings, now)
     mine = team_key(team) if team.strip() else None
 
-    def theirs(s: SharedPlan) -> bool:
+    def others(s: SharedPlan) -> bool:
         if mine is not None:
             return team_key(s.team) != mine
         return not (owner and s.owner == owner)
 
-    candidates = [s for s in store.shared_plans() if archive.viewer.may_see(s.groups) and theirs(s)]
+    candidates = [s for s in store.shared_plans() if archive.viewer.may_see(s.groups) and others(s)]
     if not candidates or not plan.strip():
         return []
     mine_vectors = _vectors(archive, plan)
     model = archive.stats().model_id
-    found = []
+    kept = []
     for s in candidates:
         theirs = s.vectors if s.model == model else _vectors(archive, s.plan)
-        if theirs.shape[1] != mine_vectors.shape[1]:
-            continue
-        score = similarity(mine_vectors, theirs)
-        if score >= settings.radar_similarity:
-            found.append(RelatedPlan(s.team, s.person, s.shared_at, s.first_line, score, s.groups))
+        if theirs.shape[1] == mine_vectors.shape[1]:
+            kept.append((s, theirs))
+    scores = similarities(mine_vectors, [v for _, v in kept])
+    found = [
+        RelatedPlan(s.team, s.person, s.shared_at, s.first_line, score, s.groups)
+        for (s, _), score in zip(kept, scores, strict=True)
+        if score >= settings.radar_similarity
+    ]
     found.sort(key=lambda r: (-r.score, -r.shared_at.timestamp()))
     return found[:limit]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from index import fields
@@ -25,6 +26,7 @@ from index.people import name_key
 PEOPLE_FIELDS = ("authors", "presenters", "speakers", "owner")
 
 
+@lru_cache(maxsize=4096)
 def team_key(team: str) -> str:
     """A team as compared: 'Data Platform', 'data-platform' and 'data_platform' are one."""
     return name_key(team)

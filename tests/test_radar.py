@@ -237,3 +237,17 @@ def test_similarity_is_symmetric_and_one_for_the_same_plan() -> None:
     b /= np.linalg.norm(b, axis=1, keepdims=True)
     assert radar.similarity(a, b) == pytest.approx(radar.similarity(b, a))
     assert radar.similarity(a, a) == pytest.approx(1.0)
+
+
+def test_scoring_many_plans_at_once_agrees_with_one_at_a_time() -> None:
+    rng = np.random.default_rng(1)
+
+    def unit(rows: int) -> np.ndarray:
+        v = rng.normal(size=(rows, 16)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    mine, others = unit(3), [unit(n) for n in (1, 4, 2, 1)]
+    assert radar.similarities(mine, others) == pytest.approx(
+        [radar.similarity(mine, o) for o in others], abs=1e-6
+    )
+    assert radar.similarities(mine, []) == []
