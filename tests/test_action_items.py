@@ -154,3 +154,37 @@ def test_numbered_headings_and_wrapped_task_lines() -> None:
         ("Alert on zone serial drift between providers", None, "open"),
         ("Re-open AXFR from the primary", "Kwame Asante", "done"),
     ]
+
+
+def test_when_an_item_was_closed_in_every_shape(tmp_path: Path) -> None:
+    # Issue 26: the coordination figures' time to close reads it; an item without one has none.
+    front = _parse(
+        tmp_path,
+        "---\nseverity: SEV2\naction_items:\n"
+        "  - {title: Rotate keys, status: done, due: 2026-01-20, closed: 2026-01-12}\n"
+        "  - {title: Add alert, status: done, completed_at: 2026-02-01}\n"
+        "  - {title: Still open, status: open}\n---\nx",
+    )
+    assert [i.get("closed") for i in front] == ["2026-01-12", "2026-02-01", None]
+    assert "closed" not in front[2]  # kept only when the write-up says
+    tasks = body_action_items(
+        "## Action items\n"
+        "- [x] Page before expiry (owner: Ann, due: 2026-03-29, closed: 2026-03-20)\n"
+        "- [x] Probe every endpoint, done 2026-03-02\n"
+        "- [ ] Write the runbook (due: 2026-04-01)\n"
+    )
+    assert [(i["title"], i["due"], i.get("closed")) for i in tasks] == [
+        ("Page before expiry", "2026-03-29", "2026-03-20"),
+        ("Probe every endpoint", None, "2026-03-02"),
+        ("Write the runbook", "2026-04-01", None),
+    ]
+    table = body_action_items(
+        "## Action items\n\n| Action | Status | Due | Closed |\n|---|---|---|---|\n"
+        "| Retry budget | done | 2025-06-20 | 2025-06-18 |\n| Jitter | open | | |\n"
+    )
+    assert [i.get("closed") for i in table] == ["2025-06-18", None]
+    doc = Document("pm", "postmortem", "T", "pm.md", dt.date(2026, 1, 2), {"action_items": front})
+    items = {i.title: i for i in items_of([doc], TODAY)}
+    assert items["Rotate keys"].days_to_close == 10
+    assert items["Add alert"].days_to_close == 30
+    assert items["Still open"].days_to_close is None
