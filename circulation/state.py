@@ -613,35 +613,6 @@ class StateStore:
             for r in rows
         ]
 
-
-def _migrate(con: sqlite3.Connection) -> None:
-    """Bring an older store up to date: plain feed tokens become their hashes.
-
-    A feed link made before keeps working (its token hashes to the stored hash); the plain
-    token is gone from the file.
-    """
-    columns = {r[1] for r in con.execute("PRAGMA table_info(people)")}
-    if "feed_token_hash" not in columns:
-        con.execute(_FEED_HASH_COLUMN)
-    con.execute(_FEED_HASH_INDEX)
-    plain = con.execute(
-        "SELECT person_key, feed_token FROM people WHERE feed_token IS NOT NULL"
-    ).fetchall()
-    for person_key, token in plain:
-        con.execute(
-            "UPDATE people SET feed_token_hash = ?, feed_token = NULL WHERE person_key = ?",
-            [token_hash(str(token)), person_key],
-        )
-
-
-def _api_token(row: tuple[object, ...]) -> ApiToken:
-    return ApiToken(
-        name=str(row[0]),
-        groups=tuple(json.loads(str(row[1]) or "[]")),
-        created_at=dt.datetime.fromisoformat(str(row[2])),
-        last_used_at=_when(row[3]),  # type: ignore[arg-type]
-        revoked_at=_when(row[4]),  # type: ignore[arg-type]
-    )
     # -- the duplicate-effort radar's shared plans (issue 26) ------------------------------
 
     def share_plan(self, plan: SharedPlan) -> SharedPlan:
@@ -776,6 +747,36 @@ def _api_token(row: tuple[object, ...]) -> ApiToken:
                 "SELECT at, session, doc_id, team FROM document_opens ORDER BY at"
             ).fetchall()
         return [DocumentOpen(dt.datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring an older store up to date: plain feed tokens become their hashes.
+
+    A feed link made before keeps working (its token hashes to the stored hash); the plain
+    token is gone from the file.
+    """
+    columns = {r[1] for r in con.execute("PRAGMA table_info(people)")}
+    if "feed_token_hash" not in columns:
+        con.execute(_FEED_HASH_COLUMN)
+    con.execute(_FEED_HASH_INDEX)
+    plain = con.execute(
+        "SELECT person_key, feed_token FROM people WHERE feed_token IS NOT NULL"
+    ).fetchall()
+    for person_key, token in plain:
+        con.execute(
+            "UPDATE people SET feed_token_hash = ?, feed_token = NULL WHERE person_key = ?",
+            [token_hash(str(token)), person_key],
+        )
+
+
+def _api_token(row: tuple[object, ...]) -> ApiToken:
+    return ApiToken(
+        name=str(row[0]),
+        groups=tuple(json.loads(str(row[1]) or "[]")),
+        created_at=dt.datetime.fromisoformat(str(row[2])),
+        last_used_at=_when(row[3]),  # type: ignore[arg-type]
+        revoked_at=_when(row[4]),  # type: ignore[arg-type]
+    )
 
 
 def _follow(row: tuple[object, ...]) -> Follow:

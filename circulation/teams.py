@@ -54,7 +54,7 @@ def of_viewer(archive: Archive) -> TeamOf | None:
     """The archive's viewer's team: their profile's, else the one group that names a team."""
     viewer = archive.viewer
     for raw in (viewer.email, viewer.name):
-        person = archive.person_named(raw) if raw else None
+        person = archive.who(raw) if raw else None
         if person is not None and person.expert is not None and person.expert.team.strip():
             return TeamOf(person.expert.team.strip(), "profile")
     teams = known(archive)
@@ -68,7 +68,7 @@ def members(archive: Archive, named: Iterable[tuple[str, str]] = ()) -> dict[str
     out: dict[str, set[str]] = {}
 
     def add(team: str, raw: object) -> None:
-        person = archive.person_named(str(raw or ""))
+        person = archive.who(str(raw or ""))
         if team_key(team) and person is not None:
             out.setdefault(team_key(team), set()).add(person.key)
 

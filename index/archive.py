@@ -376,13 +376,6 @@ class Archive:
         """A person by their key, profile or not; None unless a visible document names them."""
         return self._people_index().person(key) if key else None
 
-    def person_named(self, raw: str) -> Person | None:
-        """The person RAW names (a name, e-mail, alias or handle), as the visible profiles know
-        them: with their profile when the viewer may see one, else a person without one."""
-        if not raw.strip():
-            return None
-        return self._people_index().directory.resolve(raw)
-
     def person_evidence(self, key: str) -> list[EvidenceItem]:
         """Everything that ties the person KEY to visible documents, newest first."""
         return expertise.person_evidence(self._people_index(), key, self.expertise)

@@ -188,7 +188,6 @@ SURFACES: dict[str, Surface] = {
     "coordination figures": lambda a: coordination(a, _radar_store(a), _RADAR_SETTINGS).to_json(),
     "teams the archive knows": lambda a: teams.known(a),
     "people known in each team": lambda a: teams.members(a),
-    "a person named by e-mail": lambda a: a.person_named("ghost@kestrel.example"),
 }
 RADAR_QUERY = "Rotate the signing keys before every failover drill and scrub the runbooks."
 RESTRICTED_PLAN = f"Rotate the {CANARY} signing keys before each failover drill; scrub runbooks."
