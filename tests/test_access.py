@@ -7,10 +7,12 @@ no id, title, canary word or count — and a member must see them.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import inspect
 import json
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -192,6 +194,7 @@ SURFACES: dict[str, Surface] = {
 RADAR_QUERY = "Rotate the signing keys before every failover drill and scrub the runbooks."
 RESTRICTED_PLAN = f"Rotate the {CANARY} signing keys before each failover drill; scrub runbooks."
 _RADAR_SETTINGS = Settings(data_dir=Path(tempfile.mkdtemp(prefix="hindsight-radar-leak-")))
+atexit.register(shutil.rmtree, _RADAR_SETTINGS.data_dir, ignore_errors=True)
 _RADAR: dict[str, StateStore] = {}
 
 
