@@ -53,10 +53,8 @@ def cmd_similar(args: argparse.Namespace) -> int:
             print(f"\n{label}:")
         for item in items:
             date = item.doc.date.isoformat() if item.doc.date else "undated"
-            why = ", ".join(f"{k} {v:.2f}" for k, v in item.signals.items())
-            print(
-                f"  {item.score:.3f}  {date}  {item.doc.title}  [{item.doc.doc_id}]\n         why: {why}"
-            )
+            print(f"  {item.score:.3f}  {date}  {item.doc.title}  [{item.doc.doc_id}]")
+            print(f"         why: {item.why}")
     if not panel.items:
         print(panel.reason)
     return EXIT_OK

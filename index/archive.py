@@ -18,7 +18,16 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from index import action_items, catalog, expertise, incidents, lifecycle, recurrence, trends
+from index import (
+    action_items,
+    catalog,
+    expertise,
+    failure_modes,
+    incidents,
+    lifecycle,
+    recurrence,
+    trends,
+)
 from index.access import Viewer
 from index.expertise import EvidenceItem, ExpertiseMatch, ExpertiseParams, PeopleIndex
 from index.experts import expert_evidence
@@ -155,17 +164,61 @@ class Archive:
     def incident_set(self) -> incidents.IncidentSet:
         """Pairwise failure-mode signals over the post-mortems the viewer may see."""
         postmortems = SearchFilters(kinds=("postmortem",))
-        return self._cached(
-            "incident-set",
-            (self.incident_params, self.incident_text),
-            lambda: incidents.load(
+
+        def compute() -> incidents.IncidentSet:
+            docs = catalog.documents(self._cur(), self.scope(postmortems))
+            if not self.incident_text:  # stored passage vectors only (for comparison)
+                return incidents.load(
+                    self._cur(), self._searcher.snapshot.vectors, docs, self.incident_params
+                )
+            descriptions = self._failure_mode_descriptions()
+            return incidents.load(
                 self._cur(),
                 self._searcher.snapshot.vectors,
-                catalog.documents(self._cur(), self.scope(postmortems)),
+                docs,
                 self.incident_params,
-                self._searcher.embed_query if self.incident_text else None,
-            ),
+                read=self._incident_reader(docs, descriptions),
+                descriptions=descriptions,
+            )
+
+        return self._cached("incident-set", (self.incident_params, self.incident_text), compute)
+
+    def _failure_mode_descriptions(self) -> Any:
+        """The vocabulary's descriptions embedded by this snapshot's model (no document read)."""
+        embed = self._searcher.embed_query
+        return self._searcher.cache.get(
+            ("failure-mode-descriptions",), lambda: failure_modes.description_vectors(embed)
         )
+
+    def _incident_reader(
+        self, docs: list[Document], descriptions: Any
+    ) -> Callable[[Document], Any]:
+        """Post-mortems' vectors (stored at ingest) and failure-mode readings, remembered.
+
+        Shared by every viewer on purpose: a reading is computed from one document's own text
+        and handed out only for documents the asking viewer may see (DOCS, the caller's list),
+        so sharing it reveals nothing. An index built before incident vectors were stored has
+        none: those post-mortems are embedded here, once per snapshot.
+        """
+        memo: dict[str, Any] = self._searcher.cache.get(("incident-readings",), dict)
+        embed = self._searcher.embed_query
+        stored = catalog.incident_vectors(
+            self._cur(), [d.doc_id for d in docs if d.doc_id not in memo]
+        )
+
+        def read(doc: Document) -> Any:
+            found = memo.get(doc.doc_id)
+            if found is None:
+                vectors = stored.get(doc.doc_id)
+                found = (
+                    incidents.reading(doc, *vectors, descriptions)
+                    if vectors is not None
+                    else incidents.read_document(doc, embed, descriptions)
+                )
+                memo[doc.doc_id] = found
+            return found
+
+        return read
 
     def similar_incidents(
         self, doc: Document | str, *, limit: int = 5

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from index import lifecycle
 from index.fields import severity_rank
@@ -246,6 +247,22 @@ def chunk_headings(
         doc_ids,
     ).fetchall()
     return [(int(r[0]), r[1], r[2]) for r in rows]
+
+
+def incident_vectors(
+    cur: duckdb.DuckDBPyConnection, doc_ids: list[str]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(cause, account) vectors stored at ingest for those of DOC_IDS that have them."""
+    if not doc_ids:
+        return {}
+    rows = cur.execute(
+        "SELECT doc_id, cause, account FROM incident_vectors "
+        f"WHERE doc_id IN ({', '.join('?' * len(doc_ids))})",
+        doc_ids,
+    ).fetchall()
+    return {
+        r[0]: (np.asarray(r[1], dtype=np.float32), np.asarray(r[2], dtype=np.float32)) for r in rows
+    }
 
 
 def segments(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Segment]:

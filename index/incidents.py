@@ -1,73 +1,117 @@
-"""Similar incidents: post-mortems that share a failure mode, each with why.
+"""Similar incidents: post-mortems that share a failure mode, each with why, in words.
 
-A post-mortem is profiled from what it already has in the index: the stored vectors of its
-cause passages (root cause, trigger, what happened; else its summary; else the whole write-up),
-the mean of all its passages, and its services, tags and teams. A pair is scored as a weighted
-sum of *signals*, each reported with its contribution. Company, product and cloud region are
-never signals: they are surface likeness. Tiers need the meaning of the causes to agree
-(a gate), so shared tags or services alone never make two incidents "the same".
+A post-mortem is read for its *cause*, not its look (index.incident_text): its cause text and
+its account without the symptom sections are embedded without company, product and region
+names, and matched against a failure-mode vocabulary by words and by meaning
+(index.failure_modes). A pair is scored as a weighted sum of *signals*, each reported with its
+contribution:
 
-Everything here is computed from the documents it is given: the caller (Archive) passes only
-what the viewer may see, and caches per access key.
+- `failure mode`: agreement of the two incidents' mode vectors (IDF-weighted cosine);
+- `cause meaning`, `write-up meaning`: cosine of the cause and account vectors, with the
+  direction every incident write-up shares (the mean of the vocabulary's descriptions) taken
+  out first, counted above a floor;
+- `services`, `tags`, `team`: what look-alikes share too, so they count only as far as the
+  causes agree (gated support).
+
+"Likely the same failure mode" needs the causes to agree: the same claimed mode, or cause
+vectors past a gate. Everything is computed from the documents the caller passes (Archive
+passes only what the viewer may see) and is a pure function of them.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 
 from index import catalog, fields
+from index import failure_modes as fm
+from index.failure_vocabulary import VOCABULARY
+from index.incident_text import (
+    CAUSE_FIELDS,
+    CAUSE_HEADING,
+    SUMMARY_HEADING,
+    TAG_FIELDS,
+    Written,
+    account_windows,
+    cause_text,
+    evidence,
+    has_root_cause,
+    is_surface,
+    values,
+    without_surface,
+)
 from index.models import Document
 from index.vectors import VectorIndex
 
+__all__ = [
+    "CAUSE_FIELDS",
+    "IncidentSet",
+    "Profile",
+    "SimilarIncident",
+    "SimilarPanel",
+    "SimilarityParams",
+    "cause_text",
+    "is_surface",
+    "values",
+    "without_surface",
+]
+
 Tier = Literal["same", "related"]
-# Headings whose passages say *why* it failed; matched on a heading path's last part.
-CAUSE_HEADING = re.compile(
-    r"root.?cause|cause|trigger|what happened|what went wrong|why|contributing|analysis", re.I
+SIGNAL_NAMES = (
+    "failure mode",
+    "cause meaning",
+    "write-up meaning",
+    "services",
+    "tags",
+    "team",
 )
-_ROOT_CAUSE = re.compile(r"^#+\s*root.?cause", re.I | re.M)
-SUMMARY_HEADING = re.compile(r"summary|overview|description", re.I)
-SIGNAL_NAMES = ("cause meaning", "write-up meaning", "services", "tags", "team")
 
 
 @dataclass(frozen=True)
 class SimilarityParams:
-    """Signal weights, the meaning gates and tier thresholds (chosen in docs/quality.md)."""
+    """Signal weights, floors, gates and tier thresholds (chosen in docs/quality.md)."""
 
-    cause: float = 0.3
+    modes: float = 0.45
+    cause: float = 0.15
     whole: float = 0.15
     services: float = 0.10  # services and team: no judged corpus has them; not tuned
-    tags: float = 0.15
+    tags: float = 0.0  # shared tags added nothing held out once modes were read
     team: float = 0.04
-    floor: float = 0.15  # cosine of unrelated write-ups: meaning counts from here to 1
-    same: float = 0.24  # score for "likely the same failure mode"
-    related: float = 0.168  # score for "possibly related" (0.7 × same)
-    gate: float = 0.40  # cause cosine a "same" pair needs, whatever else it shares
-    related_gate: float = 0.30
+    floor: float = 0.1  # cosine (shared direction removed) of unrelated causes
+    same: float = 0.35  # score for "likely the same failure mode" (and a claimed mode in common)
+    related: float = 0.245  # score for "possibly related" (0.7 × same)
+    gate: float = 0.6  # cause cosine that makes a pair "the same" without a shared mode
+    recur_score: float = 0.45  # score of a recurring pair that claims one mode…
+    recur_gate: float = 0.2  # …and its cause cosine; or, whatever its score, this cosine:
+    recur_cause: float = 0.4
+    twin_score: float = 0.5  # score of a recurring pair whatever modes it claims…
+    twin_gate: float = 0.55  # …and its cause cosine (the same cause in other words)
     tie: float = 0.01  # scores this close are a tie: the better-written one goes first
-    gated_support: bool = True  # other signals count only as far as the causes agree
+    gated_support: bool = True  # shared services/tags/team count only as far as causes agree
+    mode_idf: bool = True  # a mode many incidents claim says less about a pair
+    mode: fm.ModeParams = field(default_factory=fm.ModeParams)
 
     def weights(self) -> dict[str, float]:
-        values_ = (self.cause, self.whole, self.services, self.tags, self.team)
+        values_ = (self.modes, self.cause, self.whole, self.services, self.tags, self.team)
         return dict(zip(SIGNAL_NAMES, values_, strict=True))
 
 
 @dataclass(frozen=True)
 class Profile:
-    """What similarity reads of one post-mortem."""
+    """What similarity reads of one post-mortem besides its vectors."""
 
     doc: Document
     services: frozenset[str]
     tags: frozenset[str]
     teams: frozenset[str]
     written: int  # 0–2: has a root cause, has action items
+    reading: fm.Reading
 
     @property
     def doc_id(self) -> str:
@@ -79,22 +123,40 @@ class IncidentSet:
     """Profiles of a set of post-mortems and their pairwise signals (n × n each)."""
 
     profiles: tuple[Profile, ...]
-    signals: dict[str, np.ndarray]  # signal name → value in [0, 1] per pair (not weighted)
     cause_cos: np.ndarray
     whole_cos: np.ndarray
     params: SimilarityParams
-
-    def with_params(self, params: SimilarityParams) -> IncidentSet:
-        """This set under other weights, floor and thresholds (for tuning)."""
-        signals = dict(self.signals)
-        signals["cause meaning"] = _meaning(self.cause_cos, params.floor)
-        signals["write-up meaning"] = _meaning(self.whole_cos, params.floor)
-        for v in signals.values():
-            np.fill_diagonal(v, 0.0)
-        return IncidentSet(self.profiles, signals, self.cause_cos, self.whole_cos, params)
+    # Signals no parameter changes (services, tags, team), shared with with_params copies.
+    fixed: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {p.doc_id: i for i, p in enumerate(self.profiles)})
+
+    def with_params(self, params: SimilarityParams) -> IncidentSet:
+        """This set under other weights, floors and thresholds (for tuning)."""
+        return IncidentSet(self.profiles, self.cause_cos, self.whole_cos, params, self.fixed)
+
+    def subset(self, indices: Sequence[int]) -> IncidentSet:
+        """The set of the incidents at INDICES alone (as if only they had been given)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return IncidentSet(
+            tuple(self.profiles[i] for i in idx),
+            self.cause_cos[np.ix_(idx, idx)],
+            self.whole_cos[np.ix_(idx, idx)],
+            self.params,
+        )
+
+    def _fixed(self) -> dict[str, np.ndarray]:
+        if not self.fixed:
+            tag_sets = [q.tags for q in self.profiles]
+            self.fixed.update(
+                {
+                    "services": _jaccard([q.services for q in self.profiles]),
+                    "tags": _jaccard(tag_sets, idf(tag_sets)),
+                    "team": (_jaccard([q.teams for q in self.profiles]) > 0).astype(np.float64),
+                }
+            )
+        return self.fixed
 
     def index_of(self, doc_id: str) -> int | None:
         return self._index.get(doc_id)  # type: ignore[attr-defined,no-any-return]
@@ -103,56 +165,148 @@ class IncidentSet:
         return len(self.profiles)
 
     @cached_property
-    def score_matrix(self) -> np.ndarray:
-        return self.scores()
+    def id_rank(self) -> np.ndarray:
+        """Each incident's place in document-id order (the last tie-breaker)."""
+        order = sorted(range(len(self.profiles)), key=lambda k: self.profiles[k].doc_id)
+        out = np.empty(len(order), dtype=np.int64)
+        out[order] = np.arange(len(order))
+        return out
 
     @cached_property
-    def contribution_matrices(self) -> dict[str, np.ndarray]:
-        return self.contributions()
+    def written(self) -> np.ndarray:
+        return np.array([p.written for p in self.profiles], dtype=np.int64)
 
-    def scores(self) -> np.ndarray:
-        """The weighted score of every pair (the diagonal is 0)."""
-        total = sum(self.contributions().values())
-        out = np.asarray(total, dtype=np.float64)
+    # -- failure modes --------------------------------------------------------------------
+
+    @cached_property
+    def modes(self) -> np.ndarray:
+        """(n, K) mode vectors of the incidents."""
+        return fm.mode_matrix([p.reading for p in self.profiles], self.params.mode)
+
+    @cached_property
+    def claims(self) -> tuple[tuple[int, ...], ...]:
+        """The modes each incident claims (indices into the vocabulary), strongest first."""
+        return tuple(fm.claims(row, self.params.mode) for row in self.modes)
+
+    @cached_property
+    def primary(self) -> tuple[int | None, ...]:
+        """The strongest mode each incident claims, or None."""
+        return tuple(c[0] if c else None for c in self.claims)
+
+    def shared_mode(self, i: int, j: int) -> int | None:
+        """The mode I and J both claim (the one both show most evidence for), or None."""
+        both = set(self.claims[i]) & set(self.claims[j])
+        if not both:
+            return None
+        return max(sorted(both), key=lambda k: min(self.modes[i, k], self.modes[j, k]))
+
+    @cached_property
+    def mode_agreement(self) -> np.ndarray:
+        """Cosine of the incidents' mode vectors (IDF-weighted over this set), in [0, 1]."""
+        x = self.modes
+        if self.params.mode_idf and len(x):
+            claimed = (x >= self.params.mode.claim / 2).sum(axis=0)
+            x = x * np.log1p(len(x) / (1.0 + claimed))
+        return _cosines(x)
+
+    @cached_property
+    def shared_matrix(self) -> np.ndarray:
+        """1 where two incidents claim a mode in common."""
+        n, k = len(self.profiles), len(VOCABULARY)
+        member = np.zeros((n, k), dtype=np.float64)
+        for i, claimed in enumerate(self.claims):
+            member[i, list(claimed)] = 1.0
+        out = (member @ member.T > 0).astype(np.float64)
         np.fill_diagonal(out, 0.0)
         return out
 
+    # -- signals and scores -----------------------------------------------------------------
+
+    @cached_property
+    def signals(self) -> dict[str, np.ndarray]:
+        """Signal name → value in [0, 1] per pair (not weighted; the diagonal is 0)."""
+        p = self.params
+        out = {
+            "failure mode": self.mode_agreement,
+            "cause meaning": _meaning(self.cause_cos, p.floor),
+            "write-up meaning": _meaning(self.whole_cos, p.floor),
+            **self._fixed(),
+        }
+        for v in out.values():
+            np.fill_diagonal(v, 0.0)
+        return out
+
     def support(self) -> np.ndarray:
-        """How much the other signals may add, per pair: nothing unless the causes agree.
+        """How much look-alike signals may add, per pair: nothing unless the causes agree.
 
         Services, tags, team and the whole write-up's meaning are what look-alikes share;
-        they count in full only once the causes' meaning reaches the "same" gate.
+        they count in full once the pair claims one mode or its causes reach the gate.
         """
         p = self.params
-        return np.clip((self.cause_cos - p.floor) / max(1e-9, p.gate - p.floor), 0.0, 1.0)
+        by_cause = np.clip((self.cause_cos - p.floor) / max(1e-9, p.gate - p.floor), 0.0, 1.0)
+        return np.maximum(by_cause, self.shared_matrix)
 
-    def contributions(self) -> dict[str, np.ndarray]:
+    @cached_property
+    def contribution_matrices(self) -> dict[str, np.ndarray]:
         """Each signal's weighted contribution to every pair's score."""
         weights = self.params.weights()
         support = self.support() if self.params.gated_support else 1.0
+        free = ("failure mode", "cause meaning")
         return {
-            name: weights[name] * values * (1.0 if name == "cause meaning" else support)
-            for name, values in self.signals.items()
+            name: weights[name] * values_ * (1.0 if name in free else support)
+            for name, values_ in self.signals.items()
         }
 
-    def tier(self, score: float, cause_cos: float) -> Tier | None:
-        p = self.params
-        if score >= p.same and cause_cos >= p.gate:
+    @cached_property
+    def score_matrix(self) -> np.ndarray:
+        """The weighted score of every pair (the diagonal is 0)."""
+        total = sum(self.contribution_matrices.values())
+        out = np.array(total, dtype=np.float64)
+        np.fill_diagonal(out, 0.0)
+        return out
+
+    def scores(self) -> np.ndarray:
+        return self.score_matrix
+
+    def agree(self, i: int, j: int) -> bool:
+        """Whether I's and J's causes agree: one claimed mode, or cause vectors past the gate."""
+        return self.shared_mode(i, j) is not None or self.cause_cos[i, j] >= self.params.gate
+
+    def tier(self, i: int, j: int) -> Tier | None:
+        score = float(self.score_matrix[i, j])
+        if score >= self.params.same and self.agree(i, j):
             return "same"
-        if score >= p.related and cause_cos >= p.related_gate:
+        if score >= self.params.related:
             return "related"
         return None
 
 
+def _cosines(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    unit = x / np.where(norms == 0, 1.0, norms)
+    out = np.clip(unit @ unit.T, 0.0, 1.0)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+# -- what the panel shows --------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class SimilarIncident:
-    """One post-mortem like the seed, with the signals that matched and what they shared."""
+    """One post-mortem like the seed, with the signals that matched and why, in words."""
 
     doc: Document
     score: float
     tier: Tier | None  # None: below both thresholds (a "closest" shown with its reason)
     signals: dict[str, float]  # signal → its contribution to the score
     shared: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()  # "same cause: …", "both on ledger-db", …
+
+    @property
+    def why(self) -> str:
+        """The reasons as one line: 'same cause: …; both on ledger-db; shared tags: …'."""
+        return "; ".join(self.reasons)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -162,6 +316,8 @@ class SimilarIncident:
             "date": self.doc.date.isoformat() if self.doc.date else None,
             "score": round(self.score, 4),
             "tier": self.tier,
+            "why": self.why,
+            "reasons": list(self.reasons),
             "signals": {k: round(v, 4) for k, v in self.signals.items()},
             "shared": {k: list(v) for k, v in self.shared.items()},
         }
@@ -182,31 +338,37 @@ class SimilarPanel:
         return self.same + self.related
 
 
-def values(raw: object) -> list[str]:
-    """A front-matter list (or one comma-separated string) as clean lower-case strings."""
-    if raw is None:
-        return []
-    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
-    return [str(v).strip().lower() for v in items if v is not None and str(v).strip()]
+# -- reading post-mortems --------------------------------------------------------------------
 
 
 def has_text(raw: object) -> bool:
     return bool(str(raw or "").strip())
 
 
-def profile(doc: Document) -> Profile:
+def profile(doc: Document, reading: fm.Reading | None = None) -> Profile:
+    """DOC's services, tags, teams and how well written it is (and its failure-mode reading)."""
     meta = doc.metadata
     services = fields.values(meta, "services")
     tags = [
         t
-        for name in ("tags", "keywords", "categories")
+        for name in TAG_FIELDS
         for t in fields.values(meta, name)
         if not is_surface(t, meta)  # a tag naming the company or region is not a failure mode
     ]
     teams = fields.values(meta, "teams")
-    root_cause = has_text(meta.get("root_cause")) or bool(_ROOT_CAUSE.search(doc.body))
-    written = int(root_cause) + int(bool(meta.get("action_items")))
-    return Profile(doc, frozenset(services), frozenset(tags), frozenset(teams), written)
+    written = int(has_root_cause(doc)) + int(bool(meta.get("action_items")))
+    if reading is None:
+        reading = fm.read(evidence(doc), cause_text(doc))
+    return Profile(doc, frozenset(services), frozenset(tags), frozenset(teams), written, reading)
+
+
+@dataclass(frozen=True)
+class DocumentVectors:
+    """One post-mortem's cause and account vectors (unit, as embedded) and its reading."""
+
+    cause: np.ndarray
+    account: np.ndarray
+    reading: fm.Reading
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -214,10 +376,102 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / norm if norm else v
 
 
+def incident_texts(doc: Written) -> list[str]:
+    """What a post-mortem's vectors are made of: its cause text, then its account windows.
+
+    The cause text is '' when the post-mortem states no cause (its account stands in).
+    """
+    return [cause_text(doc), *account_windows(doc)]
+
+
+def incident_vectors(
+    vectors: Sequence[np.ndarray | None], dim: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cause, account) unit vectors from the vectors of incident_texts (None for '')."""
+    cause, *windows = vectors
+    rows = [_unit(np.asarray(w, np.float32).reshape(-1)) for w in windows if w is not None]
+    account = _unit(np.mean(rows, axis=0)) if rows else np.zeros(dim, np.float32)
+    if cause is None:
+        return account, account
+    return _unit(np.asarray(cause, np.float32).reshape(-1)), account
+
+
+def reading(
+    doc: Document, cause: np.ndarray, account: np.ndarray, descriptions: np.ndarray | None
+) -> DocumentVectors:
+    """DOC's vectors with its failure-mode reading (words, and meaning against DESCRIPTIONS)."""
+    both = _unit(np.asarray(cause, np.float32) + np.asarray(account, np.float32))
+    return DocumentVectors(
+        cause, account, fm.read(evidence(doc), cause_text(doc), both, descriptions)
+    )
+
+
+def read_document(
+    doc: Document, embed: Callable[[str], np.ndarray], descriptions: np.ndarray
+) -> DocumentVectors:
+    """DOC read from scratch with EMBED (an index built before incident vectors were stored)."""
+    texts = incident_texts(doc)
+    vectors = [np.asarray(embed(t), np.float32) if t else None for t in texts]
+    cause, account = incident_vectors(vectors, descriptions.shape[1])
+    return reading(doc, cause, account, descriptions)
+
+
+def without_direction(vectors: np.ndarray, direction: np.ndarray | None) -> np.ndarray:
+    """Unit rows of VECTORS with their component along DIRECTION removed.
+
+    DIRECTION is what every incident write-up shares ("something failed, users saw errors");
+    without it, cosines measure what differs: the mechanism.
+    """
+    if direction is None or not len(vectors):
+        return vectors
+    d = _unit(direction)
+    out = vectors - np.outer(vectors @ d, d)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1.0, norms)
+
+
+def load(
+    cur: Any,
+    vectors: VectorIndex,
+    docs: Sequence[Document],
+    params: SimilarityParams | None = None,
+    embed: Callable[[str], np.ndarray] | None = None,
+    read: Callable[[Document], DocumentVectors] | None = None,
+    descriptions: np.ndarray | None = None,
+) -> IncidentSet:
+    """The incident set of DOCS (post-mortems the caller may see).
+
+    With READ (a cached read_document) and DESCRIPTIONS, each post-mortem is read for its
+    cause as the module says. With EMBED alone the same, uncached. With neither, the stored
+    passage vectors stand in (they carry titles, and with them surface) and modes are matched
+    by words only.
+    """
+    if read is None and embed is not None:
+        descriptions = fm.description_vectors(embed) if descriptions is None else descriptions
+        read = lambda d: read_document(d, embed, descriptions)  # noqa: E731
+    if read is not None:
+        found = [read(d) for d in docs]
+        cause = np.vstack([f.cause for f in found]) if found else np.zeros((0, 1))
+        whole = np.vstack([f.account for f in found]) if found else np.zeros((0, 1))
+        generic = descriptions.mean(axis=0) if descriptions is not None else None
+        profiles = [profile(d, f.reading) for d, f in zip(docs, found, strict=True)]
+        return build(
+            profiles, without_direction(cause, generic), without_direction(whole, generic), params
+        )
+    doc_ids = [d.doc_id for d in docs]
+    rows = catalog.chunk_headings(cur, doc_ids)
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    got, vecs = vectors.vectors_of(ids) if len(ids) else (ids, np.zeros((0, vectors.dim)))
+    vector_of = dict(zip(got.tolist(), vecs, strict=True))
+    passages = ((d, h, vector_of[c]) for c, d, h in rows if c in vector_of)
+    cause, whole = document_vectors(doc_ids, passages, vectors.dim)
+    return build([profile(d) for d in docs], cause, whole, params)
+
+
 def document_vectors(
     doc_ids: Sequence[str], passages: Iterable[tuple[str, str, np.ndarray]], dim: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(cause vectors, whole vectors), one unit row per document of DOC_IDS.
+    """(cause vectors, whole vectors) from stored passages, one unit row per document.
 
     PASSAGES are (doc_id, heading, vector). A document's cause vector is the mean of its cause
     passages, else of its summary passages, else of all of them.
@@ -248,75 +502,13 @@ def document_vectors(
     return cause, whole
 
 
-def load(
-    cur: Any,
-    vectors: VectorIndex,
-    docs: Sequence[Document],
-    params: SimilarityParams | None = None,
-    embed: Callable[[str], np.ndarray] | None = None,
-) -> IncidentSet:
-    """The incident set of DOCS (post-mortems the caller may see), from their stored vectors.
-
-    With EMBED, a post-mortem that states its cause in front matter (root cause, trigger, else
-    a summary) is represented by that text alone, embedded without its company, product and
-    region words: passages carry the title, and with it the surface every look-alike shares.
-    """
-    doc_ids = [d.doc_id for d in docs]
-    rows = catalog.chunk_headings(cur, doc_ids)
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    found, vecs = vectors.vectors_of(ids) if len(ids) else (ids, np.zeros((0, vectors.dim)))
-    vector_of = dict(zip(found.tolist(), vecs, strict=True))
-    passages = ((d, h, vector_of[c]) for c, d, h in rows if c in vector_of)
-    cause, whole = document_vectors(doc_ids, passages, vectors.dim)
-    if embed is not None:
-        for i, doc in enumerate(docs):
-            text = cause_text(doc)
-            if text:
-                cause[i] = _unit(np.asarray(embed(text), dtype=np.float32).reshape(-1))
-    return build([profile(d) for d in docs], cause, whole, params)
-
-
-CAUSE_FIELDS = ("root_cause", "trigger")
-SURFACE_FIELDS = ("company", "product", "region", "provider")
-CAUSE_WORDS = 200  # the query encoder reads about this many words
-
-
-# Cloud vendors and regions: what every incident of one provider or region shares.
-SURFACE_WORDS = re.compile(
-    r"\b(?:(?:us|eu|ap|sa|ca|me|af|il)-(?:east|west|north|south|central|northeast|southeast|"
-    r"northwest|southwest)-?\d|(?:us|europe|asia|australia|northamerica|southamerica)-"
-    r"(?:east|west|north|south|central|northeast|southeast)\d+|(?:us|eu)[- ](?:east|west)|"
-    r"northern virginia|amazon web services|aws|gcp|google cloud(?: platform)?|azure)\b",
-    re.I,
-)
-
-
-def without_surface(text: str, meta: dict[str, Any]) -> str:
-    """TEXT without its company, product, region and cloud names (surface, not mechanism)."""
-    for field_ in SURFACE_FIELDS:
-        for name in values(meta.get(field_)):
-            text = re.sub(rf"\b{re.escape(name)}('s)?\b", " ", text, flags=re.I)
-    return SURFACE_WORDS.sub(" ", text)
-
-
-def is_surface(word: str, meta: dict[str, Any]) -> bool:
-    """True for a tag that only names the company, product, region or cloud."""
-    return not without_surface(word, meta).strip(" -_.,")
-
-
-def cause_text(doc: Document) -> str:
-    """What a post-mortem says caused it, without the names every look-alike shares."""
-    meta = doc.metadata
-    parts = [str(meta.get(f) or "").strip() for f in CAUSE_FIELDS]
-    text = " ".join(p for p in parts if p) or str(meta.get("summary") or "").strip()
-    return " ".join(without_surface(text, meta).split()[:CAUSE_WORDS])
-
-
 def _meaning(cos: np.ndarray, floor: float) -> np.ndarray:
     return np.clip((cos - floor) / (1.0 - floor), 0.0, 1.0)
 
 
-def _jaccard(sets: Sequence[frozenset[str]], weight: dict[str, float] | None = None) -> np.ndarray:
+def _jaccard(
+    sets: Sequence[frozenset[str]], weight: Mapping[str, float] | None = None
+) -> np.ndarray:
     """Weighted Jaccard of every pair of sets (IDF weights make common tags count little)."""
     n = len(sets)
     out = np.zeros((n, n), dtype=np.float64)
@@ -329,9 +521,8 @@ def _jaccard(sets: Sequence[frozenset[str]], weight: dict[str, float] | None = N
     for item, who in owners.items():
         if len(who) < 2:
             continue
-        value = w.get(item, 1.0)
         idx = np.array(who)
-        out[np.ix_(idx, idx)] += value
+        out[np.ix_(idx, idx)] += w.get(item, 1.0)
     for i in range(n):
         for j in np.flatnonzero(out[i]):
             union = mass[i] + mass[j] - out[i, j]
@@ -354,32 +545,61 @@ def build(
     whole: np.ndarray,
     params: SimilarityParams | None = None,
 ) -> IncidentSet:
-    """Pairwise signals over PROFILES (rows of CAUSE/WHOLE in the same order)."""
-    params = params or SimilarityParams()
+    """The incident set of PROFILES (rows of CAUSE/WHOLE, unit vectors, in the same order)."""
     cause_cos = cause @ cause.T if len(cause) else np.zeros((0, 0))
     whole_cos = whole @ whole.T if len(whole) else np.zeros((0, 0))
-    tag_sets = [p.tags for p in profiles]
-    teams = _jaccard([p.teams for p in profiles])
-    signals = {
-        "cause meaning": _meaning(cause_cos, params.floor),
-        "write-up meaning": _meaning(whole_cos, params.floor),
-        "services": _jaccard([p.services for p in profiles]),
-        "tags": _jaccard(tag_sets, idf(tag_sets)),
-        "team": (teams > 0).astype(np.float64),
-    }
-    for values_ in signals.values():
-        np.fill_diagonal(values_, 0.0)
     return IncidentSet(
         tuple(profiles),
-        signals,
         np.asarray(cause_cos, np.float64),
         np.asarray(whole_cos, np.float64),
-        params,
+        params or SimilarityParams(),
     )
 
 
-def explain(incidents: IncidentSet, i: int, j: int, score: float) -> SimilarIncident:
-    """Why J is like I: each signal's contribution and the services, tags, teams they share."""
+# -- why, in words ---------------------------------------------------------------------------
+
+LISTED = 3  # services, tags or phrases named in one reason
+
+
+def _listing(items: Sequence[str]) -> str:
+    shown = list(items[:LISTED])
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def reasons(incidents: IncidentSet, i: int, j: int) -> tuple[str, ...]:
+    """Why J is like I, as short phrases a reader checks against the two write-ups."""
+    a, b = incidents.profiles[i], incidents.profiles[j]
+    parts = incidents.contribution_matrices
+    out: list[str] = []
+    mode = incidents.shared_mode(i, j)
+    if mode is not None:
+        phrases = [p for p in b.reading.found[mode] if p in set(a.reading.found[mode])]
+        quoted = f" (both say “{phrases[0]}”)" if phrases else ""
+        out.append(f"same cause: {VOCABULARY[mode].label}{quoted}")
+    else:
+        weakest = np.minimum(incidents.modes[i], incidents.modes[j])
+        top = int(np.argmax(weakest))
+        if weakest[top] >= incidents.params.mode.claim:
+            out.append(f"a similar kind of cause: {VOCABULARY[top].label}")
+    if incidents.cause_cos[i, j] >= incidents.params.gate / 2 and parts["cause meaning"][i, j]:
+        out.append("root causes read alike" if mode is None else "root causes read alike too")
+    services = sorted(a.services & b.services)
+    if services and parts["services"][i, j] > 0.0005:
+        out.append(f"both on {_listing(services)}")
+    tags = sorted(a.tags & b.tags)
+    if tags and parts["tags"][i, j] > 0.0005:
+        out.append(f"shared tags: {_listing(tags)}")
+    teams = sorted(a.teams & b.teams)
+    if teams and parts["team"][i, j] > 0.0005:
+        out.append(f"same team: {_listing(teams)}")
+    if parts["write-up meaning"][i, j] > 0.0005 and not out:
+        out.append("write-ups read alike")
+    return tuple(out) or ("little in common: no shared cause, service, tag or team",)
+
+
+def explain(incidents: IncidentSet, i: int, j: int) -> SimilarIncident:
+    """Why J is like I: each signal's contribution, what they share, and the reasons in words."""
     parts = incidents.contribution_matrices
     contributions = {
         name: float(parts[name][i, j]) for name in SIGNAL_NAMES if parts[name][i, j] > 0.0005
@@ -390,21 +610,35 @@ def explain(incidents: IncidentSet, i: int, j: int, score: float) -> SimilarInci
         "tags": tuple(sorted(a.tags & b.tags)),
         "teams": tuple(sorted(a.teams & b.teams)),
     }
-    tier = incidents.tier(score, float(incidents.cause_cos[i, j]))
+    mode = incidents.shared_mode(i, j)
+    if mode is not None:
+        shared["failure mode"] = (VOCABULARY[mode].label,)
     return SimilarIncident(
-        b.doc, score, tier, contributions, {k: v for k, v in shared.items() if v}
+        b.doc,
+        float(incidents.score_matrix[i, j]),
+        incidents.tier(i, j),
+        contributions,
+        {k: v for k, v in shared.items() if v},
+        reasons(incidents, i, j),
     )
 
 
 def ranked(incidents: IncidentSet, i: int) -> list[tuple[int, float]]:
-    """Every other incident by score; near-ties go to the better-written one (root cause, items)."""
+    """Every other incident by score; near-ties go to the better-written one (root cause, items).
+
+    Remaining ties go by document id, so the order never depends on how the set was read.
+    """
     row = incidents.score_matrix[i]
     tie = incidents.params.tie or 1e-9
-    order = sorted(
-        (j for j in range(len(incidents)) if j != i),
-        key=lambda j: (-math.floor(row[j] / tie), -incidents.profiles[j].written, -row[j]),
+    order = np.lexsort(
+        (
+            incidents.id_rank,
+            -row,
+            -incidents.written,
+            -np.floor(row / tie),
+        )
     )
-    return [(j, float(row[j])) for j in order]
+    return [(int(j), float(row[j])) for j in order if j != i]
 
 
 def similar(incidents: IncidentSet, doc: Document, *, limit: int = 5) -> SimilarPanel:
@@ -419,9 +653,9 @@ def similar(incidents: IncidentSet, doc: Document, *, limit: int = 5) -> Similar
     for j, score in ranked(incidents, i):
         if closest is not None and (score < floor or len(same) + len(related) >= limit):
             break
-        tier = incidents.tier(score, float(incidents.cause_cos[i, j]))
+        tier = incidents.tier(i, j)
         if closest is None or tier is not None:
-            found = explain(incidents, i, j, score)
+            found = explain(incidents, i, j)
             closest = closest or found
             if found.tier == "same":
                 same.append(found)
@@ -431,5 +665,12 @@ def similar(incidents: IncidentSet, doc: Document, *, limit: int = 5) -> Similar
         return SimilarPanel(doc, tuple(same), tuple(related))
     reason = "Nothing similar above the threshold"
     if closest is not None:
-        reason += f"; closest: {closest.doc.title} (score {closest.score:.2f})"
+        reason += f"; closest: {closest.doc.title} ({closest.why})"
     return SimilarPanel(doc, closest=closest, reason=reason + ".")
+
+
+def tuned(params: SimilarityParams, **changes: Any) -> SimilarityParams:
+    """PARAMS with CHANGES; `mode_<name>` changes the failure-mode matching parameters."""
+    mode = {k[5:]: v for k, v in changes.items() if k.startswith("mode_") and k != "mode_idf"}
+    rest = {k: v for k, v in changes.items() if not (k.startswith("mode_") and k != "mode_idf")}
+    return replace(params, mode=replace(params.mode, **mode), **rest)

@@ -126,6 +126,16 @@ def m006_chunk_slide(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE chunks ADD COLUMN slide INTEGER")
 
 
+def m007_incident_vectors(con: duckdb.DuckDBPyConnection) -> None:
+    """Per post-mortem: its cause and account embedded without surface (index.incidents)."""
+    con.execute("""
+        CREATE TABLE incident_vectors (
+            doc_id VARCHAR PRIMARY KEY,
+            cause FLOAT[] NOT NULL,
+            account FLOAT[] NOT NULL
+        )""")
+
+
 MIGRATIONS: list[Migration] = [
     m001_documents,
     m002_experts,
@@ -133,6 +143,7 @@ MIGRATIONS: list[Migration] = [
     m004_document_first_seen,
     m005_chapters,
     m006_chunk_slide,
+    m007_incident_vectors,
 ]
 
 

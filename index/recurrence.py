@@ -1,121 +1,27 @@
-"""Recurring failure modes: post-mortems grouped by average-linkage over their pair scores.
+"""Recurring failure modes: incidents that failed the same way, grouped.
 
-Two incidents link only when their causes mean the same (the "same" gate of index.incidents);
-clusters merge while the *average* link between them stays above the "same" threshold, so one
-strong pair cannot chain unrelated incidents together. A cluster of two or more is a
-recurrence. Labels are built from the members' own words (shared tags, or words their titles
-and root causes share), and only from the members given: the caller passes what the viewer may
-see, so neither a label nor a count can reveal a restricted incident.
+Two incidents link only when both claim the same failure mode of the vocabulary
+(index.failure_modes) *and* their cause vectors agree past a gate; shared tags, services or
+team never link anything. Within a mode, clusters merge while the *average* link between them
+stays above a threshold, so one strong pair cannot chain unrelated incidents together. A
+cluster of two or more is a recurrence, labelled by the shared cause in the vocabulary's words
+(plus a service every member shares): a function of the members alone, identical across runs.
+Only the members given are read: the caller passes what the viewer may see, so neither a label
+nor a count can reveal a restricted incident.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-from index.incidents import IncidentSet, is_surface, values, without_surface
+from index.failure_vocabulary import VOCABULARY
+from index.incident_text import cause_text
+from index.incidents import IncidentSet
 from index.models import Document
-
-LABEL_PARTS = 3
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "by",
-        "with",
-        "from",
-        "at",
-        "as",
-        "is",
-        "was",
-        "were",
-        "be",
-        "been",
-        "it",
-        "its",
-        "this",
-        "that",
-        "into",
-        "after",
-        "before",
-        "during",
-        "over",
-        "under",
-        "out",
-        "up",
-        "down",
-        "not",
-        "no",
-        "our",
-        "we",
-        "us",
-        "their",
-        "they",
-        "them",
-        "than",
-        "then",
-        "when",
-        "while",
-        "which",
-        "who",
-        "what",
-        "how",
-        "all",
-        "any",
-        "some",
-        "more",
-        "most",
-        "less",
-        "via",
-        "per",
-        "due",
-        "one",
-        "two",
-        "three",
-        "new",
-        "incident",
-        "outage",
-        "postmortem",
-        "post",
-        "mortem",
-        "issue",
-        "issues",
-        "problem",
-        "failure",
-        "failed",
-        "failures",
-        "caused",
-        "cause",
-        "root",
-        "summary",
-        "service",
-        "services",
-        "error",
-        "errors",
-        "users",
-        "customers",
-        "customer",
-        "degraded",
-        "disruption",
-        "event",
-        "region",
-        "data",
-        "system",
-        "systems",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -149,7 +55,8 @@ class Cluster:
             span = f" in {months} month{'s' if months != 1 else ''}" if months else " in a month"
         if n == 1 and len(ids) > 1:  # the first of them: what came after is the news
             later = len(ids) - 1
-            return f"happened again {later} time{'s' if later != 1 else ''} since: {self.label}"
+            times = "once" if later == 1 else "twice" if later == 2 else f"{later} times"
+            return f"happened again {times} since: {self.label}"
         return f"{ordinal(n)} occurrence{span}: {self.label}"
 
     def to_json(self) -> dict[str, object]:
@@ -175,15 +82,34 @@ def ordinal(n: int) -> str:
 
 
 def linkage(incidents: IncidentSet) -> np.ndarray:
-    """Pair scores where the causes pass the "same" gate, 0 elsewhere."""
-    scores = incidents.scores()
-    return np.where(incidents.cause_cos >= incidents.params.gate, scores, 0.0)
+    """Pair scores of the pairs that recur, 0 elsewhere.
+
+    A pair recurs when both incidents claim the same failure mode and their causes agree:
+    past `recur_gate` with a score of `recur_score`, or past `recur_cause` whatever the score;
+    or, claimed mode or not, when their causes are near-identical (`twin_gate`, `twin_score`):
+    the same cause in other words.
+    """
+    p = incidents.params
+    scores = incidents.score_matrix
+    cos = incidents.cause_cos
+    by_mode = (incidents.shared_matrix > 0) & (
+        ((cos >= p.recur_gate) & (scores >= p.recur_score)) | (cos >= p.recur_cause)
+    )
+    twins = (incidents.cause_cos >= p.twin_gate) & (scores >= p.twin_score)
+    link = np.where(by_mode | twins, scores, 0.0)
+    np.fill_diagonal(link, 0.0)
+    return link
 
 
-def groups(link: np.ndarray, threshold: float) -> list[list[int]]:
-    """Average-linkage clusters of LINK (a symmetric similarity matrix) merged above THRESHOLD."""
+def groups(link: np.ndarray) -> list[list[int]]:
+    """Complete-linkage clusters of LINK (symmetric; > 0 where a pair recurs).
+
+    Two clusters merge only when every pair across them recurs, strongest weakest-pair
+    first: one strong pair cannot chain unrelated incidents together. Ties merge the lowest
+    indices first, so the same matrix always gives the same clusters.
+    """
     n = len(link)
-    sim = link.astype(np.float64).copy()
+    sim = np.where(link > 0, link, -np.inf).astype(np.float64)
     np.fill_diagonal(sim, -np.inf)
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
     alive = np.ones(n, dtype=bool)
@@ -191,10 +117,9 @@ def groups(link: np.ndarray, threshold: float) -> list[list[int]]:
         masked = np.where(alive[:, None] & alive[None, :], sim, -np.inf)
         flat = int(np.argmax(masked))
         i, j = divmod(flat, n)
-        if masked[i, j] < threshold:
+        if not np.isfinite(masked[i, j]):
             break
-        a, b = len(members[i]), len(members[j])
-        sim[i, :] = (a * sim[i, :] + b * sim[j, :]) / (a + b)  # Lance–Williams, average link
+        sim[i, :] = np.minimum(sim[i, :], sim[j, :])  # Lance–Williams, complete link
         sim[:, i] = sim[i, :]
         sim[i, i] = -np.inf
         members[i] += members.pop(j)
@@ -203,58 +128,72 @@ def groups(link: np.ndarray, threshold: float) -> list[list[int]]:
 
 
 def clusters(incidents: IncidentSet) -> list[Cluster]:
-    """Recurrences among the incidents: clusters of two or more, largest (then latest) first."""
+    """Recurrences among the incidents: clusters of two or more, largest (then latest) first.
+
+    Shared tags, services or team never link anything: only agreeing causes do (linkage).
+    """
     if len(incidents) < 2:
         return []
     link = linkage(incidents)
     out = []
-    for group in groups(link, incidents.params.same):
+    for members in groups(link):
         docs = sorted(
-            (incidents.profiles[i].doc for i in group),
+            (incidents.profiles[i].doc for i in members),
             key=lambda d: (d.date or dt.date.max, d.doc_id),
         )
-        pairs = [link[i, j] for i in group for j in group if i < j]
-        out.append(Cluster(tuple(docs), label(docs), float(np.mean(pairs))))
+        pairs = [link[i, j] for i in members for j in members if i < j]
+        out.append(Cluster(tuple(docs), label(incidents, members), float(np.mean(pairs))))
     out.sort(key=lambda c: (-len(c.members), -(c.last or dt.date.min).toordinal(), c.label))
     return out
 
 
-def label(docs: list[Document]) -> str:
-    """A short label from the members' own words: tags most of them share, else common words."""
-    need = 2 if len(docs) < 4 else max(2, len(docs) // 2)
-    tags = Counter(
-        t
-        for d in docs
-        for t in set(values(d.metadata.get("tags")) + values(d.metadata.get("keywords")))
-        if not is_surface(t, d.metadata)
-    )
-    shared = [t for t, c in tags.most_common() if c >= need][:LABEL_PARTS]
-    if shared:
-        return " · ".join(shared)
-    surface = {w for d in docs for w in _words(_surface(d))}
-    words = Counter(
-        w for d in docs for w in set(_words(without_surface(_cause_text(d), d.metadata))) - surface
-    )
-    common = [w for w, c in words.most_common() if c >= need][: LABEL_PARTS + 1]
-    return " ".join(common) if common else docs[-1].title
+def shared_cause(incidents: IncidentSet, members: list[int]) -> int | None:
+    """The failure mode MEMBERS share: one they all claim (the best supported), else the one
+    every member shows most evidence for; None when no mode has evidence in all of them."""
+    weakest = incidents.modes[members].min(axis=0)
+    common = set.intersection(*(set(incidents.claims[i]) for i in members))
+    if common:
+        return max(sorted(common), key=lambda k: weakest[k])
+    best = int(np.argmax(weakest))  # the first mode on ties: stable
+    return best if weakest[best] > 0 else None
 
 
-def _cause_text(doc: Document) -> str:
-    meta = doc.metadata
-    return (
-        " ".join(str(meta.get(k) or "") for k in ("title", "root_cause", "trigger", "summary"))
-        or doc.title
-    )
+def label(incidents: IncidentSet, members: list[int]) -> str:
+    """The shared cause in the vocabulary's words, and where when every member shares it.
+
+    Without a shared mode, the opening clause of the earliest member's cause. A function of
+    the members alone (never of set or hash order): identical across runs.
+    """
+    mode = shared_cause(incidents, members)
+    if mode is not None:
+        text = VOCABULARY[mode].label
+    else:
+        first = min(
+            members,
+            key=lambda i: (
+                incidents.profiles[i].doc.date or dt.date.max,
+                incidents.profiles[i].doc_id,
+            ),
+        )
+        text = opening_clause(cause_text(incidents.profiles[first].doc)) or "same cause"
+    services = set.intersection(*(set(incidents.profiles[i].services) for i in members))
+    if services:
+        text += f", on {sorted(services)[0]}"
+    return text
 
 
-def _surface(doc: Document) -> str:
-    """Company, product and region words: shared by look-alikes, so never a label."""
-    return " ".join(str(doc.metadata.get(k) or "") for k in ("company", "product", "region"))
+CLAUSE_WORDS = 12
+DISCOURSE = re.compile(
+    r"^(?:(?:moreover|however|additionally|also|then|so|and|but|in addition|first(?:ly)?|"
+    r"finally|overall|in short|as a result|the root cause was( that)?)\b[\s,]*)+",
+    re.I,
+)
 
 
-def _words(text: str) -> list[str]:
-    return [
-        w
-        for w in re.findall(r"[a-z][a-z0-9'-]{2,}", text.lower())
-        if w not in _STOP and not w.endswith("'s")
-    ]
+def opening_clause(text: str) -> str:
+    """TEXT's first clause (to the first , ; : or full stop), at most CLAUSE_WORDS words."""
+    text = DISCOURSE.sub("", text.strip())
+    clause = re.split(r"[,;:]\s|\.\s|\.$", text, maxsplit=1)[0]
+    words = clause.split()
+    cut = " ".join(words[:CLAUSE_WORDS])
+    return cut[:1].lower() + cut[1:] + ("…" if len(words) > CLAUSE_WORDS else "")

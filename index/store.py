@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from index.facets import document_facets
@@ -22,7 +23,8 @@ CATALOG_FILE = "catalog.duckdb"
 # 3: recordings gained chapters (computed at ingest, so every recording is re-read);
 # 4: document fields are folded and normalised at ingest (index/fields.py).
 # 5: chunks gained `slide` (slide decks name the slide of a hit).
-SCHEMA_VERSION = "5"
+# 6: post-mortems' incident vectors (index/incidents.py; chunk vectors come from the cache).
+SCHEMA_VERSION = "6"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ _COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
                  ("speaker", _TEXT), ("text", _TEXT)],
     "chapters": [("doc_id", _TEXT), ("ordinal", _INT), ("start_s", _REAL), ("end_s", _REAL),
                  ("label", _TEXT)],
+    "incident_vectors": [("doc_id", _TEXT), ("cause", pa.list_(pa.float32())),
+                         ("account", pa.list_(pa.float32()))],
     "files": [("source_key", _TEXT), ("path", _TEXT), ("root", _TEXT), ("size", _BIG),
               ("mtime_ns", _BIG), ("content_hash", _TEXT), ("doc_id", _TEXT), ("state", _TEXT),
               ("reason", _TEXT), ("line", _INT), ("updated_at", _WHEN)],
@@ -205,7 +209,14 @@ class CatalogWriter:
         if first and first[0] is not None:
             self._first_seen[doc_id] = first[0]
         self.dirty = True
-        for table in ("chunks", "segments", "chapters", "doc_facets", "documents"):
+        for table in (
+            "chunks",
+            "segments",
+            "chapters",
+            "doc_facets",
+            "incident_vectors",
+            "documents",
+        ):
             self.con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [doc_id])
         expert_ids = [
             r[0]
@@ -226,6 +237,7 @@ class CatalogWriter:
         source_key: str,
         chunks: list[Chunk],
         chapters: Sequence[Chapter] = (),
+        incident: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.dirty = True
         self._buffered_docs.add(doc.doc_id)
@@ -255,6 +267,18 @@ class CatalogWriter:
         self._buffer(
             "chapters", [(doc.doc_id, c.ordinal, c.start, c.end, c.label) for c in chapters]
         )
+        if incident is not None:
+            cause, account = incident
+            self._buffer(
+                "incident_vectors",
+                [
+                    (
+                        doc.doc_id,
+                        cause.astype(np.float32).tolist(),
+                        account.astype(np.float32).tolist(),
+                    )
+                ],
+            )
         if doc.expert is not None:
             e = doc.expert
             self.con.execute(

@@ -128,11 +128,20 @@ class IndexWriter:
         vectors: np.ndarray,
         dim: int,
         chapters: Sequence[Chapter] = (),
+        incident: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        """Replace DOC (if present) by this version, in catalog, vectors and keyword index."""
+        """Replace DOC (if present) by this version, in catalog, vectors and keyword index.
+
+        INCIDENT: a post-mortem's (cause, account) vectors (index.incidents.incident_texts).
+        """
         self.remove_document(doc.doc_id)
         self.catalog.insert_document(
-            doc, path=path, source_key=source_key, chunks=chunks, chapters=chapters
+            doc,
+            path=path,
+            source_key=source_key,
+            chunks=chunks,
+            chapters=chapters,
+            incident=incident,
         )
         ids = np.array([c.chunk_id for c in chunks], dtype=np.int64)
         self.vectors(dim).add(ids, vectors)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from index import incidents
 from index.embedder import Embedder
+from index.embedding_cache import EmbeddingCache
 from index.errors import ParseError, SkipFile
 from index.models import Chunk, ParsedDocument
 from index.settings import Settings
@@ -70,6 +72,10 @@ class _EmbedState:
     dim: int | None = None
     done: int = 0
     total: int = 0  # new chunks found so far: the total grows while files are still parsed
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _signature(unit: SourceUnit) -> tuple[int, int]:
@@ -520,6 +526,35 @@ class Ingestor:
             self._embed_window(writer, window, state, report, progress)
         return state.dim
 
+    def _incident_vectors(
+        self, pending: list[_Pending], cache: EmbeddingCache, dim: int
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """(cause, account) vectors of the post-mortems in PENDING (index.incidents).
+
+        Their texts go through the same engine and embedding cache as chunks, so an unchanged
+        cause or account is never embedded twice, and readers never embed a write-up.
+        """
+        texts = {
+            item.doc.doc_id: incidents.incident_texts(item.doc)
+            for item in pending
+            if item.doc.kind == "postmortem"
+        }
+        wanted = {_text_hash(t): t for ts in texts.values() for t in ts if t}
+        vectors = cache.get(list(wanted))
+        missing = [h for h in wanted if h not in vectors]
+        for got, embedded in self.engine.embed(
+            list(range(len(missing))), [wanted[h] for h in missing]
+        ):
+            hashes = [missing[i] for i in got]
+            cache.put(hashes, embedded)
+            vectors.update(zip(hashes, embedded, strict=True))
+        return {
+            doc_id: incidents.incident_vectors(
+                [vectors[_text_hash(t)] if t else None for t in ts], dim
+            )
+            for doc_id, ts in texts.items()
+        }
+
     def _embed_window(
         self,
         writer: IndexWriter,
@@ -553,6 +588,7 @@ class Ingestor:
         if lost:
             raise RuntimeError(f"the embedding engine returned no vector for {len(lost)} chunks")
         report.chunks_embedded += len(missing)
+        incident = self._incident_vectors(pending, cache, dim)
         for item in pending:
             matrix = (
                 np.stack([vectors[c.text_hash] for c in item.chunks])
@@ -567,6 +603,7 @@ class Ingestor:
                 vectors=matrix,
                 dim=dim,
                 chapters=chapters(item.chunks, matrix),
+                incident=incident.get(item.doc.doc_id),
             )
             writer.catalog.put_file_state(
                 FileState(

@@ -24,13 +24,6 @@ VIEWS = {
     "actions": "Action items",
     "trends": "Trends",
 }
-SIGNAL_LABEL = {
-    "cause meaning": "root cause / trigger meaning",
-    "write-up meaning": "write-up meaning",
-    "services": "shared services",
-    "tags": "shared tags",
-    "team": "same team",
-}
 SEVERITY_COLORS = {"SEV1": "#c62828", "SEV2": "#e65100", "SEV3": "#c9a100", "SEV4": "#757575"}
 
 
@@ -38,13 +31,8 @@ SEVERITY_COLORS = {"SEV1": "#c62828", "SEV2": "#e65100", "SEV3": "#c9a100", "SEV
 
 
 def why(item: SimilarIncident) -> str:
-    """'root cause / trigger meaning 0.41 · shared services (ledger-db) 0.05 …' — escaped."""
-    parts = []
-    for name, value in sorted(item.signals.items(), key=lambda kv: -kv[1]):
-        shared = item.shared.get({"team": "teams"}.get(name, name), ())
-        detail = f" ({', '.join(shared[:3])})" if shared else ""
-        parts.append(f"{SIGNAL_LABEL.get(name, name)}{detail} {value:.2f}")
-    return safe.text(" · ".join(parts))
+    """'same cause: a certificate expired unnoticed; both on ledger-db' — escaped."""
+    return safe.text(item.why)
 
 
 def similar_panel(panel: SimilarPanel | None, here: PageState) -> None:
@@ -60,7 +48,7 @@ def similar_panel(panel: SimilarPanel | None, here: PageState) -> None:
         st.caption(label)
         for item in items:
             links.doc_link(item.doc, here=here, key=f"similar-{item.doc.doc_id}", help=why(item))
-            st.caption(f"{ui.nice_date(item.doc.date)} · score {item.score:.2f} · {why(item)}")
+            st.caption(f"{ui.nice_date(item.doc.date)} · {why(item)}")
     if not panel.items:
         st.caption(safe.text(panel.reason))
         if panel.closest is not None:

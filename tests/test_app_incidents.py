@@ -38,6 +38,20 @@ def test_detail_shows_the_similar_panel_with_a_reason(monkeypatch, real_index) -
     assert "Has this happened before?" in shown
     assert "Likely the same failure mode" in shown or "Nothing similar above the threshold" in shown
     assert "still open" in shown or "Action items" in shown
+    # Why reads as words ("both on …", "same cause: …"), never as raw signal numbers.
+    assert "score 0." not in shown and "meaning 0." not in shown
+    assert any(
+        w in shown
+        for w in (
+            "same cause:",
+            "both on ",
+            "root causes read alike",
+            "shared tags:",
+            "same team:",
+            "a similar kind of cause:",
+            "little in common",
+        )
+    )
 
 
 def test_recurring_view_explains_an_empty_result(monkeypatch, real_index) -> None:

@@ -170,10 +170,14 @@ def test_twins_are_the_same_failure_mode_with_reasons(corpus_index, real_embedde
     assert panel is not None
     assert _ids(panel.same)[:1] == ["retry-b"]
     twin = panel.same[0]
-    assert twin.tier == "same" and twin.signals["cause meaning"] > 0
+    assert twin.tier == "same" and twin.signals["failure mode"] > 0
     assert abs(sum(twin.signals.values()) - twin.score) < 1e-6  # contributions add up
+    # Why, in words a reader can check against both write-ups.
+    assert twin.why.startswith("same cause: retries amplified the load")
+    assert not any(ch.isdigit() for ch in twin.why)
     cert = archive.similar_incidents("cert-a")
     assert cert is not None and "cert-b" in _ids(cert.same)
+    assert cert.same[0].reasons[0].startswith("same cause: a certificate expired unnoticed")
 
 
 def test_look_alikes_sharing_only_surface_are_never_the_same(corpus_index, real_embedder) -> None:
@@ -206,10 +210,10 @@ def test_recurring_clusters_hold_the_twins(corpus_index, real_embedder) -> None:
     assert all("disk-a" not in s and "dst" not in s for s in sets)
     retry = next(c for c in clusters if set(c.doc_ids) == {"retry-a", "retry-b"})
     assert retry.headline("retry-b").startswith("2nd occurrence in 8 months: ")
-    words = " ".join(
-        str(d.metadata.get(k) or "") for d in retry.members for k in ("title", "root_cause", "tags")
-    ).lower()
-    assert all(w in words for w in retry.label.replace("·", " ").split())  # their own words
+    # The label names the shared cause, in words, not a list of their tags.
+    assert retry.label.startswith("retries amplified the load")
+    cert = next(c for c in clusters if set(c.doc_ids) == {"cert-a", "cert-b"})
+    assert cert.label.startswith("a certificate expired unnoticed")
 
 
 def test_outsiders_never_meet_the_restricted_twin(corpus_index, real_embedder) -> None:
@@ -236,11 +240,14 @@ def test_cli_similar_json_and_recurring(corpus_index, capsys) -> None:
     assert main(["similar", "retry-a", "--json", "--limit", "3", *data, "--all"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows and rows[0]["doc_id"] == "retry-b"
-    assert {"doc_id", "path", "title", "date", "score", "tier", "signals"} <= set(rows[0])
-    assert rows[0]["tier"] == "same" and "cause meaning" in rows[0]["signals"]
+    assert {"doc_id", "path", "title", "date", "score", "tier", "signals", "why"} <= set(rows[0])
+    assert rows[0]["tier"] == "same" and "failure mode" in rows[0]["signals"]
+    assert rows[0]["why"].startswith("same cause: retries amplified the load")
+    assert rows[0]["reasons"][0] == rows[0]["why"].split("; ")[0]
     path = str(Path(corpus_index.data_dir).parent / "content" / "postmortems" / "retry-a.md")
-    assert main(["similar", path, "--json", *data]) == 0
-    assert json.loads(capsys.readouterr().out.splitlines()[0])["doc_id"] == "retry-b"
+    assert main(["similar", path, *data, "--all"]) == 0
+    text = capsys.readouterr().out
+    assert "why: same cause: retries amplified the load" in text
     assert main(["recurring", "--json", *data]) == 0  # as nobody's groups
     out = capsys.readouterr().out
     assert "cert-b" not in out and "retry-b" in out
@@ -260,10 +267,11 @@ def test_a_near_tie_goes_to_the_one_with_root_cause_and_action_items() -> None:
     assert [iset.profiles[j].doc_id for j, _ in incidents.ranked(iset, 0)] == ["written", "bare"]
 
 
-def test_clusters_merge_on_average_link_not_one_strong_pair() -> None:
-    link = np.array([[0, 0.9, 0.1], [0.9, 0, 0.5], [0.1, 0.5, 0]], dtype=float)
-    assert recurrence.groups(link, 0.4) == [[0, 1]]  # 2 joins only if its average link ≥ 0.4
-    assert recurrence.groups(link, 0.95) == []
+def test_one_strong_pair_cannot_chain_unrelated_incidents() -> None:
+    # 0–1 recur, 1–2 recur, 0–2 do not: complete linkage keeps 2 out of {0, 1}.
+    link = np.array([[0, 0.9, 0], [0.9, 0, 0.5], [0, 0.5, 0]], dtype=float)
+    assert recurrence.groups(link) == [[0, 1]]
+    assert recurrence.groups(np.zeros((3, 3))) == []
 
 
 @pytest.mark.parametrize(
@@ -282,7 +290,7 @@ def test_headline_counts_months_to_that_occurrence() -> None:
     assert cluster.headline() == "3rd occurrence in 19 months: keys expire"
     assert cluster.headline("d2") == "2nd occurrence in 18 months: keys expire"
     # The first of them says what came after, not "1st occurrence".
-    assert cluster.headline("d0") == "happened again 2 times since: keys expire"
+    assert cluster.headline("d0") == "happened again twice since: keys expire"
 
 
 RETRY_C = _pm(
