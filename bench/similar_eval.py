@@ -44,6 +44,7 @@ from index.models import Document
 
 JUDGED = Path(__file__).parent / "judgements"
 CONTENT = Path(__file__).parent.parent / "content"
+LARKSPUR = Path(__file__).parent / "orgs" / "larkspur" / "postmortems"
 K = 5
 ORGS = 60  # simulated organisations per choice and per evaluation
 RECUR_PRECISION = 0.8  # recurrences are chosen for recall at this precision, on every dev set
@@ -491,18 +492,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     out: dict[str, Any] = {}
-    content, load_s = open_set(args.data_dir / "content", [CONTENT / "postmortems"], args.quiet)
-    content_set = content.incident_set()
-    content_seeds = load_seeds(JUDGED / "similar_incidents_content.jsonl")
-    content_families = load_families(JUDGED / "failure_modes_content.jsonl")
-    out["bundled organisation (defaults, never tuned on)"] = {
-        "documents": len(content_set),
-        "seeds": len(content_seeds),
-        "incident set load (s)": round(load_s, 2),
-        "ranking and tiers": evaluate(content_set, content_seeds),
-        "clusters": cluster_metrics(content_set, content_families),
-        "labels": labels_of(content_set),
-    }
+    orgs: dict[str, DevOrg] = {}
+    for name, root, judged, role in (
+        ("bundled organisation", CONTENT / "postmortems", "content", "held out: never tuned on"),
+        ("Larkspur Health", LARKSPUR, "larkspur", "dev: recurrence parameters are chosen on it"),
+    ):
+        archive_, load_s = open_set(args.data_dir / judged, [root], args.quiet)
+        iset = archive_.incident_set()
+        org_seeds = load_seeds(JUDGED / f"similar_incidents_{judged}.jsonl")
+        org_families = load_families(JUDGED / f"failure_modes_{judged}.jsonl")
+        orgs[judged] = DevOrg(iset, org_families)
+        out[name] = {
+            "role": role,
+            "documents": len(iset),
+            "seeds": len(org_seeds),
+            "incident set load (s)": round(load_s, 2),
+            "ranking and tiers (defaults)": evaluate(iset, org_seeds),
+            "clusters (defaults)": cluster_metrics(iset, org_families),
+            "labels": labels_of(iset),
+        }
 
     corpus_dir = args.shared / "corpus" / "postmortems"
     if not corpus_dir.is_dir():
@@ -540,10 +548,11 @@ def main(argv: list[str] | None = None) -> int:
         dev_clusters: list[dict[str, float]] = []
         held_clusters: list[dict[str, float]] = []
         chosen = []
+        fold_orgs: dict[str, list[dict[str, float]]] = {}
         for repeat in range(args.repeats):
             for held in family_folds(families, args.folds, random.Random(repeat)):
                 dev = set(families.values()) - held
-                params = choose(base, seeds, families, dev)
+                params = choose(base, seeds, families, dev, orgs["larkspur"])
                 chosen.append(params)
                 tuned_set = base.with_params(params)
                 dev_rows.append(evaluate(tuned_set, [s for s in seeds if s.family in dev]))
@@ -569,12 +578,23 @@ def main(argv: list[str] | None = None) -> int:
                         related_pairs(seeds),
                     )
                 )
+                for judged, org in orgs.items():
+                    fold_orgs.setdefault(judged, []).append(
+                        evaluate(
+                            org.incidents.with_params(params),
+                            load_seeds(JUDGED / f"similar_incidents_{judged}.jsonl"),
+                        )
+                        | cluster_metrics(org.incidents.with_params(params), org.families)
+                    )
                 print(f"fold: {params}", file=sys.stderr)
         real["dev"] = averaged([r for r in dev_rows if r])
         real["held-out"] = averaged([r for r in held_rows if r])
         real["clusters dev"] = averaged(dev_clusters)
         real["clusters held-out"] = averaged(held_clusters)
         real["chosen"] = [repr(p) for p in chosen]
+        real["organisations under each fold's choice"] = {
+            judged: averaged(rows) for judged, rows in fold_orgs.items()
+        }
     out["real corpus"] = real
     print(json.dumps(out, indent=2, default=str))
     if args.json:
