@@ -41,8 +41,8 @@ def _pattern(cue: str) -> re.Pattern[str]:
 def _whole_word(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """The first match of PATTERN in TEXT not inside a longer word.
 
-    Same as a (?<![\w-])…(?![\w-]) pattern, but twenty times faster: without the look-behind
-    the engine can skip to the cue's first letters.
+    Same as bounding the cue by look-arounds for word characters, but ten times faster: without
+    a look-behind the engine can skip straight to the cue's first letters.
     """
     pos = 0
     while (found := pattern.search(text, pos)) is not None:

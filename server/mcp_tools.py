@@ -106,7 +106,9 @@ def build(archive_for: ArchiveFor, links: Links, viewer: Viewer | None = None) -
         """Past post-mortems that share the failure mode of incident `id` (a post-mortem doc_id).
 
         Each has a `tier` (`same`: likely the same failure mode; `related`: possibly related),
-        the `signals` that matched (cause meaning, services, tags, team) and what is `shared`.
+        `why` in words ("same cause: a certificate expired unnoticed; both on ledger-db"), the
+        numeric `signals` behind it (failure mode, cause meaning, services, tags, team) and
+        what is `shared`.
         When nothing qualifies, `reason` says why and `closest` is the nearest. Use it to tell
         whether an incident is a recurrence before proposing a fix.
         """
