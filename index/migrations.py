@@ -129,7 +129,7 @@ def m006_chunk_slide(con: duckdb.DuckDBPyConnection) -> None:
 def m007_incident_vectors(con: duckdb.DuckDBPyConnection) -> None:
     """Per post-mortem: its cause and account embedded without surface (index.incidents)."""
     con.execute("""
-        CREATE TABLE incident_vectors (
+        CREATE TABLE IF NOT EXISTS incident_vectors (
             doc_id VARCHAR PRIMARY KEY,
             cause FLOAT[] NOT NULL,
             account FLOAT[] NOT NULL
