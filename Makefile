@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+# Where readers reach the portal: feed, digest and invitation links point here. An address set
+# in the environment (a proxy's public URL) wins; otherwise it follows PORT.
+export HINDSIGHT_PORTAL_URL ?= http://localhost:$(PORT)
 CONTENT ?= content
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -25,12 +28,12 @@ index: setup  ## ingest content/ (incremental: only new or changed files cost an
 	$(VENV)/bin/hindsight ingest $(CONTENT)
 
 run: index  ## open the portal on content/, with the watcher keeping the index live and the server (API, feeds, MCP)
-	@echo "Portal: http://localhost:$(PORT)   API: http://localhost:$${HINDSIGHT_FEEDS_PORT:-8502}/docs"
+	@echo "Portal: $(HINDSIGHT_PORTAL_URL)   API: http://localhost:$${HINDSIGHT_FEEDS_PORT:-8502}/docs"
 	@$(VENV)/bin/hindsight watch $(CONTENT) & WATCH=$$!; \
 	$(VENV)/bin/hindsight serve & SERVER=$$!; \
 	trap "kill $$WATCH $$SERVER 2>/dev/null" EXIT INT TERM; \
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false
+		--browser.gatherUsageStats false --browser.serverAddress localhost
 
 test: setup  ## the whole suite, browser test included
 	$(PY) -m pytest
