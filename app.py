@@ -78,5 +78,6 @@ page = st.navigation(
 title = getattr(page, "title", "")
 st.set_page_config(page_title=f"{title} · Hindsight" if title else "Hindsight")
 frame.style()
+frame.behaviour()
 frame.sidebar()
 page.run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import streamlit as st
 
@@ -29,6 +30,7 @@ VERSION_POLL_S = 3
 # links (buttons) wrap instead of being cut with an ellipsis, and the buttons read like links,
 # left-aligned.
 STYLE = """<style>
+.st-key-hs-behaviour { display: none !important; }
 [data-testid="stPageLink-NavLink"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
@@ -52,7 +54,9 @@ STYLE = """<style>
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
   [data-testid="stButton"], [data-testid="stLinkButton"], [data-testid="stDownloadButton"],
-  [data-testid="stPageLink"], [data-testid="stExpanderIcon"] { display: none !important; }
+  [data-testid="stPopover"], [data-testid="stExpanderIcon"] { display: none !important; }
+  /* Links into the portal (related items, similar incidents, people) print as their titles. */
+  [data-testid="stMain"] [data-testid="stPageLink-NavLink"] { padding-left: 0 !important; }
   [data-testid="stMain"] { margin: 0 !important; }
   [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
 }
@@ -60,11 +64,57 @@ STYLE = """<style>
 [class*="st-key-open-"] button p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
+/* Links to documents in the page read as links: never highlighted as "the current page"
+   (a similar incident is on the Incidents page too), underlined on hover. */
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"] { background-color: transparent !important; }
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"] p { font-weight: 400; }
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"]:hover p,
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"]:focus-visible p { text-decoration: underline; }
+/* Dates in the write-up's action-items table stay on one line ("2025-03-28", not "2025-/03-28"). */
+.st-key-incident-actions td:last-child { white-space: nowrap; }
+/* Labels say what they are in full: metric tiles and toggles wrap rather than end in "…". */
+[data-testid="stMetricLabel"] *, [data-testid="stWidgetLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+/* Narrow windows (~800 px): a slimmer sidebar, rows of tiles that wrap, and a page's side
+   rail (facts, related, people) under its main column instead of a sliver beside it. */
+@media (max-width: 1100px) {
+  [data-testid="stSidebar"][data-collapsed="false"] {
+    width: 13.5rem !important; min-width: 13.5rem !important; max-width: 13.5rem !important;
+  }
+  [data-testid="stMainBlockContainer"] { padding-left: 1.5rem !important; padding-right: 1.5rem !important; }
+  [class*="st-key-wrap-"] > * > [data-testid="stHorizontalBlock"],
+  [class*="st-key-wrap-"] > [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; }
+  [class*="st-key-wrap-"] > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"],
+  [class*="st-key-wrap-"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    min-width: 9.5rem !important; flex: 1 1 9.5rem !important;
+  }
+  .st-key-wrap-metrics > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    min-width: 6.5rem !important; flex: 1 1 6.5rem !important;
+  }
+  [class*="st-key-rail-"] > * > [data-testid="stHorizontalBlock"],
+  [class*="st-key-rail-"] > [data-testid="stHorizontalBlock"] { flex-direction: column !important; }
+  [class*="st-key-rail-"] > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"],
+  [class*="st-key-rail-"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    width: 100% !important; flex: 1 1 auto !important;
+  }
+}
 </style>"""
 
 
 def style() -> None:
     st.html(STYLE)
+
+
+# Our own script (portal/static/portal.js: links, scrolling, history, keys, icons): read once.
+SCRIPT = (Path(__file__).parent / "static" / "portal.js").read_text(encoding="utf-8")
+
+
+def behaviour() -> None:
+    """The portal's browser behaviour, in a hidden element at the same place on every page (so
+    it runs once per page load; the script also guards itself against a second run)."""
+    with st.container(key="hs-behaviour"):
+        st.html(f"<script>{SCRIPT}</script>", unsafe_allow_javascript=True)
 
 
 @st.fragment(run_every=VERSION_POLL_S)
