@@ -76,6 +76,20 @@ STYLE = """<style>
 [data-testid="stMetricLabel"] *, [data-testid="stWidgetLabel"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
+/* A Showcase session's tile: drawn, tinted by its outcome (translucent: light and dark). */
+[class*="st-key-poster-"] {
+  height: 5.5rem !important; border-radius: 0.5rem; justify-content: center !important;
+  gap: 0.2rem !important; background: rgba(128, 128, 128, 0.14); min-width: 5.5rem;
+}
+[class*="st-key-poster-failure-"] { background: rgba(214, 39, 40, 0.16) !important; }
+[class*="st-key-poster-success-"] { background: rgba(46, 160, 67, 0.16) !important; }
+[class*="st-key-poster-mixed-"] { background: rgba(255, 127, 14, 0.18) !important; }
+[class*="st-key-poster-"] [data-testid="stElementContainer"] { text-align: center; }
+[class*="st-key-poster-"] [data-testid="stCaptionContainer"] { text-align: center; }
+[class*="st-key-poster-"] [data-testid="stMarkdownContainer"] p { margin: 0; }
+[class*="st-key-poster-"] [data-testid="stElementContainer"]:first-child span[translate="no"] {
+  font-size: 2rem; opacity: 0.8;
+}
 /* Narrow windows (~800 px): a slimmer sidebar, rows of tiles that wrap, and a page's side
    rail (facts, related, people) under its main column instead of a sliver beside it. */
 @media (max-width: 1100px) {

@@ -138,13 +138,13 @@ def list_view(people: list[Expert]) -> None:
     matches = archive.experts(topic or "", limit=20 if topic else 50)
     if topic and not matches:
         st.info(
-            f"Nobody has written, presented or spoken about “{safe.text(topic)}” yet, and "
+            f"Nobody has written, presented or spoken about {ui.quoted(topic)} yet, and "
             "nobody declares it. Try a broader topic, or search the archive.",
             icon=":material/person_search:",
         )
         st.page_link(
             links.SEARCH,
-            label=f"Search the archive for “{safe.text(topic)}”",
+            label=f"Search the archive for {ui.quoted(topic)}",
             icon=":material/search:",
             query_params={"q": topic},
         )
@@ -152,7 +152,7 @@ def list_view(people: list[Expert]) -> None:
     if topic:
         st.caption(
             f"{len(matches)} expert{'s' if len(matches) != 1 else ''} for "
-            f"“{safe.text(topic)}”, ranked by evidence: documents on the topic vote for "
+            f"{ui.quoted(topic)}, ranked by evidence: documents on the topic vote for "
             "the people who wrote, presented, spoke in or own actions of them (newer counts "
             "more); a declared topic is one vote."
         )

@@ -212,7 +212,7 @@ def table_view(docs: list[Document], query: str) -> None:
             if query:  # this box matches words exactly; Search also matches by meaning
                 st.page_link(
                     links.SEARCH,
-                    label=f"Search every post-mortem for “{safe.text(query)}”",
+                    label=f"Search every post-mortem for {ui.quoted(query)}",
                     icon=":material/manage_search:",
                     query_params={"q": query, "kind": "postmortem"},
                 )
