@@ -32,7 +32,7 @@ run: index  ## open the portal on content/, with the watcher keeping the index l
 	@$(VENV)/bin/hindsight watch $(CONTENT) & WATCH=$$!; \
 	$(VENV)/bin/hindsight serve & SERVER=$$!; \
 	trap "kill $$WATCH $$SERVER 2>/dev/null" EXIT INT TERM; \
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
+	$(PY) -m streamlit run hindsight_portal.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false --browser.serverAddress localhost
 
 test: setup  ## the whole suite, browser test included
@@ -42,7 +42,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
 
 lint: setup
-	$(VENV)/bin/ruff check ingest index circulation cli portal server tests bench app.py
+	$(VENV)/bin/ruff check ingest index circulation cli portal server tests bench app.py hindsight_portal.py
 	$(VENV)/bin/mypy
 
 bench: setup

@@ -67,12 +67,20 @@ def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.Argumen
         "  hindsight digest --since 7d\n"
         "  hindsight digest --since 2026-11-01 --groups sre --format html > digest.html\n"
         "  hindsight digest --since 24h --all --format json\n"
+        "  hindsight digest --since 7d --for priya.raman@kestrel.example --groups payments\n"
         "  hindsight digest --since 7d --format atom --feed-url https://intranet.example/hindsight.atom",
     )
     p.add_argument("--since", required=True, metavar="DATE|7d", help="a date, or 24h / 7d / 2w")
     p.add_argument("--format", choices=["md", "html", "json", "atom"], default="md")
     p.add_argument(
         "--no-review", action="store_true", help="leave out the per-owner 'Due for review' section"
+    )
+    p.add_argument(
+        "--for",
+        dest="for_person",
+        metavar="PERSON",
+        help="a digest for this person (name or e-mail): adds their own files that failed to "
+        "ingest",
     )
     p.add_argument(
         "--feed-url",

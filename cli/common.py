@@ -45,8 +45,13 @@ def viewer(args: argparse.Namespace) -> Viewer:
     """Who the command reads as: --all (everything), --groups G1,G2, or nobody's groups."""
     from index.access import Viewer
 
+    # A digest for someone (--for): their own files that failed are theirs to hear of.
+    person = (getattr(args, "for_person", None) or "").strip()
+    email = person if "@" in person else ""
     if args.all:
-        return Viewer.everything("operator (--all)")
+        return replace(Viewer.everything(person or "operator (--all)"), email=email)
+    if person:
+        return replace(Viewer.of(person, email, groups=args.groups or ""), operator=True)
     return replace(Viewer.of("command line", groups=args.groups or ""), operator=True)
 
 

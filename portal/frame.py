@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from index.archive import Archive
 from index.errors import HindsightError
 from index.kinds import KIND_LABELS, kind_label
 from portal import auth, resources
@@ -148,6 +149,27 @@ def gate() -> None:
     auth.current_viewer(resources.settings())
 
 
+def failed_link(found: Archive) -> None:
+    """Files that failed to ingest, for whoever can fix them: the operator and the editors
+    group see every one; anyone else the ones that name them as author or owner."""
+    viewer = found.viewer
+    if viewer.sees_failures:
+        failed = sum(1 for f in found.file_states() if f.state == "failed")
+        label = f"{failed} file{'s' if failed != 1 else ''} failed to ingest"
+    elif viewer.person_key:
+        failed = len(found.own_problems())
+        label = f"{failed} of your files did not make it into the index"
+    else:
+        return
+    if failed:
+        st.page_link(
+            "portal/pages/health.py",
+            label=label,
+            icon=":material/error:",
+            query_params={"state": "failed"},
+        )
+
+
 def sidebar() -> None:
     settings = resources.settings()
     with st.sidebar:
@@ -160,6 +182,7 @@ def sidebar() -> None:
             auth.signed_in(found.viewer if found else auth.current_viewer(settings), settings)
         if found is None:
             st.caption(resources.NO_INDEX)
+            return
         else:
             stats = found.stats()
             counts = stats.documents_by_kind
@@ -171,16 +194,5 @@ def sidebar() -> None:
             st.caption("**In the archive:** " + " · ".join(lines))
             st.caption(f"Index `{found.version}` · updated {ago(stats.last_ingest)}")
             follow_index(found.version)
-            failed = stats.files_by_state.get("failed", 0)
-            if failed and found.viewer.operator:
-                st.page_link(
-                    "portal/pages/health.py",
-                    label=f"{failed} file{'s' if failed != 1 else ''} failed to ingest",
-                    icon=":material/error:",
-                    query_params={"state": "failed"},
-                )
-        if found is None or found.viewer.operator:  # where the files live is the operator's
-            st.caption(
-                f"Data: `{settings.data_dir}` — set `HINDSIGHT_DATA_DIR` to use another index; "
-                "refresh it with `hindsight ingest content/`."
-            )
+            failed_link(found)
+        st.caption(":material/keyboard: Press **/** or **Ctrl K** to search")

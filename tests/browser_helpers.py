@@ -86,7 +86,8 @@ def free_port() -> int:
 
 
 class PortalServer:
-    """`streamlit run app.py` on a free port over DATA_DIR; `output()` is its stdout+stderr.
+    """`streamlit run hindsight_portal.py` (app.py, as `make run` serves it) on a free port over
+    DATA_DIR; `output()` is its stdout+stderr.
 
     ENV adds variables (HINDSIGHT_AUTH, …), ARGS adds `streamlit run` options; ADDRESS is what
     the server listens on and HOST the name the browser uses (OIDC redirects need one name);
@@ -121,7 +122,7 @@ class PortalServer:
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                "hindsight_portal.py",
                 "--server.headless",
                 "true",
                 "--server.port",

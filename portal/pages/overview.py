@@ -119,7 +119,7 @@ def incident_chart(rows: list[dict[str, object]]) -> alt.Chart:
                 title="Severity",
                 scale=alt.Scale(domain=domain, range=[SEVERITY_COLORS[s] for s in domain]),
             ),
-            order=alt.Order("severity:N"),
+            order=alt.Order("severity:O"),
             tooltip=[
                 alt.Tooltip("label:N", title="Quarter"),
                 alt.Tooltip("severity:N", title="Severity"),
