@@ -133,11 +133,13 @@ def show(state: PageState, segments: list[Segment], rec: Recording | None) -> No
         if not shown:
             st.caption(f"Nobody says {said} in this session.")
         elif together:
-            st.caption(f"{_turns(len(shown))} of {len(items)} say {said}.")
+            verb = "says" if len(shown) == 1 else "say"
+            st.caption(f"{len(shown)} of {_turns(len(items))} {verb} {said}.")
         else:
+            verb = "uses" if len(shown) == 1 else "use"
             st.caption(
-                f"No turn says {said} in that order; {_turns(len(shown)).lower()} of "
-                f"{len(items)} use all of its words."
+                f"No turn says {said} in that order; {len(shown)} of {_turns(len(items))} "
+                f"{verb} all of its words."
             )
     height: int | Literal["content"] = 600 if len(shown) > 6 else "content"
     with st.container(height=height, border=True, key="transcript"):

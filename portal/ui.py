@@ -121,6 +121,13 @@ def nice_date(value: dt.date | None) -> str:
     return value.strftime("%d %b %Y").lstrip("0") if value else "undated"
 
 
+def doc_date(doc: Document) -> str:
+    """DOC's date as precise as it is known: a month from a file name reads "Sep 2025"."""
+    if doc.date and doc.metadata.get("date_precision") == "month":
+        return doc.date.strftime("%b %Y")
+    return nice_date(doc.date)
+
+
 def person_link(name: str) -> str:
     """NAME, escaped, as a link to their page in the experts directory."""
     return f"[{safe.text(name)}](experts?{urlencode({'expert': name})})"
@@ -129,7 +136,7 @@ def person_link(name: str) -> str:
 def byline(doc: Document) -> str:
     """Date and people (each a link to their page), escaped, as a caption line."""
     names = people(doc)
-    date = safe.text(nice_date(doc.date))
+    date = safe.text(doc_date(doc))
     return " · ".join([date, ", ".join(map(person_link, names))] if names else [date])
 
 

@@ -168,7 +168,7 @@ def result(i: int, item: SearchHit | Document) -> None:
         with title_col:
             links.doc_link(item, bold=True)
         if item.date or item.kind != "expert":  # people have no date: "undated" is noise
-            date_col.caption(ui.nice_date(item.date))
+            date_col.caption(ui.doc_date(doc))
         kind = ui.badge(kind_label(item.kind), "primary", links.kind_icon(item.kind))
         line = " ".join(x for x in (kind, ui.chips(doc, tags=5, keep=here_now)) if x)
         st.markdown(line)
@@ -209,7 +209,7 @@ def experts_panel(topic: str, *, heading: str) -> None:
     if not matches:
         return
     st.markdown(f"**{heading}**")
-    cols = st.columns(len(matches))
+    cols = st.container(key="wrap-experts-panel").columns(len(matches))
     for col, match in zip(cols, matches, strict=True):
         with col, st.container(border=True):
             st.page_link(

@@ -173,7 +173,7 @@ def card(doc: Document, hit: SearchHit | None = None) -> None:
             title, when = st.columns([5, 1])
             with title:
                 links.doc_link(doc, here=page, bold=True)
-            when.caption(ui.nice_date(doc.date))
+            when.caption(ui.doc_date(doc))
             st.markdown(ui.chips(doc, tags=5))
             names = ui.people(doc)
             runs = f" · {clock(length)}" if length else ""
