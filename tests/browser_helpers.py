@@ -306,6 +306,12 @@ def click_key(page, key: str) -> None:  # type: ignore[no-untyped-def]
     settle(page)
 
 
+def click_link(page, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Follow the link in the container with KEY (document links: `st-key-open-…`)."""
+    page.locator(f".st-key-{key} a >> visible=true").first.click()
+    settle(page)
+
+
 def screenshots(base_url: str, out: Path) -> list[Path]:
     """The search page and the experts page, as a newcomer first sees them."""
     from playwright.sync_api import sync_playwright

@@ -10,6 +10,8 @@
 // - Icons inside text are decoration: screen readers hear a word ("team"), not the icon's name,
 //   and copying a card copies its words without icon names.
 (() => {
+  // The tag has done its work once it runs: the page keeps no script element of ours.
+  document.currentScript?.remove();
   if (window.__hindsight) return;
   window.__hindsight = true;
 
