@@ -179,6 +179,12 @@ def action_items(items: Sequence[ActionItem], *, total: int) -> str | None:
 
 Pick = Callable[[str, str], None]
 COUNT_AXIS = alt.Axis(tickMinStep=1, format="d")  # incidents are whole: no 0.2 steps
+ROW_PX = 26  # height of one category row: a chart of rows gets a height in pixels (a
+# height left to its categories is "discrete", which Vega then warns it cannot fit)
+
+
+def _rows_height(n: int) -> int:
+    return max(90, ROW_PX * n + 60)  # the rows, and room for the axis and its title
 
 
 def trends(data: Trends, on_pick: Pick | None = None) -> None:
@@ -234,6 +240,7 @@ def trends(data: Trends, on_pick: Pick | None = None) -> None:
                     "incidents",
                 ],
             )
+            .properties(height=_rows_height(frame["failure mode"].nunique()))
         )
         st.altair_chart(chart, width="stretch")
     else:
@@ -332,6 +339,7 @@ def _bars(
             x=alt.X("incidents:Q", title="incidents", axis=COUNT_AXIS),
             tooltip=[label, "incidents"],
         )
+        .properties(height=_rows_height(len(frame)))
     )
     facet, on_pick = pick if pick else ("", None)
     if on_pick is None:

@@ -348,3 +348,19 @@ def test_the_downloaded_brief_links_into_this_portal(monkeypatch, site) -> None:
     at = run(monkeypatch, site, "portal/pages/brief.py", plan=plan)
     (md,) = [b for b in at.get("download_button") if b.proto.label == "Download Markdown"]
     assert md  # its data is served by URL; the links are built by circulation.brief (tested)
+
+
+# -- 16: snippets ----------------------------------------------------------------------------
+
+
+def test_snippets_keep_list_items_apart_and_spaces_around_marks() -> None:
+    from index.search import make_snippet
+    from portal import ui
+
+    text = "Lessons learned\n- Check lag before any promotion, planned or not.\n- A replica"
+    snippet, _ = make_snippet(text, ["promot"])
+    assert snippet == "Lessons learned · Check lag before any promotion, planned or not. · A replica"
+    marked = ui.highlight("We promoted it, after promotion.", ["promot"])
+    assert marked == (
+        "We :orange-background[**promoted**] it, after :orange-background[**promotion**]\\."
+    )
