@@ -101,8 +101,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    import logging
+
     from ingest.watch import watch
 
+    # The watcher logs what it re-indexes; the model library's own start-up lines are noise.
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     found = settings(args)
     roots = args.paths or [str(found.content_dir)]
     for root in roots:
