@@ -91,6 +91,13 @@ STYLE = """<style>
 [class*="st-key-poster-"] [data-testid="stElementContainer"]:first-child span[translate="no"] {
   font-size: 2rem; opacity: 0.8;
 }
+/* The sidebar's page names wrap in a slim sidebar rather than end in "…". */
+[data-testid="stSidebarNavLink"] { height: auto !important; }
+[data-testid="stSidebarNavLink"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+/* A document's title is long: the page's h1, at a size that leaves the write-up in view. */
+.st-key-doc-header h1 { font-size: 2.1rem !important; line-height: 1.2 !important; }
 /* Narrow windows (~800 px): a slimmer sidebar, rows of tiles that wrap, and a page's side
    rail (facts, related, people) under its main column instead of a sliver beside it. */
 @media (max-width: 1100px) {

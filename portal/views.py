@@ -37,7 +37,7 @@ def header(doc: Document) -> None:
     tab_title(doc.title)
     st.caption(f"{links.kind_icon(doc.kind)} {kind_label(doc.kind)}")
     # The page's one h1 (screen readers and outlines start from it).
-    st.title(safe.text(doc.title.strip()) or "Untitled", anchor=False)
+    st.container(key="doc-header").title(safe.text(doc.title.strip()) or "Untitled", anchor=False)
     st.caption(ui.byline(doc))
     line = ui.chips(doc, tags=12)
     if line:

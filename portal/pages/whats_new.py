@@ -89,7 +89,9 @@ with news_col:
                 chips = [ui.badge(item.status, "green" if item.status == "new" else "blue")]
                 chips += [ui.badge(f.label, "violet", ":material/bookmark:") for f in item.follows]
                 st.markdown(" ".join(chips))
-                st.caption(f"{ui.nice_date(item.document.date)} · indexed {stamp(item.at)}")
+                dated = item.document.date or item.document.kind != "expert"  # people: no date
+                when = f"{ui.doc_date(item.document)} · " if dated else ""
+                st.caption(f"{when}indexed {stamp(item.at)}")
         hidden = len(group.items) - len(shown)
         if hidden:
             st.button(
