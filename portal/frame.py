@@ -116,6 +116,11 @@ STYLE = """<style>
   }
   [class*="st-key-rail-"] > * > [data-testid="stHorizontalBlock"],
   [class*="st-key-rail-"] > [data-testid="stHorizontalBlock"] { flex-direction: column !important; }
+  /* a rail that says how to reach someone comes first (an expert's office hours) */
+  .st-key-rail-profile > * > [data-testid="stHorizontalBlock"],
+  .st-key-rail-profile > [data-testid="stHorizontalBlock"] {
+    flex-direction: column-reverse !important;
+  }
   [class*="st-key-rail-"] > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"],
   [class*="st-key-rail-"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
     width: 100% !important; flex: 1 1 auto !important;

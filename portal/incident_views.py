@@ -135,7 +135,10 @@ def action_items(items: Sequence[ActionItem], *, total: int) -> str | None:
     cols[2].metric("Overdue", overdue)
     frame = action_table(items)
     styled = frame.style.apply(
-        lambda row: ["background-color: rgba(214, 39, 40, 0.18)" if row["Overdue"] else "" for _ in row], axis=1
+        lambda row: [
+            "background-color: rgba(214, 39, 40, 0.18)" if row["Overdue"] else "" for _ in row
+        ],
+        axis=1,
     )
     st.caption("Click a row to open its incident.")
     event = st.dataframe(
