@@ -124,6 +124,7 @@ def show(state: PageState, segments: list[Segment], rec: Recording | None) -> No
         icon=":material/manage_search:",
     )
     asked = TextQuery.parse(query or "")
+    shown: list[tuple[int, Turn, list[Span]]]
     if asked.empty:
         shown = [(i, items[i], []) for i in range(len(items))]
     else:
