@@ -124,5 +124,6 @@ def answer_review(
         portal_url=settings.portal_url,
         entries=review.atom_entries(items),
         now=now,
+        alternate_url=portal_links.page_url(settings.portal_url, "review"),
     )
     return FeedAnswer(200, atom.CONTENT_TYPE, body)

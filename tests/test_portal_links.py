@@ -67,12 +67,13 @@ def test_a_follow_feed_links_to_itself_and_to_the_portal_where_it_runs(small_ind
     store = StateStore(settings.data_dir / "feeds-state")
     store.record_visit("ann@x", name="Ann", groups=())
     follow = store.follow("ann@x", "ledger", query="ledger")
-    self_url = f"http://portal.example:9002/feeds/{store.feed_token('ann@x')}/x.atom"
+    token = store.new_feed_token("ann@x")
+    self_url = f"http://portal.example:9002/feeds/{token}/x.atom"
     got = answer(
         store,
         settings,
         lambda viewer: open_archive(settings, viewer, embedder),
-        store.feed_token("ann@x"),
+        token,
         follow.follow_id,
         self_url=self_url,
     )
