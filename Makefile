@@ -5,9 +5,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
-# Where readers reach the portal: feed, digest and invitation links point here. An address set
-# in the environment (a proxy's public URL) wins; otherwise it follows PORT.
-export HINDSIGHT_PORTAL_URL ?= http://localhost:$(PORT)
 CONTENT ?= content
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -27,6 +24,9 @@ setup: $(STAMP)
 index: setup  ## ingest content/ (incremental: only new or changed files cost anything)
 	$(VENV)/bin/hindsight ingest $(CONTENT)
 
+# Where readers reach the portal: feed, digest, API and invitation links point here. An address
+# set in the environment (a proxy's public URL) wins; otherwise it follows PORT.
+run: export HINDSIGHT_PORTAL_URL ?= http://localhost:$(PORT)
 run: index  ## open the portal on content/, with the watcher keeping the index live and the server (API, feeds, MCP)
 	@echo "Portal: $(HINDSIGHT_PORTAL_URL)   API: http://localhost:$${HINDSIGHT_FEEDS_PORT:-8502}/docs"
 	@$(VENV)/bin/hindsight watch $(CONTENT) & WATCH=$$!; \

@@ -214,6 +214,15 @@ def test_trend_charts_keep_quiet_months_and_whole_ticks(monkeypatch, site) -> No
     assert "2 incidents without a duration are left out of time to resolve" in texts(at)
 
 
+def test_the_overview_counts_incidents_per_quarter(monkeypatch, site) -> None:
+    at = run(monkeypatch, site, "portal/pages/overview.py")
+    (chart,) = charts(at)
+    quarters = chart["encoding"]["x"]["sort"]
+    assert quarters[0] == "Q1 2024" and quarters[-1] == "Q2 2025"  # 2024-01 … 2025-06
+    assert len(quarters) == 6  # the quiet quarters between them too
+    assert chart["encoding"]["y"]["axis"]["format"] == "d"
+
+
 def test_a_picked_month_narrows_the_table_and_can_be_removed(monkeypatch, site) -> None:
     at = run(monkeypatch, site, INCIDENTS, month="2025-03", detection="bogus")
     titles = list(at.dataframe[0].value["Title"])
@@ -359,7 +368,9 @@ def test_snippets_keep_list_items_apart_and_spaces_around_marks() -> None:
 
     text = "Lessons learned\n- Check lag before any promotion, planned or not.\n- A replica"
     snippet, _ = make_snippet(text, ["promot"])
-    assert snippet == "Lessons learned · Check lag before any promotion, planned or not. · A replica"
+    assert (
+        snippet == "Lessons learned · Check lag before any promotion, planned or not. · A replica"
+    )
     marked = ui.highlight("We promoted it, after promotion.", ["promot"])
     assert marked == (
         "We :orange-background[**promoted**] it, after :orange-background[**promotion**]\\."
