@@ -373,6 +373,7 @@ VIEWS = [
     "/talks",
     "/experts?topic=postgres",
     "/whats_new",
+    "/review",
     "/health",
 ]
 
