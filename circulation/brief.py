@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from circulation import portal_links
 from index import escape, fields
 from index import experts as office
 from index.action_items import ActionItem
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 CountTokens = Callable[[str], int]
 PASSAGE_TOKENS = 200  # of the model's 256: room for the special tokens and a query prompt
 RRF_K = 60
+MAX_LINKED_PLAN = 8000  # characters of an encoded plan a link carries (proxies cap URLs near 8 KB)
 PER_PASSAGE = 10  # documents each passage contributes to the fusion
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
@@ -291,9 +293,26 @@ class Brief:
             "checklist": [c.to_json() for c in self.checklist],
         }
 
-    def to_markdown(self) -> str:
-        """The brief to paste into a design doc or a PR description."""
+    def to_markdown(self, portal_url: str | None = None) -> str:
+        """The brief to paste into a design doc or a PR description.
+
+        With PORTAL_URL (the portal's address) every incident, moment, talk and person links
+        back into the portal, and the brief itself opens there with the plan filled in (each
+        reader sees what their own access allows).
+        """
+
+        def named(text: str, doc_id: str, kind: str, seconds: float | None = None) -> str:
+            shown = escape.markdown(text)
+            if not portal_url:
+                return shown
+            return f"[{shown}]({portal_links.document_url(portal_url, doc_id, kind, seconds)})"
+
         out = ["# Before you start: what we already learned", ""]
+        if portal_url:
+            token = encode_plan(self.plan)
+            if len(token) <= MAX_LINKED_PLAN:
+                link = portal_links.page_url(portal_url, "brief", plan=token)
+                out += [f"[Open this brief in Hindsight]({link}) (your own access applies)", ""]
         if self.related_plans:
             now = self.now or dt.datetime.now()
             out += ["## Other teams on this", ""]
@@ -306,9 +325,8 @@ class Brief:
         out += ["## Past incidents like this", ""]
         for i in self.incidents:
             sev = f"{i.severity}, " if i.severity else ""
-            out.append(
-                f"- **{escape.markdown(i.doc.title)}** ({sev}{_iso(i.doc.date) or 'undated'})"
-            )
+            title = f"**{named(i.doc.title, i.doc.doc_id, i.doc.kind)}**"
+            out.append(f"- {title} ({sev}{_iso(i.doc.date) or 'undated'})")
             if i.recurrence:
                 out.append(f"  - Recurring: {escape.markdown(i.recurrence)}")
             out.append(f"  - Why: your plan says “{escape.markdown(i.plan_passage)}”")
@@ -325,30 +343,36 @@ class Brief:
             when = f"due {escape.markdown(due)}" if due else "no due date"
             late = " **overdue**" if a.overdue else ""
             owner = a.owner or "no owner"
+            source = named(a.doc_id, a.doc_id, "postmortem")
             out.append(
-                f"- {escape.markdown(a.title)} ({escape.markdown(owner)}, {when}{late}; {a.doc_id})"
+                f"- {escape.markdown(a.title)} ({escape.markdown(owner)}, {when}{late}; {source})"
             )
         out += ["", "## Where it was explained", ""]
         for m in self.moments:
             who = f" {escape.markdown(m.speaker)}:" if m.speaker else ""
-            out.append(
-                f"- {escape.markdown(m.title)} at {clock(m.start)}{who} “{escape.markdown(m.snippet)}”"
-            )
+            where = named(f"{m.title} at {clock(m.start)}", m.doc_id, m.kind, m.start)
+            out.append(f"- {where}{who} “{escape.markdown(m.snippet)}”")
         for t in self.talks:
-            out.append(f"- {escape.markdown(t.title)} ({t.kind}, {_iso(t.date) or 'undated'})")
+            out.append(
+                f"- {named(t.title, t.doc_id, t.kind)} ({t.kind}, {_iso(t.date) or 'undated'})"
+            )
         out += ["", "## People to ask", ""]
         for e in self.experts:
             did = "; ".join(f"{ev.role} in {ev.title}" for ev in e.match.evidence[:2])
-            line = f"- **{escape.markdown(e.match.person.name)}**" + (
-                f": {escape.markdown(did)}" if did else ""
-            )
+            person = e.match.person
+            name = escape.markdown(person.name)
+            if portal_url:
+                name = f"[{name}]({portal_links.person_url(portal_url, person.expert_id or person.key)})"
+            line = f"- **{name}**" + (f": {escape.markdown(did)}" if did else "")
             nxt = e.next_office_hours
             if nxt:
                 line += f" — office hours {nxt.viewer_start:%a %d %b %H:%M} {self.viewer_tz}"
             out.append(line)
         out += ["", "## Questions to answer before you start", ""]
         for c in self.checklist:
-            out.append(f"- [ ] {escape.markdown(c.text)} ({c.source}, {c.doc_id})")
+            out.append(
+                f"- [ ] {escape.markdown(c.text)} ({c.source}, {named(c.doc_id, c.doc_id, 'postmortem')})"
+            )
         return "\n".join(out) + "\n"
 
 

@@ -23,6 +23,7 @@ from index import (
     catalog,
     expertise,
     failure_modes,
+    failures,
     incidents,
     lifecycle,
     recurrence,
@@ -483,7 +484,32 @@ class Archive:
         """Ingest state of every file the viewer may know about.
 
         Files that failed or were skipped made no document, so their access groups are unknown:
-        only the operator (auth none, the CLI) and admins see them.
+        only the operator (auth none, the CLI), admins and the editors group see them.
         """
-        unparsed = self.viewer.operator or self.viewer.sees_everything
+        unparsed = self.viewer.sees_failures
         return catalog.file_states(self._cur(), self.scope().access, unparsed=unparsed)
+
+    def own_problems(self) -> list[FileState]:
+        """Files that failed or were skipped and name the viewer as theirs (author, owner,
+        presenter, speaker, e-mail), so the person who can fix a file hears of it.
+
+        The file's own front matter decides (index.failures), as ingest would have: a file
+        whose `access:` leaves the viewer out is not theirs to hear of, nor is one whose last
+        good version they may not see.
+        """
+        directory = self._people_index().directory
+        me = {directory.key_of(x) for x in (self.viewer.email, self.viewer.name) if x} - {""}
+        if not me:
+            return []
+        out = []
+        for state in catalog.file_states(self._cur(), None, unparsed=True):
+            if state.state == "indexed":
+                continue
+            found = failures.claimed(Path(state.source_key))
+            if found.access is not None and not self.viewer.may_see(found.access):
+                continue
+            if state.doc_id and self.document(state.doc_id) is None:
+                continue
+            if {directory.key_of(p) for p in found.people} & me:
+                out.append(state)
+        return out

@@ -237,11 +237,20 @@ def demote_retired(fused: list[Fused], marks: dict[str, Mark], weight: float) ->
     return out
 
 
+_LIST_MARK = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+")
+
+
+def flatten(text: str) -> str:
+    """TEXT on one line; a Markdown list's items stay apart ("a · b", not "a - b")."""
+    flat = " ".join(_LIST_MARK.sub("· ", text).split())
+    return flat[2:] if flat.startswith("· ") else flat
+
+
 def make_snippet(
     text: str, terms: list[str], width: int = SNIPPET_CHARS
 ) -> tuple[str, tuple[str, ...]]:
     """A window of TEXT around the first query term found, and the words that matched."""
-    flat = " ".join(text.split())
+    flat = flatten(text)
     lowered = flat.lower()
     # A word matches a term of 3+ characters when it starts with the term's first 4 (stems:
     # "replica" meets "replicas", "replication"); set lookups keep this linear in the text.

@@ -47,6 +47,16 @@ def settings() -> Settings:
     return Settings()
 
 
+def portal_url() -> str:
+    """The portal's address for links that leave it (a downloaded brief, an invitation): the
+    operator's HINDSIGHT_PORTAL_URL when set, else the address this browser reached."""
+    found = settings()
+    if "portal_url" in found.model_fields_set:
+        return found.portal_url
+    here = (st.context.url or "").split("?", 1)[0].split("#", 1)[0]
+    return here.rsplit("/", 1)[0] if "://" in here else found.portal_url
+
+
 def current_version(data_dir: Path) -> str | None:
     """The version published now in DATA_DIR (None before any ingest)."""
     generation = generations.current_generation(data_dir)

@@ -14,6 +14,7 @@ import pytest
 from circulation.state import STATE_FILE, StateStore
 from index.access import Viewer
 from index.opener import Opener
+from index.timefmt import stamp
 from portal import auth
 from server.app import make_app
 from tests.access_fixtures import CANARY, build_restricted_index
@@ -127,7 +128,7 @@ def test_whats_new_counts_from_the_last_visit(monkeypatch, settings) -> None:
     )
     as_viewer(monkeypatch, ANA)
     at = run(monkeypatch, settings, "portal/pages/whats_new.py")
-    assert f"Since your last visit ({two_days_ago:%Y-%m-%d %H:%M})." in texts(at)
+    assert f"Since your last visit ({stamp(two_days_ago)})." in texts(at)  # with its zone
     assert "**Incident**: 3 new, 0 changed" in texts(at)  # indexed minutes ago
     next(b for b in at.button if b.label == "Mark everything as seen").click()
     at.run()

@@ -18,7 +18,7 @@ from circulation.brief import BriefExpert, clock, decode_plan, encode_plan
 from circulation.brief import build as build_brief
 from index.expertise import cite
 from index.models import Document
-from portal import circulation, links, resources, safe, ui, views
+from portal import circulation, links, office_hours, resources, safe, ui, views
 
 MAX_UPLOAD = 500_000  # bytes: a long design doc is far smaller
 
@@ -49,7 +49,7 @@ upload = st.file_uploader("…or upload a plan", type=["md", "txt"], key="brief.
 if upload is not None and st.session_state.get("brief.uploaded") != upload.file_id:
     st.session_state["brief.uploaded"] = upload.file_id
     st.session_state["brief.plan"] = upload.getvalue()[:MAX_UPLOAD].decode("utf-8", "replace")
-with st.form("brief-form", border=False):
+with st.form("brief-form", border=False), st.container(key="searchbox"):
     st.text_area(
         "Your plan",
         key="brief.plan",
@@ -162,7 +162,7 @@ if len(brief.passages) > 1:
 with st.container(horizontal=True):
     st.download_button(
         "Download Markdown",
-        brief.to_markdown(),
+        brief.to_markdown(resources.portal_url()),  # its links lead back here
         file_name="brief.md",
         mime="text/markdown",
         icon=":material/download:",
@@ -255,14 +255,20 @@ def person(e: BriefExpert, n: int) -> None:
     match = e.match
     expert = match.expert
     with st.container(border=True, key=f"brief-expert-{n}"):
-        st.markdown(f"**{safe.text(match.person.name)}**")
+        st.page_link(
+            links.EXPERTS,
+            label=f"**{safe.text(match.person.name)}**",
+            icon=":material/support_agent:",
+            query_params={"expert": match.person.expert_id or match.person.key},
+        )
         for item in match.evidence[:3]:
             st.caption(safe.text(cite(item)))
         nxt = e.next_office_hours
         if nxt:
+            note = office_hours.outside_note(nxt)
             st.markdown(
                 f":material/event: Next office hours: **{nxt.viewer_start:%a %d %b, %H:%M}** "
-                f"{safe.text(tz)}"
+                f"{safe.text(tz)}" + (f" {note}" if note else "")
             )
         views.contact_buttons(expert, now, key=f"brief-{n}")
 

@@ -54,6 +54,6 @@ for i, topic in enumerate(topics):
                     icon=":material/support_agent:",
                     query_params={"expert": match.expert.expert_id},
                 )
-            target = safe.url(invitation(topic, match, settings.portal_url))
+            target = safe.url(invitation(topic, match, resources.portal_url()))
             if match.expert.email and target:
                 cols[1].link_button("Invite to the next Showcase", target, icon=":material/mail:")

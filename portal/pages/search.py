@@ -35,6 +35,7 @@ page = PageState(
 )
 page.seed()
 archive = resources.require()
+ignored = facets.sanitise(page, archive.facet_counts())
 
 
 def more_like(doc_id: str) -> None:
@@ -44,12 +45,13 @@ def more_like(doc_id: str) -> None:
 st.title("Search", anchor=False)
 query = page.widget(
     "q",
-    st.text_input,
+    st.container(key="searchbox").text_input,
     "Search the archive",
     label_visibility="collapsed",
     placeholder="What are you about to change? e.g. “promote a Postgres replica” "
     "(a whole plan? use Check a plan)",
     icon=":material/search:",
+    max_chars=state.MAX_TEXT,
 )
 like_doc = archive.document(page.get("like")) if page.get("like") else None
 if page.get("like") and like_doc is None:
@@ -91,6 +93,10 @@ def _clear_filters() -> None:
 filters_col, results_col = st.columns([1.2, 3], gap="large")
 with filters_col, st.container(key="search-filters"):
     st.markdown("**Filter**")
+    if ignored:
+        st.caption(
+            "Not in the archive, so not applied: " + ", ".join(safe.text(i) for i in ignored[:5])
+        )
     facets.draw(page, counts_for)
     if facets.active(page):
         st.button(
@@ -122,7 +128,7 @@ def transcript_moment(hit: SearchHit) -> None:
         cue = transcript.best_moment(segments, moment.start, moment.end, terms)
         start = cue.start if cue else moment.start
         speaker = cue.speaker if cue else moment.speaker
-        who = safe.text(speaker) if speaker else "Someone"
+        who = safe.text(speaker) if speaker else transcript.UNNAMED
         said = cue.text if cue else moment.snippet
         st.markdown(f":material/record_voice_over: **{who}** at **{clock(start)}**")
         st.markdown(f"> {ui.highlight(said, marks)}")
@@ -151,6 +157,10 @@ def _as_document(hit: SearchHit) -> Document:
 marks = [] if like_doc else index_terms(text)
 
 
+# A chip narrows the search the reader is in (its words and filters), not a new one.
+here_now = page.link(n=None, weak=None)
+
+
 def result(i: int, item: SearchHit | Document) -> None:
     doc = _as_document(item) if isinstance(item, SearchHit) else item
     with st.container(border=True, key=f"result-{i}"):
@@ -158,9 +168,9 @@ def result(i: int, item: SearchHit | Document) -> None:
         with title_col:
             links.doc_link(item, bold=True)
         if item.date or item.kind != "expert":  # people have no date: "undated" is noise
-            date_col.caption(ui.nice_date(item.date))
+            date_col.caption(ui.doc_date(doc))
         kind = ui.badge(kind_label(item.kind), "primary", links.kind_icon(item.kind))
-        line = " ".join(x for x in (kind, ui.chips(doc, tags=5)) if x)
+        line = " ".join(x for x in (kind, ui.chips(doc, tags=5, keep=here_now)) if x)
         st.markdown(line)
         if isinstance(item, SearchHit):
             review_labels(archive, item)
@@ -199,7 +209,7 @@ def experts_panel(topic: str, *, heading: str) -> None:
     if not matches:
         return
     st.markdown(f"**{heading}**")
-    cols = st.columns(len(matches))
+    cols = st.container(key="wrap-experts-panel").columns(len(matches))
     for col, match in zip(cols, matches, strict=True):
         with col, st.container(border=True):
             st.page_link(
@@ -228,7 +238,7 @@ def match_summary(key: SearchFilters) -> None:
     more = "+" if len(found) >= limit else ""
     if not matches:
         st.info(
-            f"Nothing matches “{safe.text(text)}” closely; these are the nearest in meaning.",
+            f"Nothing matches {ui.quoted(text)} closely; these are the nearest in meaning.",
             icon=":material/search_off:",
         )
         return
@@ -243,8 +253,11 @@ def match_summary(key: SearchFilters) -> None:
         else:
             st.caption(f"{said}, best first, one per document.")
             if weaker:
+                plural = "es" if weaker != 1 else ""
                 st.button(
-                    f"Show {weaker}{more} weaker match{'es' if weaker != 1 else ''}",
+                    f"Show {weaker} or more weaker matches"
+                    if more
+                    else f"Show {weaker} weaker match{plural}",
                     icon=":material/expand_more:",
                     type="tertiary",
                     key="show-weak",
@@ -306,7 +319,7 @@ with results_col:
         if text and not archive.uses_words(text, key):
             # Meaning-based search always finds something; say when no word of it was found.
             st.info(
-                f"No document uses the words “{safe.text(text)}”. "
+                f"No document uses the words {ui.quoted(text)}. "
                 "These are the closest in meaning — check your spelling or try other words.",
                 icon=":material/search_off:",
             )
