@@ -18,15 +18,26 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from index import action_items, catalog, expertise, incidents, lifecycle, recurrence, trends
+from index import (
+    action_items,
+    catalog,
+    expertise,
+    incidents,
+    lifecycle,
+    recurrence,
+    spelling,
+    trends,
+)
 from index.access import Viewer
 from index.expertise import EvidenceItem, ExpertiseMatch, ExpertiseParams, PeopleIndex
 from index.experts import expert_evidence
 from index.filters import SearchFilters, merge
+from index.findings import Findings
 from index.media import MEDIA_SUFFIXES
 from index.models import Chapter, Document, Expert, SearchHit, Segment
 from index.people import Person
 from index.search import Mode, Searcher
+from index.spelling import Correction
 from index.store import FileState
 from index.understood import Understood, understood
 
@@ -111,6 +122,48 @@ class Archive:
     def _review_by(self, hit: SearchHit) -> dt.date | None:
         doc = Document(hit.doc_id, hit.kind, hit.title, hit.path, hit.date, hit.metadata)
         return lifecycle.review_dates(doc, self.review_policy).review_by
+
+    def find(
+        self,
+        query: str,
+        filters: SearchFilters | None = None,
+        *,
+        limit: int = 10,
+        mode: Mode = "hybrid",
+        exact: bool = False,
+    ) -> Findings:
+        """QUERY searched as an interface shows it: hits with the relevance floor, a typo
+        corrected from the viewer's own vocabulary (unless EXACT), and whether any visible
+        document uses its words."""
+        asked = " ".join(query.split())
+        hits = self.search(asked, filters, limit=limit, mode=mode)
+        correction = self.did_you_mean(asked, filters) if asked else None
+        searched = asked
+        if correction is not None and not exact:
+            # Searched instead only when the words as typed match nothing and the correction
+            # does: a suggestion that finds nothing either is not offered.
+            better = self.search(correction.query, filters, limit=limit, mode=mode)
+            if not any(not h.weak for h in better):
+                correction = None
+            elif not any(not h.weak for h in hits):
+                searched, hits = correction.query, better
+        uses = bool(searched) and self.uses_words(searched, filters)
+        return Findings(asked, searched, tuple(hits), uses, correction)
+
+    def did_you_mean(self, query: str, filters: SearchFilters | None = None) -> Correction | None:
+        """QUERY with its one-edit typos corrected from words of documents the viewer may see."""
+        scope = self.scope(filters)
+        searcher = self._searcher
+        whole = self.count_tokens("") + 1  # a word the model reads as one piece
+        vocabulary = spelling.Vocabulary(
+            documents_using=lambda word: searcher.documents_using(word, scope),
+            written=lambda word: searcher.written(word, scope),
+            known=searcher.known_words,
+            is_word=lambda word: (
+                searcher.count_tokens is not None and self.count_tokens(word) <= whole
+            ),
+        )
+        return self._cached("spelling", (query, scope), lambda: spelling.correct(query, vocabulary))
 
     def uses_words(self, query: str, filters: SearchFilters | None = None) -> bool:
         """True when a visible document contains a word of QUERY (keyword search finds it)."""
