@@ -84,7 +84,9 @@ def cmd_experts(args: argparse.Namespace) -> int:
         person = match.person
         tag = "" if person.has_profile else "  (no profile)"
         print(f"{rank:2d}. {person.name}{tag}  {match.score:.3f}")
-        if match.declared:
+        if match.note:
+            print(f"    {match.note}")
+        elif match.declared:
             print(f"    declares: {', '.join(match.declared)}")
         elif match.also_knows:
             print("    also knows (not declared in a profile)")
