@@ -59,8 +59,8 @@ CREATE TABLE IF NOT EXISTS searches (
     query TEXT NOT NULL,
     asker TEXT,                -- the person (named mode only)
     session TEXT NOT NULL,     -- a hash of the browser session: counts distinct askers
-    matched INTEGER NOT NULL,  -- a document the asker may see contains a word of the query
-    hidden INTEGER NOT NULL    -- only documents the asker may not see contain one
+    matched INTEGER NOT NULL,  -- a document the asker may see matches it (relevance floor)
+    hidden INTEGER NOT NULL    -- only documents the asker may not see match it
 );
 CREATE INDEX IF NOT EXISTS searches_at ON searches (at);
 CREATE TABLE IF NOT EXISTS opens (
@@ -224,6 +224,7 @@ class LoggedSearch:
     hidden: bool
     opened: bool
     team: str = ""  # the asker's team when it was known (coordination figures)
+    named: bool = False  # ASKER is a person (named mode), not a browser session
 
 
 @dataclass(frozen=True)
@@ -561,6 +562,7 @@ class StateStore:
                 hidden=bool(r[5]),
                 opened=opened[i],
                 team=r[6] or "",
+                named=r[2] is not None,
             )
             for i, r in enumerate(rows)
         ]

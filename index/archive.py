@@ -180,6 +180,26 @@ class Archive:
         everyone = Archive(self._searcher, Viewer.everything("restricted-words check"))
         return everyone.uses_words(query)
 
+    def for_everyone(self) -> Archive:
+        """This snapshot as someone without groups sees it: only what everyone may read.
+
+        Never more than this viewer sees: what it answers, anyone who may open the portal
+        may read (the gaps page asks whether a topic is answered for every asker).
+        """
+        return Archive(self._searcher, Viewer(name="everyone"), self.expertise)
+
+    def only_hidden_answer(self, query: str) -> bool:
+        """True when nothing the viewer may see matches QUERY above the relevance floor, but a
+        document beyond their groups does.
+
+        Like `only_hidden_use_words`, one yes/no and nothing of what was found: the gaps page
+        says "exists, but restricted for those who asked".
+        """
+        if self.viewer.sees_everything or any(not h.weak for h in self.search(query)):
+            return False
+        everyone = Archive(self._searcher, Viewer.everything("restricted-answer check"))
+        return any(not h.weak for h in everyone.search(query))
+
     def query_vector(self, text: str) -> np.ndarray:
         """The model's vector for TEXT (a query; no document is read)."""
         return self._searcher.embed_query(text)
