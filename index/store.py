@@ -21,8 +21,9 @@ CATALOG_FILE = "catalog.duckdb"
 # ingest and refused by readers until then. 2: the keyword index gained a `day` field;
 # 3: recordings gained chapters (computed at ingest, so every recording is re-read);
 # 4: document fields are folded and normalised at ingest (index/fields.py).
-# 5: chunks gained `slide` (slide decks name the slide of a hit).
-SCHEMA_VERSION = "5"
+# 5: chunks gained `slide` (slide decks name the slide of a hit);
+# 6: chapter titles are clauses of the chapter's own words (ingest/chapters.py).
+SCHEMA_VERSION = "6"
 
 
 @dataclass(frozen=True)
