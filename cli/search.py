@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +16,10 @@ from index.errors import HindsightError
 def _print_hits(hits: list[Any]) -> None:
     from index.timefmt import clock
 
-    if not hits:
-        print("No results.")
     for rank, hit in enumerate(hits, start=1):
         date = f" · {hit.date.isoformat()}" if hit.date else ""
-        print(f"{rank:2d}. {hit.title}  [{hit.kind}{date}]  {hit.score:.4f}")
+        weaker = "  (weaker match)" if hit.weak else ""
+        print(f"{rank:2d}. {hit.title}  [{hit.kind}{date}]  {hit.score:.4f}{weaker}")
         where = hit.path
         if hit.start is not None:
             who = f"{hit.speaker} " if hit.speaker else ""
@@ -55,13 +56,29 @@ def cmd_search(args: argparse.Namespace) -> int:
                 hits = with_reviews(archive, hits, reviews)
                 print(json.dumps({"id": item.get("id"), "hits": [h.to_json() for h in hits]}))
             return EXIT_OK
-        hits = archive.search(" ".join(args.query), filters, limit=args.limit, mode=args.mode)
-        hits = with_reviews(archive, hits, reviews)
+        found = archive.find(
+            " ".join(args.query), filters, limit=args.limit, mode=args.mode, exact=args.exact
+        )
+        found = replace(found, hits=tuple(with_reviews(archive, list(found.hits), reviews)))
     if args.json:
-        for hit in hits:
+        # Every hit, those below the relevance floor with "weak": true; what to tell a person
+        # goes to stderr, so stdout stays one hit per line.
+        for notice in found.notices():
+            print(notice, file=sys.stderr)
+        for hit in found.hits:
             print(json.dumps(hit.to_json()))
-    else:
-        _print_hits(hits)
+        return EXIT_OK
+    for notice in found.notices():
+        print(notice)
+    shown = list(found.hits if args.weak else found.matches)
+    if found.weaker and not args.weak:
+        more = len(found.weaker)
+        print(
+            f"({more} weaker match{'es' if more != 1 else ''} below the floor: --weak shows them)"
+        )
+    if not found.hits:
+        print("No results.")
+    _print_hits(shown)
     return EXIT_OK
 
 
@@ -165,6 +182,12 @@ def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.Argumen
     p.add_argument("--limit", type=int, default=10, help="documents to return (default 10)")
     p.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default="hybrid")
     p.add_argument("--queries", metavar="FILE.jsonl", help='run {"id","query"} lines as JSONL')
+    p.add_argument(
+        "--weak", action="store_true", help="also list matches below the relevance floor"
+    )
+    p.add_argument(
+        "--exact", action="store_true", help="search the words as typed (no spelling correction)"
+    )
     p.set_defaults(func=cmd_search)
 
     p = command(
