@@ -24,6 +24,7 @@ from index import (
     expertise,
     incidents,
     lifecycle,
+    pair_verdicts,
     recurrence,
     spelling,
     trends,
@@ -35,6 +36,7 @@ from index.filters import SearchFilters, merge
 from index.findings import Findings
 from index.media import MEDIA_SUFFIXES
 from index.models import Chapter, Document, Expert, SearchHit, Segment
+from index.pair_verdicts import PairVerdicts
 from index.people import Person
 from index.search import Mode, Searcher
 from index.spelling import Correction
@@ -79,6 +81,9 @@ class Archive:
         self.review_policy = review or lifecycle.ReviewPolicy()
         self.incident_params = incidents.SimilarityParams()
         self.incident_text = True  # causes as front matter states them (see incidents.load)
+        # Pairs of post-mortems people settled (circulation/feedback.py): the interface that
+        # holds the state store hands them in; applied only to pairs this viewer may see.
+        self.pair_verdicts = PairVerdicts()
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -251,14 +256,21 @@ class Archive:
         seed = self.document(doc_id, kind="postmortem")
         if seed is None:
             return None
-        return incidents.similar(self.incident_set(), seed, limit=limit)
+        found = self.incident_set()
+        panel = incidents.similar(found, seed, limit=limit + len(self.pair_verdicts.unrelated))
+        panel = pair_verdicts.apply_to_panel(panel, self.pair_verdicts, found)
+        return replace(
+            panel, same=panel.same[:limit], related=panel.related[: limit - len(panel.same[:limit])]
+        )
 
     def recurring(self) -> list[recurrence.Cluster]:
         """Failure-mode clusters of two or more visible post-mortems, largest first."""
         return self._cached(
             "recurring",
-            (self.incident_params, self.incident_text),
-            lambda: recurrence.clusters(self.incident_set()),
+            (self.incident_params, self.incident_text, self.pair_verdicts),
+            lambda: pair_verdicts.join_clusters(
+                recurrence.clusters(self.incident_set()), self.pair_verdicts, self.incident_set()
+            ),
         )
 
     def recurrence_of(self, doc_id: str) -> recurrence.Cluster | None:

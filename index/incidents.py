@@ -153,9 +153,11 @@ class SimilarIncident:
     tier: Tier | None  # None: below both thresholds (a "closest" shown with its reason)
     signals: dict[str, float]  # signal → its contribution to the score
     shared: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    confirmed: int = 0  # people who confirmed the same failure mode (index/pair_verdicts.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "confirmed": self.confirmed,
             "doc_id": self.doc.doc_id,
             "path": self.doc.path,
             "title": self.doc.title,

@@ -11,13 +11,25 @@ import re
 
 import streamlit as st
 
+from circulation.feedback import Item
 from index.filters import SearchFilters
 from index.findings import Findings
 from index.kinds import kind_label
 from index.models import Document, MomentHit, SearchHit
 from index.timefmt import clock
 from index.tokenize import query_terms as index_terms
-from portal import circulation, facets, links, media, resources, safe, state, transcript, ui
+from portal import (
+    circulation,
+    facets,
+    feedback,
+    links,
+    media,
+    resources,
+    safe,
+    state,
+    transcript,
+    ui,
+)
 from portal.review_views import result_labels as review_labels
 from portal.state import PageState
 
@@ -192,6 +204,9 @@ def result(i: int, item: SearchHit | Document) -> None:
             names = ui.people(item)
             if names:
                 st.caption(safe.text(", ".join(names)))
+        if isinstance(item, SearchHit) and like_doc is None and searched:
+            subject = Item("search", searched, item.doc_id)
+            feedback.buttons(archive, subject, key=f"search-{i}")
         with st.container(horizontal=True):
             st.button(
                 "More like this",
