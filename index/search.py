@@ -382,7 +382,9 @@ class Searcher:
         docs = table.docs_of(np.array([c for c, _ in hits], dtype=np.int64))
         return len({int(d) for d in docs.tolist() if d >= 0})
 
-    def written(self, word: str, filters: SearchFilters | None = None, *, cap: int = 5) -> set[str]:
+    def written(
+        self, word: str, filters: SearchFilters | None = None, *, cap: int = 20
+    ) -> set[str]:
         """How the passages under FILTERS that use WORD's index term write it (lower case)."""
         terms = tokens(word)[:1]
         if not terms:
@@ -394,12 +396,13 @@ class Searcher:
         if allowed is not None and not len(allowed.chunks):
             return set()
         rows = catalog.chunks_by_id(cur, [c for c, _ in self._keyword(terms, cap, allowed)])
-        return {
-            w.lower()
+        docs = catalog.documents_by_id(cur, sorted({r.doc_id for r in rows.values()}), body=False)
+        texts = [
+            title_text(doc.title, row.heading, doc.metadata) + " " + row.text
             for row in rows.values()
-            for w in _WRITTEN.findall(f"{row.heading} {row.text}")
-            if tokens(w)[:1] == terms
-        }
+            if (doc := docs.get(row.doc_id)) is not None
+        ]
+        return {w.lower() for t in texts for w in _WRITTEN.findall(t) if tokens(w)[:1] == terms}
 
     def known_words(self, words: Iterable[str]) -> set[str]:
         """The WORDS whose index term some chunk holds (anyone's: a pre-filter, not an answer)."""

@@ -103,13 +103,16 @@ def _suggest(typed: str, vocabulary: Vocabulary) -> str | None:
         c for c in vocabulary.known(edits(typed)) if sum(ch.isalpha() for ch in c) >= MIN_LETTERS
     ]
     # The most used neighbour first; ties keep the first letter, then alphabetical order
-    # (stable across runs). A neighbour counts only as the documents write it: "postgreds"
-    # indexes like "postgres" but nobody wrote it.
+    # (stable across runs). A neighbour counts as the documents write it, or as a word of the
+    # language: "postgreds" indexes like "postgres" but nobody wrote it and it is no word,
+    # while "folder" is one even where the documents only say "folders".
     first = typed[:1].lower()
-    ranked = sorted(candidates, key=lambda c: (-vocabulary.documents_using(c), c[:1] != first, c))
-    for candidate in ranked:
-        if vocabulary.documents_using(candidate) <= 0:
-            break
-        if candidate in vocabulary.written(candidate):
-            return _cased(typed, candidate)
+    used = {c: vocabulary.documents_using(c) for c in candidates}
+    ranked = sorted(
+        (c for c in candidates if used[c] > 0), key=lambda c: (-used[c], c[:1] != first, c)
+    )
+    for accept in (lambda c: c in vocabulary.written(c), vocabulary.is_word):
+        found = next((c for c in ranked if accept(c)), None)
+        if found is not None:
+            return _cased(typed, found)
     return None
