@@ -626,4 +626,3 @@ def test_relevance_floor_keeps_close_meanings_and_what_says_the_query() -> None:
     assert coverage(weights, ["replica", "lag"]) == pytest.approx(3.0 / 3.1)
     assert coverage(weights, ["the"]) == pytest.approx(0.1 / 3.1)
     assert coverage({}, ["x"]) == 0.0
-
