@@ -3,8 +3,8 @@
 One module per command group registers its sub-commands (`register`): `write` (ingest, watch,
 publish), `search` (search, experts, stats), `show`, `incidents` (similar, recurring, actions),
 `brief`, `circulation` (digest, gaps), `server` (serve, mcp), `tokens` (token), `review` (the
-review queue), `metrics`. Reads go through `index.opener` and the door with the command's viewer
-(`--groups`, `--all`); writes go through `ingest`.
+review queue), `metrics`, `feedback` (export). Reads go through `index.opener` and the door with
+the command's viewer (`--groups`, `--all`); writes go through `ingest`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,35 @@ import argparse
 import os
 import sys
 
-from cli import brief, circulation, incidents, metrics, review, search, server, show, tokens, write
+from cli import (
+    brief,
+    circulation,
+    feedback,
+    incidents,
+    metrics,
+    review,
+    search,
+    server,
+    show,
+    tokens,
+    write,
+)
 from cli.common import EXIT_BUSY, EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, UsageError
 from index.errors import HindsightError, IndexNotBuiltError, WriterBusyError
 
-GROUPS = (write, search, show, incidents, brief, circulation, server, tokens, review, metrics)
+GROUPS = (
+    write,
+    search,
+    show,
+    incidents,
+    brief,
+    circulation,
+    server,
+    tokens,
+    review,
+    metrics,
+    feedback,
+)
 DISTRIBUTION = "hindsight-portal"
 
 

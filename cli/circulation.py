@@ -46,11 +46,11 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not topics:
         print(
-            f"No gaps: no topic was asked by {found.gaps_min_askers}+ people without an answer"
+            f"No gaps: no topic was asked by {found.gaps_min_askers}+ askers without an answer"
             f" (search log: {found.search_log})."
         )
     for t in topics:
-        print(f"{t.label}  [{t.category_label}]  {t.askers} askers, {t.searches} searches")
+        print(f"{t.label}  [{t.category_label}]  {t.askers_label}, {t.searches} searches")
         for q in t.queries[:5]:
             print(f"    “{q}”")
         names = ", ".join(m.expert.name for m in t.experts) or "nobody yet"

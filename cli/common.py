@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -58,12 +60,19 @@ def viewer(args: argparse.Namespace) -> Viewer:
 @contextmanager
 def reading(args: argparse.Namespace, as_viewer: Viewer | None = None) -> Iterator[Archive]:
     """The published index as the command's viewer may read it; closed when the command ends."""
+    from circulation.feedback import verdicts
+    from circulation.state import StateStore
     from index.opener import Opener
 
     found = settings(args)
     require_index(found)
     with Opener(found) as opener:
-        yield opener.require(as_viewer or viewer(args))
+        archive = opener.require(as_viewer or viewer(args))
+        # Pairs people settled on the similar panel (the door applies them to what it shows);
+        # a state store this user cannot read (a replica's folder) settles nothing.
+        with contextlib.suppress(sqlite3.Error):
+            archive.pair_verdicts = verdicts(StateStore(found.data_dir))
+        yield archive
 
 
 def positive(value: int, flag: str = "--limit") -> int:

@@ -59,7 +59,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
         closest = panel.closest
         print("Nothing shares its failure mode closely enough to count as similar.")
         print(f"Closest: {closest.doc.title}  [{closest.doc.doc_id}]")
-        print(f"              too little in common: {closest.why or 'no shared cause, service or tag'}")
+        print(f"              why: {closest.why}")
     elif not panel.items:
         print(panel.reason)
     return EXIT_OK

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from dataclasses import replace
 from typing import Any
 
 from cli.common import EXIT_OK, UsageError, command, kinds, positive, read_text, reading, settings
@@ -16,11 +18,10 @@ def relevance(score: float, best: float) -> str:
     return f"{round(100 * score / best) if best > 0 else 0}%"
 
 
-def _print_hits(hits: list[Any], query: str) -> None:
+def _print_hits(hits: list[Any]) -> None:
     from index.timefmt import clock
 
     if not hits:
-        print(f"Nothing in the archive you may read matches “{query}”.")
         return
     matches = sum(1 for h in hits if not h.weak)
     if matches:
@@ -28,8 +29,6 @@ def _print_hits(hits: list[Any], query: str) -> None:
             f"{matches} match{'es' if matches != 1 else ''}, best first "
             "(relevance: share of the best hit's score)."
         )
-    else:
-        print("Nothing matches closely; these are the nearest in meaning.")
     best = max(hit.score for hit in hits)
     for rank, hit in enumerate(hits, start=1):
         date = f" · {hit.date.isoformat()}" if hit.date else ""
@@ -77,13 +76,27 @@ def cmd_search(args: argparse.Namespace) -> int:
                 hits = with_reviews(archive, hits, reviews)
                 print(json.dumps({"id": item.get("id"), "hits": [h.to_json() for h in hits]}))
             return EXIT_OK
-        hits = archive.search(query, filters, limit=args.limit, mode=args.mode)
-        hits = with_reviews(archive, hits, reviews)
+        found = archive.find(query, filters, limit=args.limit, mode=args.mode, exact=args.exact)
+        found = replace(found, hits=tuple(with_reviews(archive, list(found.hits), reviews)))
     if args.json:
-        for hit in hits:
+        # Every hit, those below the relevance floor with "weak": true; what to tell a person
+        # goes to stderr, so stdout stays one hit per line.
+        for notice in found.notices():
+            print(notice, file=sys.stderr)
+        for hit in found.hits:
             print(json.dumps(hit.to_json()))
-    else:
-        _print_hits(hits, query)
+        return EXIT_OK
+    for notice in found.notices():
+        print(notice)
+    shown = list(found.hits if args.weak else found.matches)
+    if found.weaker and found.matches and not args.weak:
+        more = len(found.weaker)
+        print(
+            f"({more} weaker match{'es' if more != 1 else ''} below the floor: --weak shows them)"
+        )
+    if not found.hits:
+        print(f"Nothing in the archive you may read matches “{query}”.")
+    _print_hits(shown)
     return EXIT_OK
 
 
@@ -113,7 +126,9 @@ def cmd_experts(args: argparse.Namespace) -> int:
         person = match.person
         tag = "" if person.has_profile else "  (no profile)"
         print(f"{rank:2d}. {person.name}{tag}  evidence {match.score:.2f}")
-        if match.declared:
+        if match.note:
+            print(f"    {match.note}")
+        elif match.declared:
             print(f"    declares: {', '.join(match.declared)}")
         elif match.also_knows:
             print("    also knows (not declared in a profile)")
@@ -202,6 +217,12 @@ def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.Argumen
     p.add_argument("--limit", type=int, default=10, help="documents to return (default 10)")
     p.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default="hybrid")
     p.add_argument("--queries", metavar="FILE.jsonl", help='run {"id","query"} lines as JSONL')
+    p.add_argument(
+        "--weak", action="store_true", help="also list matches below the relevance floor"
+    )
+    p.add_argument(
+        "--exact", action="store_true", help="search the words as typed (no spelling correction)"
+    )
     p.set_defaults(func=cmd_search)
 
     p = command(

@@ -11,11 +11,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from circulation.feedback import Item
 from index.action_items import ActionItem, to_csv
+from index.archive import Archive
 from index.incidents import SimilarIncident, SimilarPanel
 from index.recurrence import Cluster
 from index.trends import Trends
-from portal import links, safe, ui
+from portal import feedback, links, safe, ui
 from portal.state import PageState
 
 VIEWS = {
@@ -35,7 +37,9 @@ def why(item: SimilarIncident) -> str:
     return safe.text(item.why or "nothing specific in common")
 
 
-def similar_panel(panel: SimilarPanel | None, here: PageState) -> None:
+def similar_panel(
+    panel: SimilarPanel | None, here: PageState, archive: Archive | None = None
+) -> None:
     st.markdown("**Has this happened before?**")
     if panel is None:
         return
@@ -49,10 +53,19 @@ def similar_panel(panel: SimilarPanel | None, here: PageState) -> None:
         for item in items:
             links.doc_link(item.doc, here=here, key=f"similar-{item.doc.doc_id}")
             st.caption(f"{ui.nice_date(item.doc.date)} · {why(item)}")
+            if item.confirmed:
+                people = f"{item.confirmed} {'person' if item.confirmed == 1 else 'people'}"
+                st.caption(f":material/verified: Same failure mode, confirmed by {people}")
+            if archive is not None:
+                subject = Item("similar", panel.seed.doc_id, item.doc.doc_id)
+                feedback.buttons(archive, subject, key=f"similar-{item.doc.doc_id}")
     if not panel.items and panel.closest is not None:
         st.caption("Nothing shares its failure mode closely enough. The closest:")
         links.doc_link(panel.closest.doc, here=here, key="similar-closest")
-        st.caption(f"{ui.nice_date(panel.closest.doc.date)} · only {why(panel.closest)}")
+        st.caption(f"{ui.nice_date(panel.closest.doc.date)} · {why(panel.closest)}")
+        if archive is not None:  # people may know better than the threshold
+            subject = Item("similar", panel.seed.doc_id, panel.closest.doc.doc_id)
+            feedback.buttons(archive, subject, key=f"similar-{panel.closest.doc.doc_id}")
     elif not panel.items:
         st.caption(safe.text(panel.reason))
 

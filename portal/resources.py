@@ -9,10 +9,13 @@ cached under keys that carry the viewer's access key (index.archive).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 import streamlit as st
 
+from circulation import feedback
+from circulation.state import StateStore
 from index import generations
 from index.archive import Archive
 from index.errors import HindsightError
@@ -67,7 +70,13 @@ def archive() -> Archive | None:
     """The archive published now as the current viewer may read it; None before any ingest."""
     s = settings()
     viewer = auth.current_viewer(s)
-    return _opener(str(s.data_dir.resolve()), s.model_dump_json()).archive(viewer)
+    found = _opener(str(s.data_dir.resolve()), s.model_dump_json()).archive(viewer)
+    if found is not None:
+        try:  # pairs people settled on the similar panel; the store is a convenience
+            found.pair_verdicts = feedback.verdicts(StateStore(s.data_dir))
+        except sqlite3.Error as exc:
+            log.warning("could not read the feedback: %s", exc)
+    return found
 
 
 def require() -> Archive:

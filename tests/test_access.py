@@ -196,6 +196,15 @@ SURFACES: dict[str, Surface] = {
     "coordination figures": lambda a: coordination(a, _radar_store(a), _RADAR_SETTINGS).to_json(),
     "teams the archive knows": lambda a: teams.known(a),
     "people known in each team": lambda a: teams.members(a),
+    "restricted-answer check (a yes/no for the search log)": lambda a: a.only_hidden_answer(
+        f"{CANARY} signing key"
+    ),
+    # One edit from the canary: only a viewer who may read it is offered it.
+    "did you mean (spelling from the viewer's words)": lambda a: a.did_you_mean("zorbulan keys"),
+    "search findings (floor, spelling, notices)": lambda a: a.find("zorbulan keys").to_json(),
+    "what everyone may read (gaps check)": lambda a: a.for_everyone().search(
+        f"{CANARY} failover key", limit=20
+    ),
 }
 RADAR_QUERY = "Rotate the signing keys before every failover drill and scrub the runbooks."
 RESTRICTED_PLAN = f"Rotate the {CANARY} signing keys before each failover drill; scrub runbooks."
@@ -240,7 +249,12 @@ def _radar_store(archive: Archive) -> StateStore:
 # model's vector and token count of a text the caller gives, loading the model.
 NO_DOCUMENT_READ = {"version", "scope", "query_vector", "count_tokens", "warm"}
 # A yes/no by design: True for outsiders ("exists, but not for you"), never what was found.
-YES_NO = {"restricted-words check (a yes/no for the search log)"}
+YES_NO = {
+    "restricted-words check (a yes/no for the search log)",
+    "restricted-answer check (a yes/no for the search log)",
+}
+# Narrower than any viewer by design: members see no more there than outsiders.
+EVERYONE_ONLY = {"what everyone may read (gaps check)"}
 OPERATOR_ONLY = {"index size on disk", "own failed files"}
 
 
@@ -285,7 +299,8 @@ BY_MEANING = {"similar incidents", "recurring clusters", "recurrence of a public
 
 
 @pytest.mark.parametrize(
-    "surface", [s for s in SURFACES if s not in BY_MEANING | YES_NO | OPERATOR_ONLY]
+    "surface",
+    [s for s in SURFACES if s not in BY_MEANING | YES_NO | OPERATOR_ONLY | EVERYONE_ONLY],
 )
 def test_members_and_admins_see_it(restricted_index, real_embedder, surface: str) -> None:
     for viewer in (MEMBER, ADMIN):
@@ -315,6 +330,28 @@ def test_the_restricted_words_check_says_only_yes_or_no(restricted_index, real_e
     assert member.only_hidden_use_words(CANARY) is False  # they see it: nothing hidden
     assert outsider.only_hidden_use_words("failover") is False  # public documents use it
     assert outsider.only_hidden_use_words("wombatquartz") is False  # nobody does
+
+
+def test_the_restricted_answer_check_says_only_yes_or_no(restricted_index, real_embedder):
+    outsider = _archive(restricted_index, OUTSIDER, real_embedder)
+    member = _archive(restricted_index, MEMBER, real_embedder)
+    query = f"{CANARY} signing key rotation"
+    assert outsider.only_hidden_answer(query) is True
+    assert member.only_hidden_answer(query) is False  # they see it: nothing hidden
+    assert outsider.only_hidden_answer("postgres replica failover") is False  # answered
+    assert outsider.only_hidden_answer("wombatquartz") is False  # nobody answers it
+
+
+def test_spelling_suggests_only_words_the_viewer_may_read(restricted_index, real_embedder):
+    outsider = _archive(restricted_index, OUTSIDER, real_embedder)
+    member = _archive(restricted_index, MEMBER, real_embedder)
+    found = member.did_you_mean("zorbulan keys")
+    assert found is not None and found.query == f"{CANARY} keys"
+    assert outsider.did_you_mean("zorbulan keys") is None
+    # A typo of a public word is corrected for everyone.
+    for archive in (outsider, member):
+        public = archive.did_you_mean("replcia failover")
+        assert public is not None and public.query == "replica failover"
 
 
 def test_outsider_still_gets_a_full_page(restricted_index, real_embedder) -> None:

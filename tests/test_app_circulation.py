@@ -114,11 +114,15 @@ def test_the_gaps_page_is_for_organisers_and_reveals_nothing_restricted(
     assert "leaked runbook template" in shown
     assert "exists, but restricted for the people who asked" in shown
     assert "quantum teleportation" not in shown  # two askers: under the threshold of 3
-    assert "results shown, nothing opened" in shown
+    # Answered (a match above the floor), though nothing was opened: no gap.
+    assert "postgres replication failover" not in shown
+    assert "3 sessions" in shown  # anonymous log: sessions, not "3 people"
     lowered = shown.lower()
     assert CANARY not in lowered and "ghost analyst" not in lowered and "secops" not in lowered
+    # Nobody's evidence is near the restricted topic, so nobody is invited (and never anyone
+    # the organiser may not see); invitations themselves: tests/test_gaps.py.
     invites = [b.proto.url for b in at.get("link_button")]
-    assert invites and all(u.startswith("mailto:priya.raman@kestrel.example?") for u in invites)
+    assert all(u.startswith("mailto:priya.raman@kestrel.example?") for u in invites)
 
 
 def test_whats_new_counts_from_the_last_visit(monkeypatch, settings) -> None:

@@ -16,9 +16,10 @@ import streamlit as st
 from circulation import radar
 from circulation.brief import BriefExpert, clock, decode_plan, encode_plan
 from circulation.brief import build as build_brief
+from circulation.feedback import Item, Verdict
 from index.expertise import cite
 from index.models import Document
-from portal import circulation, links, office_hours, resources, safe, ui, views
+from portal import circulation, feedback, links, office_hours, resources, safe, ui, views
 
 MAX_UPLOAD = 500_000  # bytes: a long design doc is far smaller
 
@@ -159,6 +160,8 @@ circulation.log_brief(archive, brief, team, token)
 
 if len(brief.passages) > 1:
     st.caption(f"Read in {len(brief.passages)} passages; the evidence of each is fused.")
+if brief.notice:
+    st.info(brief.notice, icon=":material/search_off:")
 with st.container(horizontal=True):
     st.download_button(
         "Download Markdown",
@@ -220,6 +223,7 @@ for n, inc in enumerate(brief.incidents):
             st.markdown(f"**Root cause:** {safe.text(inc.root_cause)}")
         for lesson in inc.lessons:
             st.markdown(f":material/lightbulb: {safe.text(lesson)}")
+        feedback.buttons(archive, Item("brief", plan, inc.doc.doc_id), key=f"brief-inc-{n}")
 
 st.subheader("Still open", anchor=False)
 if not brief.open_action_items:
@@ -236,15 +240,20 @@ for item in brief.open_action_items:
 st.subheader("Where it was explained", anchor=False)
 if not brief.moments and not brief.talks:
     st.caption("No recording or talk you can see covers this yet.")
-for m in brief.moments:
+ABOUT_MEDIA: tuple[Verdict, ...] = ("helpful", "unrelated", "outdated")
+for n, m in enumerate(brief.moments):
     label = f"{m.title} · {clock(m.start)}" + (f" · {m.speaker}" if m.speaker else "")
     icon = ":material/play_circle:"
     links.doc_link(doc_of(m.doc_id, m.kind, m.title, m.path), label, seconds=m.start, icon=icon)
     if m.failure:
         st.markdown(ui.badge("Showcase failure", "red"))
     st.caption(safe.text(m.snippet))
-for t in brief.talks:
+    subject = Item("brief", plan, m.doc_id)
+    feedback.buttons(archive, subject, key=f"brief-moment-{n}", offered=ABOUT_MEDIA)
+for n, t in enumerate(brief.talks):
     links.doc_link(t)
+    subject = Item("brief", plan, t.doc_id)
+    feedback.buttons(archive, subject, key=f"brief-talk-{n}", offered=ABOUT_MEDIA)
 
 st.subheader("People to ask", anchor=False)
 if not brief.experts:

@@ -82,8 +82,8 @@ def card(match: ExpertiseMatch, topic: str) -> None:
         badges = [
             ui.badge(t, "green" if t in match.declared else "gray") for t in match.expert.topics
         ]
-        if match.declared and not match.evidenced:
-            badges.append(ui.badge("declared only: no evidence yet", "orange"))
+        if match.note:
+            badges.append(ui.badge(match.note, "orange"))
         if match.also_knows and topic:
             badges.append(ui.badge(f"also knows: {topic}", "violet"))
         if badges:

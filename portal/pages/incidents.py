@@ -270,7 +270,7 @@ def detail_view(doc: Document) -> None:
     with side:
         facts(doc)
         views.related(archive, doc, title="Related incidents, sessions and talks", here=page)
-        incident_views.similar_panel(archive.similar_incidents(doc, limit=5), page)
+        incident_views.similar_panel(archive.similar_incidents(doc, limit=5), page, archive)
         people(doc)
     with main:
         root_cause = ui.field(doc, "root_cause")
