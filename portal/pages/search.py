@@ -286,7 +286,7 @@ def spelling(found: Findings) -> None:
 
 def nothing_matches(found: Findings) -> None:
     """An honest nothing: say so, and keep the nearest one click away."""
-    words = f"“{safe.text(found.searched)}”"
+    words = ui.quoted(found.searched)
     said = (
         f"No document uses the words {words}."
         if not found.uses_words
