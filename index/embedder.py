@@ -17,7 +17,7 @@ import os
 import shutil
 import threading
 import warnings
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from index.errors import ModelError
 from index.settings import DEFAULT_MODEL, Settings
+from index.token_counter import TokenCounter, same_tokenizer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -249,9 +250,11 @@ class SentenceTransformerEmbedder:
 
         hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every command
         try:
-            return SentenceTransformer(self.model_path, device=pick_device(self.settings.device))
+            model = SentenceTransformer(self.model_path, device=pick_device(self.settings.device))
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load embedding model {self.model_path!r}: {exc}") from exc
+        self._check_counter(model)
+        return model
 
     @property
     def dim(self) -> int:
@@ -268,29 +271,40 @@ class SentenceTransformerEmbedder:
         return int(self.model.max_seq_length or 0)
 
     @cached_property
-    def _counter(self) -> Any:
-        """The model's fast tokenizer, copied without its padding and truncation (or None).
+    def _counter(self) -> TokenCounter | None:
+        """The model's tokenizer for counting: its tokenizer.json alone when it has one.
 
-        Chunking counts tokens ~15 times a chunk; through the transformers wrapper each
-        count cost ~0.15 ms, ~7 % of an ingest's time, directly ~0.02 ms.
+        A cold `brief` or `search` then counts without importing torch (seconds); once the
+        model is loaded (ingest), `model` checks the file against the model's own tokenizer.
+        Through the transformers wrapper each count also cost ~0.15 ms, directly ~0.02 ms
+        (chunking counts ~15 times a chunk).
         """
+        prompt = self.settings.passage_prompt
+        folder = Path(self.model_path)
+        if "model" not in self.__dict__ and (folder / "tokenizer.json").is_file():
+            return TokenCounter.from_folder(folder, prompt)
         backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
-        if backend is None:
-            return None
-        from tokenizers import Tokenizer
+        return None if backend is None else TokenCounter.from_backend(backend, prompt)
 
-        counter = Tokenizer.from_str(backend.to_str())
-        counter.no_padding()
-        counter.no_truncation()
-        return counter
+    def _check_counter(self, model: SentenceTransformer) -> None:
+        """Count with the loaded model's tokenizer when its tokenizer.json says otherwise."""
+        counter = self.__dict__.get("_counter")
+        backend = getattr(model.tokenizer, "backend_tokenizer", None)
+        if counter is None or backend is None or same_tokenizer(counter.tokenizer, backend):
+            return
+        log.warning(
+            "%s/tokenizer.json differs from the tokenizer the model loads; counting with the "
+            "model's own",
+            self.model_path,
+        )
+        self.__dict__["_counter"] = TokenCounter.from_backend(backend, self.settings.passage_prompt)
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one embedder per process; headings and prefixes repeat
     def count_tokens(self, text: str) -> int:
         """Word pieces including special tokens, as the model will see them."""
-        prompt = self.settings.passage_prompt
         if self._counter is not None:
-            return len(self._counter.encode(prompt + text, add_special_tokens=True).ids)
+            return self._counter(text)
         # verbose=False: counting over-long text is the point here, not a mistake to warn about.
+        prompt = self.settings.passage_prompt
         encoded = self.model.tokenizer(prompt + text, add_special_tokens=True, verbose=False)
         return len(encoded["input_ids"])
 
