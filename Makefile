@@ -11,12 +11,10 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: setup run index test test-fast lint bench eval clean
 
-$(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	# torch first and pinned: the local CPU wheel, not GBs of CUDA packages
-	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev,ray,transcribe]'
+# uv when it is on PATH or installable, pip otherwise (HINDSIGHT_INSTALLER=pip forces pip);
+# torch pinned to the local CPU wheel either way, never GBs of CUDA packages.
+$(STAMP): pyproject.toml constraints.txt tools/setup_venv.py
+	$(PYTHON) tools/setup_venv.py $(VENV) -q -c constraints.txt -e '.[dev,ray,transcribe]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -35,17 +35,19 @@ class EmbedEngine(Protocol):
 
 
 class LocalEngine:
-    """The model in this process, batch_size × 8 texts per call."""
+    """The model in this process, batch_size × 8 texts per call (progress between calls)."""
 
-    def __init__(self, embedder: Embedder, batch_size: int = 32) -> None:
+    def __init__(self, embedder: Embedder, batch_size: int | None = None) -> None:
         self.embedder = embedder
-        self.step = batch_size * 8
+        self.batch_size = batch_size
         self.window = LOCAL_WINDOW
 
     def embed(self, ids: list[int], texts: list[str]) -> Iterator[tuple[list[int], np.ndarray]]:
-        for start in range(0, len(texts), self.step):
-            part = texts[start : start + self.step]
-            yield ids[start : start + self.step], self.embedder.embed_batch(part)
+        # The embedder's own default depends on its backend (read only when there is work).
+        step = 8 * (self.batch_size or getattr(self.embedder, "batch_size", None) or 32)
+        for start in range(0, len(texts), step):
+            part = texts[start : start + step]
+            yield ids[start : start + step], self.embedder.embed_batch(part)
 
     def close(self) -> None:
         pass

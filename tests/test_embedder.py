@@ -16,7 +16,7 @@ import pytest
 from index import embedder as embedder_module
 from index.embedder import (
     DEFAULT_MODEL_SHA256,
-    OnnxQueryEncoder,
+    OnnxEncoder,
     SentenceTransformerEmbedder,
     bundled_model_dir,
     verify_checksum,
@@ -51,7 +51,7 @@ def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache folder holding this session's ONNX export of the default model."""
     cache = tmp_path_factory.mktemp("onnx")
     encoder = SentenceTransformerEmbedder(Settings(onnx_cache_dir=cache)).query_encoder()
-    assert isinstance(encoder, OnnxQueryEncoder)
+    assert isinstance(encoder, OnnxEncoder)
     return cache
 
 
@@ -79,7 +79,7 @@ def test_the_model_is_configurable_by_path(model_copy, real_embedder):
 
 def test_onnx_and_torch_query_vectors_agree(onnx_cache):
     embedder = SentenceTransformerEmbedder(Settings(onnx_cache_dir=onnx_cache))
-    assert isinstance(embedder.query_encoder(), OnnxQueryEncoder)
+    assert isinstance(embedder.query_encoder(), OnnxEncoder)
     for query in QUERIES:
         onnx, torch = embedder.embed_query(query), embedder.embed_query_torch(query)
         assert onnx.shape == (384,) and onnx.dtype == np.float32
