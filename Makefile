@@ -37,7 +37,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
 
 lint: setup
-	$(VENV)/bin/ruff check ingest index circulation cli portal server tests bench app.py
+	$(VENV)/bin/ruff check ingest index circulation cli portal server tests bench tools app.py
 	$(VENV)/bin/mypy
 
 bench: setup
