@@ -40,11 +40,13 @@ class TokenCounter:
         """FOLDER's tokenizer.json, with the settings transformers takes from its config."""
         from tokenizers import Tokenizer
 
-        spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        raw = (folder / "tokenizer.json").read_text(encoding="utf-8")
         config_file = folder / "tokenizer_config.json"
         if config_file.is_file():
-            _apply_config(spec, json.loads(config_file.read_text(encoding="utf-8")))
-        return cls(Tokenizer.from_str(json.dumps(spec)), prompt)
+            spec = json.loads(raw)
+            if _apply_config(spec, json.loads(config_file.read_text(encoding="utf-8"))):
+                raw = json.dumps(spec)  # only when the config changes something (rare)
+        return cls(Tokenizer.from_str(raw), prompt)
 
     @classmethod
     def from_backend(cls, backend: Any, prompt: str = "") -> TokenCounter:
@@ -60,14 +62,17 @@ class TokenCounter:
         return self.count(text)
 
 
-def _apply_config(spec: dict[str, Any], config: dict[str, Any]) -> None:
-    """What a BERT-style tokenizer's __init__ rebuilds from tokenizer_config.json."""
+def _apply_config(spec: dict[str, Any], config: dict[str, Any]) -> bool:
+    """What a BERT-style tokenizer's __init__ rebuilds from tokenizer_config.json; changed?"""
     normalizer = spec.get("normalizer") or {}
     if normalizer.get("type") != "BertNormalizer":
-        return
+        return False
+    changed = False
     for field, key in _BERT_CONFIG:
-        if key in config:
+        if key in config and normalizer.get(field) != config[key]:
             normalizer[field] = config[key]
+            changed = True
+    return changed
 
 
 def same_tokenizer(a: Any, b: Any) -> bool:

@@ -217,3 +217,16 @@ def test_a_tokenizer_file_unlike_the_model_is_not_trusted(model_copy, tmp_path, 
         embedder.model  # noqa: B018 - loading the model checks the file
     assert "differs from the tokenizer the model loads" in caplog.text
     assert embedder.count_tokens(text) == _model_count(embedder, text) == 12
+
+
+def test_a_file_changed_after_it_was_verified_is_hashed_again(onnx_cache, tmp_path):
+    """The verified stamp spares cold commands the hash, never a changed file."""
+    cache = tmp_path / "cache"
+    shutil.copytree(onnx_cache, cache)
+    (folder,) = [p for p in cache.iterdir() if p.is_dir()]
+    OnnxEncoder(folder)  # verified and stamped
+    assert (folder / "verified.json").exists()
+    OnnxEncoder(folder)  # the stamp matches: opened without hashing
+    _flip_byte(folder / "model.onnx", (folder / "model.onnx").stat().st_size // 3)
+    with pytest.raises(ModelError, match="checksum"):
+        OnnxEncoder(folder)
