@@ -146,8 +146,17 @@ class Archive:
         return count(text) if count is not None else 2 + (len(text.split()) * 4 + 2) // 3
 
     def warm(self) -> None:
-        """Load what a first search needs (query encoder, chunk table) now."""
+        """Load what a first search or plan check needs (query encoder, chunk table, the
+        model's tokenizer) now."""
         self._searcher.search("warm up the index", limit=1)
+        self.count_tokens("warm up the tokenizer")
+
+    def prepare(self) -> None:
+        """Build this viewer's derived tables now (cached per snapshot and access key): the
+        incident set and its recurrences, and who appears where. A first plan check, incident
+        page or experts page then finds them ready."""
+        self.recurring()
+        self._people_index()
 
     def more_like(
         self, doc_id: str, filters: SearchFilters | None = None, *, limit: int = 10

@@ -9,6 +9,7 @@ cached under keys that carry the viewer's access key (index.archive).
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -57,7 +58,35 @@ def archive() -> Archive | None:
     """The archive published now as the current viewer may read it; None before any ingest."""
     s = settings()
     viewer = auth.current_viewer(s)
-    return _opener(str(s.data_dir.resolve()), s.model_dump_json()).archive(viewer)
+    found = _opener(str(s.data_dir.resolve()), s.model_dump_json()).archive(viewer)
+    if found is not None:
+        _prepare_soon(found)
+    return found
+
+
+_prepared: set[tuple[str, object]] = set()
+_prepared_lock = threading.Lock()
+
+
+def _prepare_soon(found: Archive) -> None:
+    """Build the viewer's derived tables on a helper thread, once per version and access key.
+
+    The page that opened the archive answers meanwhile; by the time its viewer has pasted a
+    plan or clicked an incident, the incident set and the people index are ready.
+    """
+    key = (found.version, found.viewer.access_key)
+    with _prepared_lock:
+        if key in _prepared:
+            return
+        _prepared.add(key)
+
+    def work() -> None:
+        try:
+            found.prepare()
+        except Exception:
+            log.warning("preparing %s for a viewer failed", found.version, exc_info=True)
+
+    threading.Thread(target=work, name="hindsight-prepare", daemon=True).start()
 
 
 def require() -> Archive:
