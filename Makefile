@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml constraints.txt tools/setup_venv.py
 setup: $(STAMP)
 
 index: setup  ## ingest content/ (incremental: only new or changed files cost anything)
+	@echo "Indexing $(CONTENT)/ (only new or changed files cost anything)…"
 	$(VENV)/bin/hindsight ingest $(CONTENT)
 
 run: index  ## open the portal on content/, with the watcher keeping the index live and the server (API, feeds, MCP)
