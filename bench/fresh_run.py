@@ -53,12 +53,14 @@ def main() -> int:
     parser.add_argument("--cold", action="store_true", help="empty uv and ONNX caches too")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the clone (for a look)")
+    parser.add_argument("--ref", default="HEAD", help="what to clone (e.g. main: the before)")
     args = parser.parse_args()
     from bench.portal_concurrency import PortalSession
 
     work = Path(tempfile.mkdtemp(prefix="hindsight-fresh-"))
     clone = work / "hindsight"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    subprocess.run(["git", "checkout", "-q", args.ref], cwd=clone, check=True)
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("HINDSIGHT_DATA", "VIRTUAL_ENV"))
     }
@@ -112,6 +114,7 @@ def main() -> int:
     print(
         json.dumps(
             {
+                "ref": args.ref,
                 "cold_caches": args.cold,
                 "installer": installer,
                 "seconds": {k: round(v, 1) for k, v in marks.items()},
