@@ -25,7 +25,10 @@ LOCAL_WINDOW = 512
 class EmbedEngine(Protocol):
     """Vectors for chunks that missed the cache."""
 
-    window: int  # new chunks the pipeline gathers before calling `embed`
+    @property
+    def window(self) -> int:
+        """New chunks the pipeline gathers before calling `embed`."""
+        ...
 
     def embed(self, ids: list[int], texts: list[str]) -> Iterator[tuple[list[int], np.ndarray]]:
         """Yield (ids, vectors) for every one of IDS/TEXTS, in any order and grouping."""
@@ -40,11 +43,28 @@ class LocalEngine:
     def __init__(self, embedder: Embedder, batch_size: int | None = None) -> None:
         self.embedder = embedder
         self.batch_size = batch_size
-        self.window = LOCAL_WINDOW
+        self._batch: int | None = None
+        self._window: int | None = None
+
+    @property
+    def batch(self) -> int:
+        """Chunks per model batch: the setting, else the embedder's default for its backend
+        (read only once there is work: it opens the model)."""
+        if self._batch is None:
+            self._batch = self.batch_size or getattr(self.embedder, "batch_size", None) or 32
+        return self._batch
+
+    @property
+    def window(self) -> int:
+        # A GPU's batches of 1024 need windows of several batches to stay full.
+        return self._window or max(LOCAL_WINDOW, 4 * self.batch)
+
+    @window.setter
+    def window(self, chunks: int) -> None:
+        self._window = chunks
 
     def embed(self, ids: list[int], texts: list[str]) -> Iterator[tuple[list[int], np.ndarray]]:
-        # The embedder's own default depends on its backend (read only when there is work).
-        step = 8 * (self.batch_size or getattr(self.embedder, "batch_size", None) or 32)
+        step = 8 * self.batch
         for start in range(0, len(texts), step):
             part = texts[start : start + step]
             yield ids[start : start + step], self.embedder.embed_batch(part)

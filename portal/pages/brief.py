@@ -43,9 +43,7 @@ st.markdown(
 # link from another page (Back, a link) refills it too: Streamlit dropped the box's state
 # when the page was left, and the link must not open on an empty page.
 token = st.query_params.get("plan") or ""
-if token and (
-    st.session_state.get("brief.token") != token or "brief.plan" not in st.session_state
-):
+if token and (st.session_state.get("brief.token") != token or "brief.plan" not in st.session_state):
     st.session_state["brief.token"] = token
     st.session_state["brief.plan"] = decode_plan(token)
 
