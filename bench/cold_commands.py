@@ -11,6 +11,7 @@ each process imported torch (it must not).
 Examples:
   python -m bench.cold_commands
   python -m bench.cold_commands --rounds 9 --data-dir /tmp/hs-cold
+  python -m bench.cold_commands --baseline /tmp/main-checkout     # before and after, in turn
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ def hindsight(*args: str) -> list[str]:
     return [sys.executable, "-c", launcher, *args]
 
 
-def timed(cmd: list[str], stdin: str | None) -> tuple[float, float, bool]:
+def timed(cmd: list[str], stdin: str | None, cwd: Path) -> tuple[float, float, bool]:
     """(wall seconds, CPU seconds, torch imported) of one fresh process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=cwd)
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -66,36 +67,55 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".hindsight-bench" / "cold")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--content", default="content", help="what the index holds")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. of main) to time in turn with this one, on its own index",
+    )
     args = parser.parse_args()
-    data = str(args.data_dir)
-    if not args.data_dir.exists():
-        subprocess.run(hindsight("ingest", args.content, "--quiet", "--data-dir", data), check=True)
     plan = plan_paragraph()
-    brief = hindsight("brief", "-", "--data-dir", data)
-    search = hindsight("search", QUERY, "--data-dir", data)
-    timed(brief, plan)  # one untimed run each: the page cache holds the files, as it would
-    timed(search, None)
+    trees = {"this": (ROOT, args.data_dir)}
+    if args.baseline:
+        trees["baseline"] = (
+            args.baseline.resolve(),
+            args.data_dir.with_name(args.data_dir.name + "-baseline"),
+        )
+    for cwd, data in trees.values():
+        if not data.exists():
+            ingest = hindsight("ingest", args.content, "--quiet", "--data-dir", str(data))
+            subprocess.run(ingest, check=True, cwd=cwd)
+    calls = [
+        (tree, name, cmd, stdin)
+        for tree, (_cwd, data) in trees.items()
+        for name, cmd, stdin in (
+            ("brief", hindsight("brief", "-", "--data-dir", str(data)), plan),
+            ("search", hindsight("search", QUERY, "--data-dir", str(data)), None),
+        )
+    ]
+    for tree, _name, cmd, stdin in calls:  # untimed: the page cache holds the files, as it would
+        timed(cmd, stdin, trees[tree][0])
     load_before = os.getloadavg()
-    runs: dict[str, list[float]] = {"brief": [], "search": []}
-    cpu: dict[str, list[float]] = {"brief": [], "search": []}
-    torch_seen = False
-    for _ in range(args.rounds):
-        for name, cmd, stdin in (("brief", brief, plan), ("search", search, None)):
-            seconds, used, imported = timed(cmd, stdin)
-            runs[name].append(seconds)
-            cpu[name].append(used)
-            torch_seen |= imported
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    torch_seen: dict[str, bool] = {}
+    for _ in range(args.rounds):  # every call once per round: the load falls on all alike
+        for tree, name, cmd, stdin in calls:
+            seconds, used, imported = timed(cmd, stdin, trees[tree][0])
+            key = f"{tree} {name}"
+            wall.setdefault(key, []).append(seconds)
+            cpu.setdefault(key, []).append(used)
+            torch_seen[tree] = torch_seen.get(tree, False) or imported
     report = {
         "content": args.content,
         "rounds": args.rounds,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "torch_imported": torch_seen,
-        **{f"{n}_median_s": round(statistics.median(v), 3) for n, v in runs.items()},
-        **{f"{n}_median_cpu_s": round(statistics.median(v), 3) for n, v in cpu.items()},
-        **{f"{n}_s": [round(x, 3) for x in v] for n, v in runs.items()},
+        "median_s": {k: round(statistics.median(v), 3) for k, v in wall.items()},
+        "median_cpu_s": {k: round(statistics.median(v), 3) for k, v in cpu.items()},
+        "wall_s": {k: [round(x, 3) for x in v] for k, v in wall.items()},
     }
-    print(json.dumps(report))
+    print(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ Prints a table and writes bench/results/embed_<device>.json; with --docs, the ta
 the section between the `embed-<device>:begin/end` markers of docs/benchmarks.md.
 
 Examples:
-  python -m bench.embed_throughput --device cpu --chunks 1000
+  python -m bench.embed_throughput --device cpu --chunks 1200 --rounds 4
   python -m bench.embed_throughput --device cuda --chunks 100000 --ray --docs
 """
 
@@ -57,13 +57,6 @@ def repeated(texts: list[str], total: int, seed: int = 0) -> tuple[list[str], np
     rng = np.random.default_rng(seed)
     which = rng.permutation(np.resize(np.arange(len(texts)), total))
     return [texts[i] for i in which], which
-
-
-def timed(encode: Callable[[list[str]], np.ndarray], texts: list[str]) -> tuple[float, np.ndarray]:
-    encode(texts[:64])  # warm-up: first-call allocations, kernels, thread pools
-    started = time.perf_counter()
-    vectors = encode(texts)
-    return time.perf_counter() - started, vectors
 
 
 def settings_for(device: str, quick: bool) -> list[tuple[str, dict[str, Any]]]:
@@ -233,17 +226,34 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
 
     counter = SentenceTransformerEmbedder(Settings(passage_backend="onnx"))
     reference = encoder_for({"kind": "st", "batch": 32}, args.device)(distinct)  # fp32
+    chosen = [
+        (name, how)
+        for name, how in settings_for(args.device, args.quick)
+        if not args.only or any(o in name for o in args.only.split(","))
+    ]
+    encoders = {name: encoder_for(how, args.device) for name, how in chosen}
+    for encode in encoders.values():
+        encode(texts[:64])  # warm-up: first-call allocations, kernels, thread pools
+    # Settings take turns on slices of the chunks (--rounds), so a change in the machine's
+    # load falls on all of them alike.
+    slices = np.array_split(np.arange(len(texts)), max(1, args.rounds))
+    seconds = dict.fromkeys(encoders, 0.0)
+    vectors: dict[str, list[np.ndarray]] = {name: [] for name in encoders}
+    for part in slices:
+        batch = [texts[i] for i in part]
+        for name, encode in encoders.items():
+            started = time.perf_counter()
+            vectors[name].append(encode(batch))
+            seconds[name] += time.perf_counter() - started
     runs = []
-    for name, how in settings_for(args.device, args.quick):
-        if args.only and not any(o in name for o in args.only.split(",")):
-            continue
-        seconds, vectors = timed(encoder_for(how, args.device), texts)
-        cosine = float(np.min(np.sum(vectors * reference[which], axis=1)))
+    for name in encoders:
+        got = np.concatenate(vectors[name])
+        cosine = float(np.min(np.sum(got * reference[which], axis=1)))
         runs.append(
             {
                 "setting": name,
-                "seconds": round(seconds, 2),
-                "chunks_per_s": round(len(texts) / seconds, 1),
+                "seconds": round(seconds[name], 2),
+                "chunks_per_s": round(len(texts) / seconds[name], 1),
                 "min_cosine": round(cosine, 6),
             }
         )
@@ -273,6 +283,7 @@ def parser(device_default: str) -> argparse.ArgumentParser:
     p.add_argument("--chunks", type=int, default=2000, help="chunks embedded per setting")
     p.add_argument("--only", default="", help="comma-separated parts of setting names")
     p.add_argument("--quick", action="store_true", help="fewer batch sizes")
+    p.add_argument("--rounds", type=int, default=1, help="settings take turns on this many slices")
     p.add_argument("--ray", action="store_true", help="also RayEngine, k actors per GPU")
     p.add_argument("--docs", action="store_true", help="write the table into docs/benchmarks.md")
     return p

@@ -34,7 +34,7 @@ def main() -> int:
     argv = sys.argv[1:]
     ray = "--no-ray" not in argv
     argv = [a for a in argv if a != "--no-ray"]
-    defaults = ["--chunks", "50000"] if "--chunks" not in argv else []
+    defaults = ["--chunks", "50000", "--rounds", "3"] if "--chunks" not in argv else []
     throughput([*defaults, *argv, *(["--ray"] if ray else []), "--docs"], device_default="cuda")
     return 0
 

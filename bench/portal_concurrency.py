@@ -29,6 +29,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -80,12 +81,15 @@ class PortalSession:
         from websockets.sync.client import connect
 
         self.port = port
-        self.ws = connect(
-            f"ws://127.0.0.1:{port}/_stcore/stream",
-            subprotocols=["streamlit"],  # type: ignore[list-item]
-            origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
-            max_size=None,
-            open_timeout=60,
+        self._open = contextlib.ExitStack()  # the connection lives as long as the session
+        self.ws = self._open.enter_context(
+            connect(
+                f"ws://127.0.0.1:{port}/_stcore/stream",
+                subprotocols=["streamlit"],  # type: ignore[list-item]
+                origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+                max_size=None,
+                open_timeout=60,
+            )
         )
 
     def run(self, page: str, params: dict[str, str]) -> str:
@@ -125,7 +129,7 @@ class PortalSession:
         return self.run("brief", {"plan": encode_plan(plan)})
 
     def close(self) -> None:
-        self.ws.close()
+        self._open.close()
 
 
 # Other systems under test (the API server of issue 23) register a factory here:
