@@ -35,13 +35,18 @@ def pip_config(python: str) -> dict[str, list[str]]:
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return {}
+    return parse_pip_config(listed)
+
+
+def parse_pip_config(listed: str) -> dict[str, list[str]]:
+    """`pip config list` output (`global.find-links='/opt/wheels'`, `:env:.timeout='60'`)."""
     options: dict[str, list[str]] = {}
     for line in listed.splitlines():
         key, _, value = line.partition("=")
         if not value:
             continue
         name = key.rsplit(".", 1)[-1]  # global.find-links, :env:.find-links, install.no-index
-        for item in shlex.split(value)[0].split():
+        for item in " ".join(shlex.split(value)).split():
             if item not in options.setdefault(name, []):
                 options[name].append(item)
     return options
