@@ -195,9 +195,13 @@ class Archive:
     def _failure_mode_descriptions(self) -> Any:
         """The vocabulary's descriptions embedded by this snapshot's model (no document read)."""
         embed = self._searcher.embed_query
-        return self._searcher.cache.get(
-            ("failure-mode-descriptions",), lambda: failure_modes.description_vectors(embed)
-        )
+
+        def compute() -> Any:
+            hashes = [failure_modes.text_hash(t) for t in failure_modes.description_texts()]
+            stored = catalog.failure_mode_vectors(self._cur(), hashes)  # embedded at ingest
+            return failure_modes.description_vectors(embed, stored)
+
+        return self._searcher.cache.get(("failure-mode-descriptions",), compute)
 
     def _incident_reader(
         self, docs: list[Document], descriptions: Any
