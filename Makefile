@@ -23,13 +23,16 @@ index: setup  ## ingest content/ (incremental: only new or changed files cost an
 	@echo "Indexing $(CONTENT)/ (only new or changed files cost anything)…"
 	$(VENV)/bin/hindsight ingest $(CONTENT)
 
+# Where readers reach the portal: feed, digest, API and invitation links point here. An address
+# set in the environment (a proxy's public URL) wins; otherwise it follows PORT.
+run: export HINDSIGHT_PORTAL_URL ?= http://localhost:$(PORT)
 run: index  ## open the portal on content/, with the watcher keeping the index live and the server (API, feeds, MCP)
-	@echo "Portal: http://localhost:$(PORT)   API: http://localhost:$${HINDSIGHT_FEEDS_PORT:-8502}/docs"
+	@echo "Portal: $(HINDSIGHT_PORTAL_URL)   API: http://localhost:$${HINDSIGHT_FEEDS_PORT:-8502}/docs"
 	@$(VENV)/bin/hindsight watch $(CONTENT) & WATCH=$$!; \
 	$(VENV)/bin/hindsight serve & SERVER=$$!; \
 	trap "kill $$WATCH $$SERVER 2>/dev/null" EXIT INT TERM; \
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false
+	$(PY) -m streamlit run hindsight_portal.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false --browser.serverAddress localhost
 
 test: setup  ## the whole suite, browser test included
 	$(PY) -m pytest
@@ -38,7 +41,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
 
 lint: setup
-	$(VENV)/bin/ruff check ingest index circulation cli portal server tests bench tools app.py
+	$(VENV)/bin/ruff check ingest index circulation cli portal server tests bench tools app.py hindsight_portal.py
 	$(VENV)/bin/mypy
 
 bench: setup

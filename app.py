@@ -1,10 +1,15 @@
 """Hindsight portal: the frame. Pages live in portal/pages/; run with `streamlit run app.py`."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from portal import circulation, frame
 
-st.set_page_config(page_title="Hindsight", page_icon=":material/history_edu:", layout="wide")
+# The tab's icon is a file of ours, served by the portal: a Material icon name here would make
+# every browser fetch it from a font CDN (and fail, offline).
+FAVICON = str(Path(__file__).parent / "portal" / "static" / "favicon.png")
+st.set_page_config(page_title="Hindsight", page_icon=FAVICON, layout="wide")
 frame.gate()
 circulation.record_visit()  # "what's new" counts from the end of the last visit
 
@@ -78,5 +83,6 @@ page = st.navigation(
 title = getattr(page, "title", "")
 st.set_page_config(page_title=f"{title} · Hindsight" if title else "Hindsight")
 frame.style()
+frame.behaviour()
 frame.sidebar()
 page.run()

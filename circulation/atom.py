@@ -12,35 +12,28 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
+from circulation import portal_links
 from index import fields
 from index.kinds import kind_label
 from index.models import Document
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
-# The portal page that shows each kind (url_path in app.py; portal/links.py PAGE_OF_KIND).
-PAGE_OF_KIND = {
-    "postmortem": "incidents",
-    "showcase": "showcase",
-    "talk": "talks",
-    "paper-review": "talks",
-    "expert": "experts",
-}
+PAGE_OF_KIND = portal_links.PAGE_OF_KIND
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def document_url(portal_url: str, doc: Document) -> str:
     """The portal address that opens DOC."""
-    page = PAGE_OF_KIND.get(doc.kind, "document")
-    param = "expert" if doc.kind == "expert" else "doc"
-    return f"{portal_url.rstrip('/')}/{page}?{urlencode({param: doc.doc_id})}"
+    return portal_links.document_url(portal_url, doc.doc_id, doc.kind)
 
 
-def entry_id(portal_url: str, doc_id: str) -> str:
-    """A document's permanent entry id: the same across changes (`updated` moves instead)."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{portal_url.rstrip('/')}/doc/{quote(doc_id)}").urn
+def entry_id(doc_id: str) -> str:
+    """A document's permanent entry id: the same across changes (`updated` moves instead) and
+    across portal addresses (a portal moved to another port is not a feed of new entries)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"hindsight:doc:{quote(doc_id)}").urn
 
 
 def feed_id(key: str) -> str:
@@ -84,12 +77,18 @@ def render(
     *,
     key: str,
     title: str,
-    self_url: str,
+    self_url: str | None,
     portal_url: str,
     entries: Sequence[Entry],
     now: dt.datetime,
+    alternate_url: str | None = None,
 ) -> str:
-    """The Atom feed KEY (a stable name: its id) with ENTRIES, as UTF-8 XML text."""
+    """The Atom feed KEY (a stable name: its id) with ENTRIES, as UTF-8 XML text.
+
+    SELF_URL is where the feed itself is fetched (left out when nobody serves it at a known
+    address: a wrong self link sends feed readers astray); ALTERNATE_URL the portal page it
+    mirrors (default: the portal's home).
+    """
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -103,15 +102,16 @@ def render(
     sub(feed, "title", title)
     updated = max((e.updated for e in entries), default=now)
     sub(feed, "updated", rfc3339(updated))
-    sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
-    sub(feed, "link", rel="alternate", type="text/html", href=portal_url)
+    if self_url:
+        sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    sub(feed, "link", rel="alternate", type="text/html", href=alternate_url or portal_url)
     author = sub(feed, "author")
     sub(author, "name", "Hindsight")
     sub(feed, "generator", "Hindsight")
     for item in entries:
         doc = item.document
         entry = sub(feed, "entry")
-        sub(entry, "id", entry_id(portal_url, doc.doc_id))
+        sub(entry, "id", entry_id(doc.doc_id))
         sub(entry, "title", doc.title or doc.doc_id)
         sub(entry, "updated", rfc3339(item.updated))
         if item.published is not None:

@@ -19,6 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from circulation import portal_links
 from index import escape, fields
 from index import experts as office
 from index.action_items import ActionItem
@@ -26,6 +29,7 @@ from index.expertise import ExpertiseMatch
 from index.filters import SearchFilters
 from index.kinds import TALK_KINDS
 from index.models import Document, SearchHit
+from index.relevance import PLAN_FLOOR, PLAN_MEDIA_FLOOR, FloorParams, matches
 
 if TYPE_CHECKING:
     from index.archive import Archive
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 CountTokens = Callable[[str], int]
 PASSAGE_TOKENS = 200  # of the model's 256: room for the special tokens and a query prompt
 RRF_K = 60
+MAX_LINKED_PLAN = 8000  # characters of an encoded plan a link carries (proxies cap URLs near 8 KB)
 PER_PASSAGE = 10  # documents each passage contributes to the fusion
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
@@ -130,7 +135,7 @@ class BriefIncident:
 
     doc: Document
     score: float
-    plan_passage: str  # the passage of the plan that met it best
+    plan_passage: str  # the sentence of the plan that met it best
     incident_passage: str  # and the incident's passage it met
     shared_services: tuple[str, ...]
     severity: str
@@ -275,9 +280,27 @@ class Brief:
     related_plans: tuple[RelatedPlan, ...] = ()  # other teams' shared plans like it (the radar)
     now: dt.datetime | None = None  # when it was made: "3 days ago" counts from here
 
+    @property
+    def found_nothing(self) -> bool:
+        """Nothing the viewer may see clears the relevance floor for this plan."""
+        return not (self.incidents or self.moments or self.talks or self.experts)
+
+    @property
+    def notice(self) -> str:
+        """What to say when the brief is empty (an honest "nothing", not the nearest)."""
+        if not self.passages:
+            return "The plan is empty."
+        if self.found_nothing:
+            return (
+                "Nothing in the archive you can see clearly matches this plan: no past "
+                "incident, recording, talk or person. That is a finding too."
+            )
+        return ""
+
     def to_json(self) -> dict[str, Any]:
         return {
             "related_plans": [r.to_json() for r in self.related_plans],
+            "notice": self.notice,
             "passages": len(self.passages),
             "incidents": [i.to_json() for i in self.incidents],
             "open_action_items": [_item_json(i) for i in self.open_action_items],
@@ -291,9 +314,26 @@ class Brief:
             "checklist": [c.to_json() for c in self.checklist],
         }
 
-    def to_markdown(self) -> str:
-        """The brief to paste into a design doc or a PR description."""
+    def to_markdown(self, portal_url: str | None = None) -> str:
+        """The brief to paste into a design doc or a PR description.
+
+        With PORTAL_URL (the portal's address) every incident, moment, talk and person links
+        back into the portal, and the brief itself opens there with the plan filled in (each
+        reader sees what their own access allows).
+        """
+
+        def named(text: str, doc_id: str, kind: str, seconds: float | None = None) -> str:
+            shown = escape.markdown(text)
+            if not portal_url:
+                return shown
+            return f"[{shown}]({portal_links.document_url(portal_url, doc_id, kind, seconds)})"
+
         out = ["# Before you start: what we already learned", ""]
+        if portal_url:
+            token = encode_plan(self.plan)
+            if len(token) <= MAX_LINKED_PLAN:
+                link = portal_links.page_url(portal_url, "brief", plan=token)
+                out += [f"[Open this brief in Hindsight]({link}) (your own access applies)", ""]
         if self.related_plans:
             now = self.now or dt.datetime.now()
             out += ["## Other teams on this", ""]
@@ -303,12 +343,13 @@ class Brief:
                     f" (similarity {r.score:.2f}, {r.shared_at:%Y-%m-%d})"
                 )
             out.append("")
+        if self.notice:
+            return "\n".join([*out, escape.markdown(self.notice)]) + "\n"
         out += ["## Past incidents like this", ""]
         for i in self.incidents:
             sev = f"{i.severity}, " if i.severity else ""
-            out.append(
-                f"- **{escape.markdown(i.doc.title)}** ({sev}{_iso(i.doc.date) or 'undated'})"
-            )
+            title = f"**{named(i.doc.title, i.doc.doc_id, i.doc.kind)}**"
+            out.append(f"- {title} ({sev}{_iso(i.doc.date) or 'undated'})")
             if i.recurrence:
                 out.append(f"  - Recurring: {escape.markdown(i.recurrence)}")
             out.append(f"  - Why: your plan says “{escape.markdown(i.plan_passage)}”")
@@ -325,30 +366,36 @@ class Brief:
             when = f"due {escape.markdown(due)}" if due else "no due date"
             late = " **overdue**" if a.overdue else ""
             owner = a.owner or "no owner"
+            source = named(a.doc_id, a.doc_id, "postmortem")
             out.append(
-                f"- {escape.markdown(a.title)} ({escape.markdown(owner)}, {when}{late}; {a.doc_id})"
+                f"- {escape.markdown(a.title)} ({escape.markdown(owner)}, {when}{late}; {source})"
             )
         out += ["", "## Where it was explained", ""]
         for m in self.moments:
             who = f" {escape.markdown(m.speaker)}:" if m.speaker else ""
-            out.append(
-                f"- {escape.markdown(m.title)} at {clock(m.start)}{who} “{escape.markdown(m.snippet)}”"
-            )
+            where = named(f"{m.title} at {clock(m.start)}", m.doc_id, m.kind, m.start)
+            out.append(f"- {where}{who} “{escape.markdown(m.snippet)}”")
         for t in self.talks:
-            out.append(f"- {escape.markdown(t.title)} ({t.kind}, {_iso(t.date) or 'undated'})")
+            out.append(
+                f"- {named(t.title, t.doc_id, t.kind)} ({t.kind}, {_iso(t.date) or 'undated'})"
+            )
         out += ["", "## People to ask", ""]
         for e in self.experts:
             did = "; ".join(f"{ev.role} in {ev.title}" for ev in e.match.evidence[:2])
-            line = f"- **{escape.markdown(e.match.person.name)}**" + (
-                f": {escape.markdown(did)}" if did else ""
-            )
+            person = e.match.person
+            name = escape.markdown(person.name)
+            if portal_url:
+                name = f"[{name}]({portal_links.person_url(portal_url, person.expert_id or person.key)})"
+            line = f"- **{name}**" + (f": {escape.markdown(did)}" if did else "")
             nxt = e.next_office_hours
             if nxt:
                 line += f" — office hours {nxt.viewer_start:%a %d %b %H:%M} {self.viewer_tz}"
             out.append(line)
         out += ["", "## Questions to answer before you start", ""]
         for c in self.checklist:
-            out.append(f"- [ ] {escape.markdown(c.text)} ({c.source}, {c.doc_id})")
+            out.append(
+                f"- [ ] {escape.markdown(c.text)} ({c.source}, {named(c.doc_id, c.doc_id, 'postmortem')})"
+            )
         return "\n".join(out) + "\n"
 
 
@@ -382,6 +429,10 @@ class BriefParams:
     experts: int = 3
     checklist: int = 6
     checklist_from: int = 3  # the best incidents only: a weak match's lessons are noise
+    # A document counts for a passage only above this floor (index/relevance.py): an
+    # off-topic plan gets an empty brief, not the nearest incidents.
+    floor: FloorParams = PLAN_FLOOR  # incidents
+    media_floor: FloorParams = PLAN_MEDIA_FLOOR  # recordings and talks
 
 
 def build(
@@ -399,13 +450,14 @@ def build(
     parts = passages(plan, count_tokens or archive.count_tokens)
     if not parts:
         return Brief(plan, (), (), (), (), (), (), (), viewer_tz)
-    found = _fused(archive, parts, SearchFilters(kinds=("postmortem",)))
-    incidents = [_incident(archive, plan, parts, f, now.date()) for f in found[: p.incidents]]
+    found = _fused(archive, parts, SearchFilters(kinds=("postmortem",)), p.floor)
+    incidents = [_incident(archive, parts, f, now.date()) for f in found[: p.incidents]]
     items = sorted(
         (i for inc in incidents for i in inc.action_items if i.is_open),
         key=lambda i: (not i.overdue, i.due or dt.date.max, i.incident),
     )
-    media = _fused(archive, parts, SearchFilters(kinds=("showcase", *TALK_KINDS)))
+    media = _fused(archive, parts, SearchFilters(kinds=("showcase", *TALK_KINDS)), p.media_floor)
+    matched = {f.doc_id for f in [*found, *media]}
     return Brief(
         plan=plan,
         passages=tuple(parts),
@@ -415,49 +467,79 @@ def build(
         talks=tuple(f.hit for f in media if f.hit.kind in TALK_KINDS and not f.hit.moments)[
             : p.talks
         ],
-        experts=tuple(_experts(archive, parts, p.experts, now, viewer_tz)),
+        experts=tuple(_experts(archive, parts, matched, p.experts, now, viewer_tz)),
         checklist=tuple(_checklist(incidents[: p.checklist_from], p.checklist)),
         viewer_tz=viewer_tz,
     )
 
 
 @dataclass(frozen=True)
-class _Fused:
+class FusedDocument:
+    """A document the plan's passages found, with the passage and hit that met it best."""
+
     doc_id: str
     score: float
     passage: int  # the plan passage that ranked it highest
     hit: SearchHit  # its hit for that passage
 
 
-def _fused(archive: Archive, parts: Sequence[str], filters: SearchFilters) -> list[_Fused]:
+def _fused(
+    archive: Archive, parts: Sequence[str], filters: SearchFilters, floor: FloorParams
+) -> list[FusedDocument]:
     """Documents by reciprocal-rank fusion of each passage's search, each with its best hit."""
+    return fuse_passages([archive.search(p, filters, limit=PER_PASSAGE) for p in parts], floor)
+
+
+def fuse_passages(
+    rankings: Sequence[Sequence[SearchHit]], floor: FloorParams
+) -> list[FusedDocument]:
+    """Documents by reciprocal-rank fusion of each passage's hits, each with its best hit.
+
+    A hit votes only where it clears FLOOR (ranks are kept: a document below the floor still
+    takes its place in the passage's ranking, it just earns nothing).
+    """
     score: dict[str, float] = {}
     best: dict[str, tuple[int, int, SearchHit]] = {}
-    for n, part in enumerate(parts):
-        for rank, hit in enumerate(archive.search(part, filters, limit=PER_PASSAGE), start=1):
+    for n, hits in enumerate(rankings):
+        for rank, hit in enumerate(hits, start=1):
+            if not matches(hit.evidence, floor):
+                continue
             score[hit.doc_id] = score.get(hit.doc_id, 0.0) + 1.0 / (RRF_K + rank)
             if hit.doc_id not in best or rank < best[hit.doc_id][0]:
                 best[hit.doc_id] = (rank, n, hit)
     order = sorted(score, key=lambda d: (-score[d], d))
-    return [_Fused(d, score[d], best[d][1], best[d][2]) for d in order]
+    return [FusedDocument(d, score[d], best[d][1], best[d][2]) for d in order]
+
+
+def plan_sentence(archive: Archive, passage: str, incident_passage: str) -> str:
+    """The sentence of PASSAGE closest in meaning to INCIDENT_PASSAGE (the "why" quote)."""
+    sentences = [s for s in _SENTENCE.split(" ".join(passage.split())) if s.strip()]
+    if len(sentences) <= 1 or not incident_passage:
+        return " ".join(passage.split())
+    target = np.asarray(archive.query_vector(incident_passage), dtype=np.float32).reshape(-1)
+    scores = [
+        float(np.asarray(archive.query_vector(s), dtype=np.float32).reshape(-1) @ target)
+        for s in sentences
+    ]
+    return sentences[int(np.argmax(scores))]
 
 
 def _incident(
-    archive: Archive, plan: str, parts: Sequence[str], f: _Fused, today: dt.date
+    archive: Archive, parts: Sequence[str], f: FusedDocument, today: dt.date
 ) -> BriefIncident:
     doc = archive.document(f.doc_id) or Document(
         f.doc_id, f.hit.kind, f.hit.title, f.hit.path, f.hit.date, dict(f.hit.metadata)
     )
     meta = doc.metadata
     services = fields.values(meta, "services")
-    lowered = plan.lower()
+    lowered = " ".join(parts).lower()
     shared = tuple(s for s in dict.fromkeys(services) if _mentions(lowered, s))
     cluster = archive.recurrence_of(doc.doc_id)
     found = archive.action_items(SearchFilters(doc_ids=(doc.doc_id,)), today=today)
     return BriefIncident(
         doc=doc,
         score=f.score,
-        plan_passage=parts[f.passage],
+        plan_passage=plan_sentence(archive, parts[f.passage], " ".join(f.hit.snippet.split())),
         incident_passage=" ".join(f.hit.snippet.split()),
         shared_services=shared,
         severity=fields.text(meta, "severity"),
@@ -501,7 +583,7 @@ def _lessons(doc: Document) -> list[str]:
     return [" ".join(b.split()) for b in bullets] or ([" ".join(text.split())] if text else [])
 
 
-def _moments(archive: Archive, media: Sequence[_Fused], limit: int) -> list[BriefMoment]:
+def _moments(archive: Archive, media: Sequence[FusedDocument], limit: int) -> list[BriefMoment]:
     """Moments of the recordings found, Showcase failures first, then by fused score."""
     recordings = [f for f in media if f.hit.moments]
     failures = {f.doc_id for f in recordings if _failure(f.hit)}
@@ -530,13 +612,25 @@ def _failure(hit: SearchHit) -> bool:
 
 
 def _experts(
-    archive: Archive, parts: Sequence[str], limit: int, now: dt.datetime, viewer_tz: str
+    archive: Archive,
+    parts: Sequence[str],
+    matched: set[str],
+    limit: int,
+    now: dt.datetime,
+    viewer_tz: str,
 ) -> list[BriefExpert]:
-    """People by reciprocal-rank fusion of each passage's evidence-based expert ranking."""
+    """People by reciprocal-rank fusion of each passage's evidence-based expert ranking.
+
+    Only people with evidence on a document the brief matched (an incident, a recording, a
+    talk above the floor) are named: a declared topic alone, or a document below the floor,
+    is not a reason to send someone a question about this plan.
+    """
     score: dict[str, float] = {}
     first: dict[str, ExpertiseMatch] = {}
     for part in parts:
-        for rank, match in enumerate(archive.experts(part, limit=10, today=now.date()), start=1):
+        people = archive.experts(part, limit=10, today=now.date()) if matched else []
+        ranked = [m for m in people if any(e.doc_id in matched for e in m.evidence)]
+        for rank, match in enumerate(ranked, start=1):
             key = match.person.key
             score[key] = score.get(key, 0.0) + 1.0 / (RRF_K + rank)
             if key not in first or len(match.evidence) > len(first[key].evidence):

@@ -12,10 +12,11 @@ import html
 import json
 from typing import Literal
 
-from circulation import atom
+from circulation import atom, portal_links
 from circulation.review import QueueItem
 from circulation.whats_new import NewItem, WhatsNew
 from index import escape
+from index.timefmt import stamp
 
 Format = Literal["md", "html", "json", "atom"]
 FORMATS: tuple[Format, ...] = ("md", "html", "json", "atom")
@@ -46,10 +47,17 @@ def _review_markdown(review: Review | None, portal_url: str) -> list[str]:
     return lines[:-1]
 
 
+def _title(news: WhatsNew) -> str:
+    return f"What's new in Hindsight since {stamp(news.since)}"
+
+
 def to_markdown(news: WhatsNew, portal_url: str, review: Review | None = None) -> str:
-    lines = [f"# What's new in Hindsight since {news.since:%Y-%m-%d %H:%M}", ""]
+    lines = [f"# {_title(news)}", ""]
+    more = f"[Open What's new in Hindsight]({portal_links.whats_new_url(portal_url)})"
     if not news.total and not news.extra:
-        return "\n".join([*lines, "Nothing new.", *_review_markdown(review, portal_url), ""])
+        return "\n".join(
+            [*lines, "Nothing new.", *_review_markdown(review, portal_url), "", more, ""]
+        )
     lines.append(
         ", ".join(f"{g.label}: {g.new} new, {g.changed} changed" for g in news.groups) or ""
     )
@@ -72,7 +80,7 @@ def to_markdown(news: WhatsNew, portal_url: str, review: Review | None = None) -
         lines += ["", f"## {escape.markdown(section.title)}", ""]
         lines += [f"- {escape.markdown(label)}" for label, _ in section.items]
     lines += _review_markdown(review, portal_url)
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", more]) + "\n"
 
 
 _FONT = "font-family:Arial,Helvetica,sans-serif;color:#1f2937;"
@@ -97,7 +105,7 @@ def to_html(news: WhatsNew, portal_url: str, review: Review | None = None) -> st
             f' <span style="color:#6b7280;">— {esc(note)}</span></td></tr>'
         )
 
-    title = f"What's new in Hindsight since {news.since:%Y-%m-%d %H:%M}"
+    title = _title(news)
     if not news.total and not news.extra:
         heading("Nothing new.")
     else:
@@ -136,6 +144,12 @@ def to_html(news: WhatsNew, portal_url: str, review: Review | None = None) -> st
                     f'<tr><td style="{_FONT}font-size:14px;color:#6b7280;">'
                     f"and {len(items) - REVIEW_PER_OWNER} more</td></tr>"
                 )
+    whats_new = esc(portal_links.whats_new_url(portal_url), quote=True)
+    rows.append(
+        f'<tr><td style="{_FONT}font-size:14px;padding-top:18px;">'
+        f'<a href="{whats_new}" style="color:#1d4ed8;text-decoration:underline;">'
+        "Open What&#x27;s new in Hindsight</a></td></tr>"
+    )
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title></head>"
@@ -185,15 +199,26 @@ def to_json(news: WhatsNew, portal_url: str, review: Review | None = None) -> st
     )
 
 
-def to_atom(news: WhatsNew, portal_url: str, *, key: str, now: dt.datetime) -> str:
+def to_atom(
+    news: WhatsNew,
+    portal_url: str,
+    *,
+    key: str,
+    now: dt.datetime,
+    feed_url: str | None = None,
+) -> str:
+    """The digest as an Atom feed. FEED_URL is where it will be served (its rel="self"); a
+    digest written to a file has no address of its own until someone publishes it, so without
+    one the feed has no self link rather than a wrong one."""
     entries = [atom.Entry(i.document, i.at, note=i.status) for i in news.items]
     return atom.render(
         key=key,
         title=f"What's new in Hindsight since {news.since:%Y-%m-%d}",
-        self_url=portal_url,
+        self_url=feed_url,
         portal_url=portal_url,
         entries=entries,
         now=now,
+        alternate_url=portal_links.whats_new_url(portal_url),
     )
 
 
@@ -205,6 +230,7 @@ def render(
     key: str = "digest",
     now: dt.datetime,
     review: Review | None = None,
+    feed_url: str | None = None,
 ) -> str:
     """NEWS in FMT; REVIEW (the queue by owner) adds a "Due for review" section (not to Atom:
     each owner follows their own queue's feed instead)."""
@@ -214,4 +240,4 @@ def render(
         return to_html(news, portal_url, review)
     if fmt == "json":
         return to_json(news, portal_url, review)
-    return to_atom(news, portal_url, key=key, now=now)
+    return to_atom(news, portal_url, key=key, now=now, feed_url=feed_url)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from circulation import atom, review
+from circulation import atom, portal_links, review
 from circulation.follows import recent
 from circulation.state import StateStore
 from index.access import Viewer
@@ -82,6 +82,7 @@ def answer(
         portal_url=settings.portal_url,
         entries=entries,
         now=now,
+        alternate_url=portal_links.whats_new_url(settings.portal_url),
     )
     return FeedAnswer(200, atom.CONTENT_TYPE, body)
 
@@ -123,5 +124,6 @@ def answer_review(
         portal_url=settings.portal_url,
         entries=review.atom_entries(items),
         now=now,
+        alternate_url=portal_links.page_url(settings.portal_url, "review"),
     )
     return FeedAnswer(200, atom.CONTENT_TYPE, body)

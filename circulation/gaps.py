@@ -1,10 +1,13 @@
-"""Knowledge gaps: searches that found nothing useful, grouped by meaning into topics.
+"""Knowledge gaps: searches nothing answered, grouped by meaning into topics.
 
-A search found nothing useful when no visible document contains a word of it, or when the
-asker opened nothing after it. Queries are embedded with the product's embedder and grouped
-greedily (most asked first; a query joins the closest topic when its centroid is at least
-`gaps_similarity` away in cosine). A topic is shown once `gaps_min_askers` distinct people
-(named log) or sessions (anonymous log) asked.
+A search is unanswered when nothing the asker may see cleared the relevance floor for it
+(index/relevance.py): results shown but not opened are *not* a gap, the archive answered. Queries
+are embedded with the product's embedder and grouped greedily (most asked first; a query joins
+the closest topic when its centroid is at least `gaps_similarity` away in cosine). A topic is
+shown once `gaps_min_askers` distinct askers asked: people when the log knows who (named
+mode), browser sessions otherwise, and it says which. When the gaps are read, a topic that a
+document everyone may see now answers is dropped, and nobody is invited to present a topic
+their own document already covers.
 """
 
 from __future__ import annotations
@@ -23,11 +26,10 @@ from index.expertise import ExpertiseMatch
 from index.settings import Settings
 
 OPEN_WINDOW = dt.timedelta(minutes=30)  # an open this long after a search answers it
-Category = Literal["missing", "restricted", "unopened"]
+Category = Literal["missing", "restricted"]
 CATEGORY_LABELS: dict[Category, str] = {
     "missing": "nothing in the archive",
     "restricted": "exists, but restricted for the people who asked",
-    "unopened": "results shown, nothing opened",
 }
 
 
@@ -35,21 +37,36 @@ CATEGORY_LABELS: dict[Category, str] = {
 class GapTopic:
     label: str  # the most asked query of the topic
     queries: tuple[str, ...]  # distinct, most asked first
-    askers: int
+    askers: int  # people and sessions
     searches: int
     category: Category
     last_asked: dt.datetime
     experts: tuple[ExpertiseMatch, ...] = ()
+    people: int = 0  # askers the log knows by name (named mode)
+    sessions: int = 0  # askers known only as a browser session (anonymous mode)
 
     @property
     def category_label(self) -> str:
         return CATEGORY_LABELS[self.category]
+
+    @property
+    def askers_label(self) -> str:
+        """'3 people', '9 sessions' or '2 people and 4 sessions': a session is not a person."""
+        parts = []
+        if self.people or not self.sessions:
+            parts.append(f"{self.people} {'person' if self.people == 1 else 'people'}")
+        if self.sessions:
+            parts.append(f"{self.sessions} session{'s' if self.sessions != 1 else ''}")
+        return " and ".join(parts)
 
     def to_json(self) -> dict[str, object]:
         return {
             "topic": self.label,
             "queries": list(self.queries),
             "askers": self.askers,
+            "people": self.people,
+            "sessions": self.sessions,
+            "askers_label": self.askers_label,
             "searches": self.searches,
             "category": self.category,
             "last_asked": self.last_asked.isoformat(),
@@ -61,8 +78,8 @@ class GapTopic:
 
 
 def unanswered(searches: Sequence[LoggedSearch]) -> list[LoggedSearch]:
-    """Searches that found nothing useful: no visible match, or nothing opened after."""
-    return [s for s in searches if not s.matched or not s.opened]
+    """Searches nothing the asker may see answered (whether or not they opened anything)."""
+    return [s for s in searches if not s.matched]
 
 
 def cluster(
@@ -87,8 +104,6 @@ def cluster(
 
 
 def _category(items: Sequence[LoggedSearch]) -> Category:
-    if any(s.matched for s in items):
-        return "unopened"
     return "restricted" if any(s.hidden for s in items) else "missing"
 
 
@@ -110,6 +125,7 @@ def topics(
         askers = len({s.asker for s in items})
         if askers < min_askers:
             continue
+        people = len({s.asker for s in items if s.named})
         shown: dict[str, str] = {}
         for s in items:
             shown.setdefault(s.query.lower(), s.query)
@@ -122,6 +138,8 @@ def topics(
                 searches=len(items),
                 category=_category(items),
                 last_asked=max(s.at for s in items),
+                people=people,
+                sessions=askers - people,
             )
         )
     return sorted(out, key=lambda t: (-t.askers, -t.searches, t.label))
@@ -130,7 +148,13 @@ def topics(
 def find_gaps(
     archive: Archive, store: StateStore, settings: Settings, *, now: dt.datetime | None = None
 ) -> list[GapTopic]:
-    """The gap topics of the log, each with the people closest to it whom the viewer may see."""
+    """The gap topics of the log, each with people to invite whom the viewer may see.
+
+    A topic that a document everyone may see answers now (written since it was asked) is no
+    gap any more. The people offered are those closest to the topic by evidence, minus anyone
+    who wrote, presented or owns a document that already covers it (above the floor for the
+    organiser): they would be asked to present what they already wrote.
+    """
     now = now or dt.datetime.now()
     store.purge(now - dt.timedelta(days=settings.search_log_days))
     found = topics(
@@ -139,8 +163,23 @@ def find_gaps(
         min_askers=settings.gaps_min_askers,
         threshold=settings.gaps_similarity,
     )
-    # Declared topics first, then by meaning (Archive.experts: evidence-based experts land there).
-    return [replace(t, experts=tuple(archive.experts(t.label, limit=3))) for t in found]
+    everyone = archive.for_everyone()
+    out = []
+    for topic in found:
+        if any(_answers(everyone, q) for q in topic.queries):
+            continue
+        covering = {h.doc_id for q in topic.queries for h in archive.search(q) if not h.weak}
+        people = [
+            m
+            for m in archive.experts(topic.label, limit=10)
+            if not any(e.doc_id in covering and e.role != "declared" for e in m.evidence)
+        ]
+        out.append(replace(topic, experts=tuple(people[:3])))
+    return out
+
+
+def _answers(archive: Archive, query: str) -> bool:
+    return any(not h.weak for h in archive.search(query))
 
 
 def invitation(topic: GapTopic, expert: ExpertiseMatch, portal_url: str) -> str:
@@ -150,8 +189,8 @@ def invitation(topic: GapTopic, expert: ExpertiseMatch, portal_url: str) -> str:
     subject = f"Would you present “{topic.label}” at the next AI Showcase?"
     body = (
         f"Hi {expert.expert.name},\n\n"
-        f"{topic.askers} people searched Hindsight for “{topic.label}” recently and found "
-        f"nothing useful ({topic.category_label}). Related searches: "
+        f"{topic.askers_label.capitalize()} searched Hindsight for “{topic.label}” recently "
+        f"and found nothing that answers it ({topic.category_label}). Related searches: "
         + "; ".join(topic.queries[:5])
         + ".\n\nYour work looks closest to it. Would you present it at the next AI Showcase?"
         + f" A short talk or a demo is plenty.\n\nHindsight: {portal_url}\n"

@@ -3,8 +3,8 @@
 - off: nothing.
 - anonymous (default): the query, the time, a hash of the browser session (to count distinct
   askers and to tie a document opened afterwards to the search) and two booleans: whether a
-  document the asker may see contains a word of the query, and whether only documents they
-  may not see do. No name, e-mail or groups.
+  document the asker may see matches the query (clears the relevance floor), and whether only
+  documents they may not see do. No name, e-mail or groups.
 - named: the same plus the person's key (e-mail or name).
 
 Rows older than HINDSIGHT_SEARCH_LOG_DAYS are deleted at every write.
@@ -43,9 +43,11 @@ def log_search(
     if settings.search_log == "off" or not text:
         return False
     now = now or dt.datetime.now()
-    matched = archive.uses_words(text)
-    # Whether only restricted documents hold it: decides the gap's category, never shown.
-    hidden = not matched and archive.only_hidden_use_words(text)
+    # Answered: a document the asker may see clears the relevance floor (not merely uses a
+    # word of it: "promote a replica" is answered, "replica of the office plant" is not).
+    matched = any(not h.weak for h in archive.search(text))
+    # Whether only restricted documents answer it: decides the gap's category, never shown.
+    hidden = not matched and archive.only_hidden_answer(text)
     asker = archive.viewer.person_key or None if settings.search_log == "named" else None
     store.log_search(
         query=text,

@@ -1,5 +1,5 @@
 """Per-person state the portal writes: visits, follows, feed and API tokens, the search log,
-reviews.
+reviews, feedback.
 
 Generations under the data dir are immutable snapshots rebuilt from content; this is the one
 mutable store beside them (`<data dir>/state.sqlite3`, docs/storage.md). SQLite, because two
@@ -59,8 +59,8 @@ CREATE TABLE IF NOT EXISTS searches (
     query TEXT NOT NULL,
     asker TEXT,                -- the person (named mode only)
     session TEXT NOT NULL,     -- a hash of the browser session: counts distinct askers
-    matched INTEGER NOT NULL,  -- a document the asker may see contains a word of the query
-    hidden INTEGER NOT NULL    -- only documents the asker may not see contain one
+    matched INTEGER NOT NULL,  -- a document the asker may see matches it (relevance floor)
+    hidden INTEGER NOT NULL    -- only documents the asker may not see match it
 );
 CREATE INDEX IF NOT EXISTS searches_at ON searches (at);
 CREATE TABLE IF NOT EXISTS opens (
@@ -76,6 +76,16 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     last_used_at TEXT,
     revoked_at TEXT
 );
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    person_key TEXT NOT NULL,
+    surface TEXT NOT NULL,     -- similar | brief | search (circulation/feedback.py)
+    subject TEXT NOT NULL,     -- the seed post-mortem (similar), the plan or the query
+    doc_id TEXT NOT NULL,      -- the item judged
+    verdict TEXT NOT NULL      -- same | unrelated | outdated | helpful
+);
+CREATE INDEX IF NOT EXISTS feedback_item ON feedback (surface, subject, doc_id);
 """
 # Feed tokens were stored as they are before they were hashed: `_migrate` moves each to its hash.
 _FEED_HASH_COLUMN = "ALTER TABLE people ADD COLUMN feed_token_hash TEXT"
@@ -224,6 +234,7 @@ class LoggedSearch:
     hidden: bool
     opened: bool
     team: str = ""  # the asker's team when it was known (coordination figures)
+    named: bool = False  # ASKER is a person (named mode), not a browser session
 
 
 @dataclass(frozen=True)
@@ -236,6 +247,18 @@ class ReviewRecord:
     verdict: str  # "accurate" | "outdated"
     note: str
     at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One person's verdict on one item of a surface, and when they gave it."""
+
+    at: dt.datetime
+    person_key: str
+    surface: str
+    subject: str
+    doc_id: str
+    verdict: str
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -561,9 +584,40 @@ class StateStore:
                 hidden=bool(r[5]),
                 opened=opened[i],
                 team=r[6] or "",
+                named=r[2] is not None,
             )
             for i, r in enumerate(rows)
         ]
+
+    # -- feedback -------------------------------------------------------------------------
+
+    def add_judgement(self, judgement: Judgement) -> None:
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO feedback (at, person_key, surface, subject, doc_id, verdict) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    judgement.at.isoformat(),
+                    judgement.person_key,
+                    judgement.surface,
+                    judgement.subject,
+                    judgement.doc_id,
+                    judgement.verdict,
+                ],
+            )
+
+    def judgements(self, surface: str | None = None) -> list[Judgement]:
+        """Every verdict given (of SURFACE when given), oldest first; none without a store."""
+        if not self.path.exists():
+            return []  # reading never creates the store (a read-only replica has none)
+        where, args = ("WHERE surface = ?", [surface]) if surface else ("", [])
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT at, person_key, surface, subject, doc_id, verdict FROM feedback "
+                f"{where} ORDER BY at, id",
+                args,
+            ).fetchall()
+        return [Judgement(dt.datetime.fromisoformat(r[0]), *r[1:]) for r in rows]
 
     def raw_search_rows(self) -> list[tuple[object, ...]]:
         """The stored search rows as they are (what the README says is kept; tests read it)."""

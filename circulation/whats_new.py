@@ -76,7 +76,23 @@ class WhatsNew:
 # Hook for other producers: each is called with the viewer's Archive and the moment, and must
 # read only through that Archive. Recurrence clusters register here when they exist.
 ExtraSource = Callable[[Archive, dt.datetime], Sequence[ExtraSection]]
-EXTRA_SOURCES: list[ExtraSource] = []
+OWN_PROBLEMS = "Your files that did not make it into the index"
+
+
+def own_problems(archive: Archive, since: dt.datetime) -> list[ExtraSection]:
+    """The viewer's own files that failed or were skipped, whenever that happened: until the
+    file is fixed, its owner hears of it in every digest (Archive.own_problems)."""
+    items = tuple(
+        (
+            f"{f.path}{f':{f.line}' if f.line else ''} ({f.state}): {f.reason or 'no reason given'}",
+            "",
+        )
+        for f in archive.own_problems()
+    )
+    return [ExtraSection(OWN_PROBLEMS, items)] if items else []
+
+
+EXTRA_SOURCES: list[ExtraSource] = [own_problems]
 
 
 def default_since(now: dt.datetime | None = None) -> dt.datetime:

@@ -3,8 +3,8 @@
 One module per command group registers its sub-commands (`register`): `write` (ingest, watch,
 publish), `search` (search, experts, stats), `show`, `incidents` (similar, recurring, actions),
 `brief`, `circulation` (digest, gaps), `server` (serve, mcp), `tokens` (token), `review` (the
-review queue), `metrics`. Reads go through `index.opener` and the door with the command's viewer
-(`--groups`, `--all`); writes go through `ingest`.
+review queue), `metrics`, `feedback` (export). Reads go through `index.opener` and the door with
+the command's viewer (`--groups`, `--all`); writes go through `ingest`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,35 @@ import argparse
 import os
 import sys
 
-from cli import brief, circulation, incidents, metrics, review, search, server, show, tokens, write
-from cli.common import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE, UsageError
+from cli import (
+    brief,
+    circulation,
+    feedback,
+    incidents,
+    metrics,
+    review,
+    search,
+    server,
+    show,
+    tokens,
+    write,
+)
+from cli.common import EXIT_BUSY, EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, UsageError
 from index.errors import HindsightError, IndexNotBuiltError, WriterBusyError
 
-GROUPS = (write, search, show, incidents, brief, circulation, server, tokens, review, metrics)
+GROUPS = (
+    write,
+    search,
+    show,
+    incidents,
+    brief,
+    circulation,
+    server,
+    tokens,
+    review,
+    metrics,
+    feedback,
+)
 DISTRIBUTION = "hindsight-portal"
 
 
@@ -58,6 +82,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code. A reader that stops early (`| head`) ends it quietly."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # what is still buffered meets a closed pipe here, not at exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_PIPE
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (stdout replaced in-process)
+        pass
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -7,10 +7,19 @@ import argparse
 import json
 import sqlite3
 import sys
-from pathlib import Path
 from typing import Any
 
-from cli.common import EXIT_FAILED, EXIT_OK, UsageError, command, reading, settings, viewer
+from cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    command,
+    read_text,
+    reading,
+    settings,
+    timezone,
+    viewer,
+)
 
 
 def cmd_brief(args: argparse.Namespace) -> int:
@@ -20,13 +29,8 @@ def cmd_brief(args: argparse.Namespace) -> int:
     from circulation.pr_check import comment, plan_of
     from circulation.state import StateStore
 
-    if args.plan == "-":
-        plan = sys.stdin.read()
-    else:
-        try:
-            plan = Path(args.plan).read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise UsageError(f"cannot read {args.plan}: {exc.strerror}") from exc
+    tz = timezone(args.tz)
+    plan = sys.stdin.read() if args.plan == "-" else read_text(args.plan, "plan")
     if args.format == "pr":
         plan = plan_of(plan)
     if not plan.strip():
@@ -44,7 +48,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
     session = activity.cli_session(args.person)
     shared = None
     with reading(args) as archive:
-        found = build(archive, plan, viewer_tz=args.tz)
+        found = build(archive, plan, viewer_tz=tz)
         try:
             # The OS user is no identity to hide plans by: only a --person's own plans are.
             mine = session if args.person else ""
@@ -82,7 +86,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
             out["shared"] = _shared_json(shared, radar.kept_until(shared, found_settings))
         print(json.dumps(out, indent=2))
     else:
-        sys.stdout.write(found.to_markdown())
+        sys.stdout.write(found.to_markdown(settings(args).portal_url))
     if shared is not None:
         audience = ", ".join(shared.groups) or "everyone"
         print(

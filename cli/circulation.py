@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from cli.common import EXIT_OK, command, reading, settings, since
+from cli.common import EXIT_OK, UsageError, command, reading, settings, since
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -20,8 +20,15 @@ def cmd_digest(args: argparse.Namespace) -> int:
     with reading(args) as archive:
         news = whats_new(archive, start)
         queue = [] if args.no_review else review.queue(archive, StateStore(found.data_dir))
+    if args.feed_url and args.format != "atom":
+        raise UsageError("--feed-url is the address an Atom digest is served at: use --format atom")
     rendered = digest.render(
-        news, args.format, found.portal_url, now=dt.datetime.now(), review=review.by_owner(queue)
+        news,
+        args.format,
+        found.portal_url,
+        now=dt.datetime.now(),
+        review=review.by_owner(queue),
+        feed_url=args.feed_url,
     )
     print(rendered, end="")
     return EXIT_OK
@@ -39,11 +46,11 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not topics:
         print(
-            f"No gaps: no topic was asked by {found.gaps_min_askers}+ people without an answer"
+            f"No gaps: no topic was asked by {found.gaps_min_askers}+ askers without an answer"
             f" (search log: {found.search_log})."
         )
     for t in topics:
-        print(f"{t.label}  [{t.category_label}]  {t.askers} askers, {t.searches} searches")
+        print(f"{t.label}  [{t.category_label}]  {t.askers_label}, {t.searches} searches")
         for q in t.queries[:5]:
             print(f"    “{q}”")
         names = ", ".join(m.expert.name for m in t.experts) or "nobody yet"
@@ -59,12 +66,26 @@ def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.Argumen
         "what is new since a moment, for an e-mail or chat post",
         "  hindsight digest --since 7d\n"
         "  hindsight digest --since 2026-11-01 --groups sre --format html > digest.html\n"
-        "  hindsight digest --since 24h --all --format json",
+        "  hindsight digest --since 24h --all --format json\n"
+        "  hindsight digest --since 7d --for priya.raman@kestrel.example --groups payments\n"
+        "  hindsight digest --since 7d --format atom --feed-url https://intranet.example/hindsight.atom",
     )
     p.add_argument("--since", required=True, metavar="DATE|7d", help="a date, or 24h / 7d / 2w")
     p.add_argument("--format", choices=["md", "html", "json", "atom"], default="md")
     p.add_argument(
         "--no-review", action="store_true", help="leave out the per-owner 'Due for review' section"
+    )
+    p.add_argument(
+        "--for",
+        dest="for_person",
+        metavar="PERSON",
+        help="a digest for this person (name or e-mail): adds their own files that failed to "
+        "ingest",
+    )
+    p.add_argument(
+        "--feed-url",
+        metavar="URL",
+        help="with --format atom: the address the feed will be served at (its rel=self link)",
     )
     p.set_defaults(func=cmd_digest)
 

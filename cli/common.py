@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from index.archive import Archive
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+EXIT_PIPE = 141  # the reader closed the pipe (`| head`): what a shell reports for SIGPIPE
 FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
@@ -44,20 +47,32 @@ def viewer(args: argparse.Namespace) -> Viewer:
     """Who the command reads as: --all (everything), --groups G1,G2, or nobody's groups."""
     from index.access import Viewer
 
+    # A digest for someone (--for): their own files that failed are theirs to hear of.
+    person = (getattr(args, "for_person", None) or "").strip()
+    email = person if "@" in person else ""
     if args.all:
-        return Viewer.everything("operator (--all)")
+        return replace(Viewer.everything(person or "operator (--all)"), email=email)
+    if person:
+        return replace(Viewer.of(person, email, groups=args.groups or ""), operator=True)
     return replace(Viewer.of("command line", groups=args.groups or ""), operator=True)
 
 
 @contextmanager
 def reading(args: argparse.Namespace, as_viewer: Viewer | None = None) -> Iterator[Archive]:
     """The published index as the command's viewer may read it; closed when the command ends."""
+    from circulation.feedback import verdicts
+    from circulation.state import StateStore
     from index.opener import Opener
 
     found = settings(args)
     require_index(found)
     with Opener(found) as opener:
-        yield opener.require(as_viewer or viewer(args))
+        archive = opener.require(as_viewer or viewer(args))
+        # Pairs people settled on the similar panel (the door applies them to what it shows);
+        # a state store this user cannot read (a replica's folder) settles nothing.
+        with contextlib.suppress(sqlite3.Error):
+            archive.pair_verdicts = verdicts(StateStore(found.data_dir))
+        yield archive
 
 
 def positive(value: int, flag: str = "--limit") -> int:
@@ -79,6 +94,31 @@ def kinds(raw: list[str] | None) -> tuple[str, ...]:
             )
         out.append(kind)
     return tuple(out)
+
+
+def timezone(raw: str, flag: str = "--tz") -> str:
+    """An IANA zone name as given, or a usage error that says what a zone looks like."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = raw.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"{flag}: unknown timezone {raw!r}; give an IANA name such as Europe/London, "
+            "America/New_York or UTC"
+        ) from None
+    return name
+
+
+def read_text(path: str, what: str) -> str:
+    """A file the command line names, or a usage error naming it and why it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path} is a folder, not a file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
 def since(raw: str) -> dt.datetime:

@@ -53,9 +53,14 @@ def cmd_similar(args: argparse.Namespace) -> int:
             print(f"\n{label}:")
         for item in items:
             date = item.doc.date.isoformat() if item.doc.date else "undated"
-            print(f"  {item.score:.3f}  {date}  {item.doc.title}  [{item.doc.doc_id}]")
-            print(f"         why: {item.why}")
-    if not panel.items:
+            print(f"  {date}  {item.doc.title}  [{item.doc.doc_id}]")
+            print(f"              why: {item.why}")
+    if not panel.items and panel.closest is not None:
+        closest = panel.closest
+        print("Nothing shares its failure mode closely enough to count as similar.")
+        print(f"Closest: {closest.doc.title}  [{closest.doc.doc_id}]")
+        print(f"              why: {closest.why}")
+    elif not panel.items:
         print(panel.reason)
     return EXIT_OK
 
@@ -84,11 +89,26 @@ def cmd_actions(args: argparse.Namespace) -> int:
     how = ItemFilter(open_only=args.open, overdue_only=args.overdue, owners=tuple(args.owner or ()))
     with reading(args) as archive:
         items = archive.action_items(how=how)
+        unknown = [
+            o
+            for o in (args.owner or () if not items else ())
+            if not archive.action_items(how=ItemFilter(owners=(o,)))
+        ]
+    if unknown:  # a typo, or someone who owns nothing you may see: say which
+        names = ", ".join(repr(o) for o in unknown)
+        print(
+            f"hindsight actions: nobody called {names} owns an action item you may see "
+            "(run `hindsight actions` for every owner)",
+            file=sys.stderr,
+        )
     if args.csv:
         sys.stdout.write(to_csv(items))
     elif args.json:
         for item in items:
             print(json.dumps(item.row(), ensure_ascii=False))
+    elif not items:
+        wanted = [w for flag, w in ((args.open, "open"), (args.overdue, "overdue")) if flag]
+        print(f"No {' and '.join(wanted) + ' ' if wanted else ''}action items match.")
     else:
         for item in items:
             flag = "OVERDUE " if item.overdue else ""

@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import sys
+from dataclasses import replace
 from typing import Any
 
-from cli.common import EXIT_OK, UsageError, command, kinds, positive, reading, settings
+from cli.common import EXIT_OK, UsageError, command, kinds, positive, read_text, reading, settings
 from index.errors import HindsightError
+
+
+def relevance(score: float, best: float) -> str:
+    """A hit's fused score as a share of the best hit's: the scores have no unit of their own
+    (each retriever's scores are put on a common scale per query), so only ratios mean much."""
+    return f"{round(100 * score / best) if best > 0 else 0}%"
 
 
 def _print_hits(hits: list[Any]) -> None:
     from index.timefmt import clock
 
     if not hits:
-        print("No results.")
+        return
+    matches = sum(1 for h in hits if not h.weak)
+    if matches:
+        print(
+            f"{matches} match{'es' if matches != 1 else ''}, best first "
+            "(relevance: share of the best hit's score)."
+        )
+    best = max(hit.score for hit in hits)
     for rank, hit in enumerate(hits, start=1):
         date = f" · {hit.date.isoformat()}" if hit.date else ""
-        print(f"{rank:2d}. {hit.title}  [{hit.kind}{date}]  {hit.score:.4f}")
+        weaker = ", weaker match" if hit.weak and matches else ""
+        print(f"{rank:2d}. {hit.title}  [{hit.kind}{date}]  {relevance(hit.score, best)}{weaker}")
         where = hit.path
         if hit.start is not None:
             who = f"{hit.speaker} " if hit.speaker else ""
@@ -36,12 +51,18 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     positive(args.limit)
     filters = SearchFilters(kinds=kinds(args.kind))
-    if not args.queries and not args.query:
-        raise UsageError("give a QUERY or --queries FILE")
+    query = " ".join(args.query).strip()
+    if args.queries and args.query:
+        raise UsageError("give a QUERY or --queries FILE, not both")
+    if not args.queries and not query:
+        raise UsageError(
+            "give a QUERY or --queries FILE" + (" (the query is empty)" if args.query else "")
+        )
     reviews = Records.read(StateStore(settings(args).data_dir))  # "Still accurate" moves review_by
     with reading(args) as archive:
         if args.queries:
-            for line_no, line in enumerate(Path(args.queries).read_text().splitlines(), start=1):
+            lines = read_text(args.queries, "queries file").splitlines()
+            for line_no, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
                 try:
@@ -55,13 +76,27 @@ def cmd_search(args: argparse.Namespace) -> int:
                 hits = with_reviews(archive, hits, reviews)
                 print(json.dumps({"id": item.get("id"), "hits": [h.to_json() for h in hits]}))
             return EXIT_OK
-        hits = archive.search(" ".join(args.query), filters, limit=args.limit, mode=args.mode)
-        hits = with_reviews(archive, hits, reviews)
+        found = archive.find(query, filters, limit=args.limit, mode=args.mode, exact=args.exact)
+        found = replace(found, hits=tuple(with_reviews(archive, list(found.hits), reviews)))
     if args.json:
-        for hit in hits:
+        # Every hit, those below the relevance floor with "weak": true; what to tell a person
+        # goes to stderr, so stdout stays one hit per line.
+        for notice in found.notices():
+            print(notice, file=sys.stderr)
+        for hit in found.hits:
             print(json.dumps(hit.to_json()))
-    else:
-        _print_hits(hits)
+        return EXIT_OK
+    for notice in found.notices():
+        print(notice)
+    shown = list(found.hits if args.weak else found.matches)
+    if found.weaker and found.matches and not args.weak:
+        more = len(found.weaker)
+        print(
+            f"({more} weaker match{'es' if more != 1 else ''} below the floor: --weak shows them)"
+        )
+    if not found.hits:
+        print(f"Nothing in the archive you may read matches “{query}”.")
+    _print_hits(shown)
     return EXIT_OK
 
 
@@ -79,12 +114,21 @@ def cmd_experts(args: argparse.Namespace) -> int:
             print(json.dumps(match.to_json()))
         return EXIT_OK
     if not matches:
-        print("Nobody yet.")
+        print(
+            f"Nobody has written, presented or spoken about “{topic}” yet, and nobody declares it."
+        )
+    else:
+        print(
+            "Ranked by evidence: each document on the topic votes for its people by role, "
+            "weighted by relevance and age."
+        )
     for rank, match in enumerate(matches, start=1):
         person = match.person
         tag = "" if person.has_profile else "  (no profile)"
-        print(f"{rank:2d}. {person.name}{tag}  {match.score:.3f}")
-        if match.declared:
+        print(f"{rank:2d}. {person.name}{tag}  evidence {match.score:.2f}")
+        if match.note:
+            print(f"    {match.note}")
+        elif match.declared:
             print(f"    declares: {', '.join(match.declared)}")
         elif match.also_knows:
             print("    also knows (not declared in a profile)")
@@ -93,7 +137,14 @@ def cmd_experts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _iso(moment: Any) -> str | None:
+    """A stored time (this machine's local time) with its UTC offset."""
+    return moment.astimezone().isoformat(timespec="seconds") if moment else None
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
+    from index.timefmt import stamp
+
     with reading(args) as archive:
         st = archive.stats()
         size = archive.index_bytes() or 0
@@ -109,14 +160,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
                     "model": st.model_id,
                     "index_bytes": size,
                     "version": version,
-                    "last_ingest": st.last_ingest.isoformat() if st.last_ingest else None,
+                    "last_ingest": _iso(st.last_ingest),
                     "files": [
                         {
                             "path": f.path,
                             "state": f.state,
                             "reason": f.reason,
                             "line": f.line,
-                            "updated_at": f.updated_at.isoformat() if f.updated_at else None,
+                            "updated_at": _iso(f.updated_at),
                         }
                         for f in files
                     ],
@@ -128,7 +179,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print(f"Index      {settings(args).data_dir} (version {version}, {size / 1e6:.1f} MB on disk)")
     print(f"Model      {st.model_id}")
     print(
-        f"Last ingest {st.last_ingest:%Y-%m-%d %H:%M:%S}" if st.last_ingest else "Last ingest never"
+        f"Last ingest {stamp(st.last_ingest, seconds=True)}"
+        if st.last_ingest
+        else "Last ingest never"
     )
     print(f"{'kind':<14}{'documents':>10}{'chunks':>10}")
     for kind, n in st.documents_by_kind.items():
@@ -142,7 +195,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for f in files:
         if f.state in ("failed", "skipped"):
             where = f"{f.path}:{f.line}" if f.line else f.path
-            print(f"  {f.state:<8}{where}: {f.reason}  ({f.updated_at:%Y-%m-%d %H:%M})")
+            when = f"  ({stamp(f.updated_at)})" if f.updated_at else ""
+            print(f"  {f.state:<8}{where}: {f.reason}{when}")
     return EXIT_OK
 
 
@@ -163,6 +217,12 @@ def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.Argumen
     p.add_argument("--limit", type=int, default=10, help="documents to return (default 10)")
     p.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default="hybrid")
     p.add_argument("--queries", metavar="FILE.jsonl", help='run {"id","query"} lines as JSONL')
+    p.add_argument(
+        "--weak", action="store_true", help="also list matches below the relevance floor"
+    )
+    p.add_argument(
+        "--exact", action="store_true", help="search the words as typed (no spelling correction)"
+    )
     p.set_defaults(func=cmd_search)
 
     p = command(

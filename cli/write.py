@@ -101,10 +101,28 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    import logging
+
     from ingest.watch import watch
 
+    # The watcher logs what it re-indexes; the model library's own start-up lines are noise.
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     found = settings(args)
-    watch(found, args.paths or [str(found.content_dir)])
+    roots = args.paths or [str(found.content_dir)]
+    for root in roots:
+        where = Path(root)
+        if not where.exists():
+            hint = (
+                ""
+                if args.paths
+                else " (the content folder: give a PATH or set HINDSIGHT_CONTENT_DIR)"
+            )
+            raise UsageError(f"no such folder: {root}{hint}")
+        if not where.is_dir():
+            raise UsageError(
+                f"{root} is a file; watch follows folders (hindsight ingest {root} indexes one file)"
+            )
+    watch(found, roots)
     return EXIT_OK
 
 

@@ -41,14 +41,29 @@ class Viewer:
     # The person at this machine (auth none, the CLI): sees which files failed to ingest even
     # though a file that failed has no readable access groups. Signed-in viewers do not.
     operator: bool = False
+    # A member of the editors group (HINDSIGHT_EDITORS_GROUP): fixes content, so sees every
+    # file that failed or was skipped, with its path and reason, like the operator.
+    editor: bool = False
 
     @classmethod
     def of(
-        cls, name: str = "", email: str = "", groups: object = None, *, admin_group: str = ""
+        cls,
+        name: str = "",
+        email: str = "",
+        groups: object = None,
+        *,
+        admin_group: str = "",
+        editors_group: str = "",
     ) -> Viewer:
         found = frozenset(groups_of(groups))
         admin = bool(admin_group) and group_name(admin_group) in found
-        return cls(name=name, email=email, groups=found, sees_everything=admin)
+        editor = bool(editors_group) and group_name(editors_group) in found
+        return cls(name=name, email=email, groups=found, sees_everything=admin, editor=editor)
+
+    @property
+    def sees_failures(self) -> bool:
+        """Sees every file that failed or was skipped (whose access nobody could read)."""
+        return self.operator or self.sees_everything or self.editor
 
     @classmethod
     def everything(cls, name: str = "operator") -> Viewer:

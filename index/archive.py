@@ -23,19 +23,25 @@ from index import (
     catalog,
     expertise,
     failure_modes,
+    failures,
     incidents,
     lifecycle,
+    pair_verdicts,
     recurrence,
+    spelling,
     trends,
 )
 from index.access import Viewer
 from index.expertise import EvidenceItem, ExpertiseMatch, ExpertiseParams, PeopleIndex
 from index.experts import expert_evidence
 from index.filters import SearchFilters, merge
+from index.findings import Findings
 from index.media import MEDIA_SUFFIXES
 from index.models import Chapter, Document, Expert, SearchHit, Segment
+from index.pair_verdicts import PairVerdicts
 from index.people import Person
 from index.search import Mode, Searcher
+from index.spelling import Correction
 from index.store import FileState
 from index.understood import Understood, understood
 
@@ -77,6 +83,9 @@ class Archive:
         self.review_policy = review or lifecycle.ReviewPolicy()
         self.incident_params = incidents.SimilarityParams()
         self.incident_text = True  # causes as front matter states them (see incidents.load)
+        # Pairs of post-mortems people settled (circulation/feedback.py): the interface that
+        # holds the state store hands them in; applied only to pairs this viewer may see.
+        self.pair_verdicts = PairVerdicts()
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -121,6 +130,48 @@ class Archive:
         doc = Document(hit.doc_id, hit.kind, hit.title, hit.path, hit.date, hit.metadata)
         return lifecycle.review_dates(doc, self.review_policy).review_by
 
+    def find(
+        self,
+        query: str,
+        filters: SearchFilters | None = None,
+        *,
+        limit: int = 10,
+        mode: Mode = "hybrid",
+        exact: bool = False,
+    ) -> Findings:
+        """QUERY searched as an interface shows it: hits with the relevance floor, a typo
+        corrected from the viewer's own vocabulary (unless EXACT), and whether any visible
+        document uses its words."""
+        asked = " ".join(query.split())
+        hits = self.search(asked, filters, limit=limit, mode=mode)
+        correction = self.did_you_mean(asked, filters) if asked else None
+        searched = asked
+        if correction is not None and not exact:
+            # Searched instead only when the words as typed match nothing and the correction
+            # does: a suggestion that finds nothing either is not offered.
+            better = self.search(correction.query, filters, limit=limit, mode=mode)
+            if not any(not h.weak for h in better):
+                correction = None
+            elif not any(not h.weak for h in hits):
+                searched, hits = correction.query, better
+        uses = bool(searched) and self.uses_words(searched, filters)
+        return Findings(asked, searched, tuple(hits), uses, correction)
+
+    def did_you_mean(self, query: str, filters: SearchFilters | None = None) -> Correction | None:
+        """QUERY with its one-edit typos corrected from words of documents the viewer may see."""
+        scope = self.scope(filters)
+        searcher = self._searcher
+        whole = self.count_tokens("") + 1  # a word the model reads as one piece
+        vocabulary = spelling.Vocabulary(
+            documents_using=lambda word: searcher.documents_using(word, scope),
+            written=lambda word: searcher.written(word, scope),
+            known=searcher.known_words,
+            is_word=lambda word: (
+                searcher.count_tokens is not None and self.count_tokens(word) <= whole
+            ),
+        )
+        return self._cached("spelling", (query, scope), lambda: spelling.correct(query, vocabulary))
+
     def uses_words(self, query: str, filters: SearchFilters | None = None) -> bool:
         """True when a visible document contains a word of QUERY (keyword search finds it)."""
         return bool(self.search(query, filters, limit=1, mode="keyword"))
@@ -135,6 +186,26 @@ class Archive:
             return False
         everyone = Archive(self._searcher, Viewer.everything("restricted-words check"))
         return everyone.uses_words(query)
+
+    def for_everyone(self) -> Archive:
+        """This snapshot as someone without groups sees it: only what everyone may read.
+
+        Never more than this viewer sees: what it answers, anyone who may open the portal
+        may read (the gaps page asks whether a topic is answered for every asker).
+        """
+        return Archive(self._searcher, Viewer(name="everyone"), self.expertise)
+
+    def only_hidden_answer(self, query: str) -> bool:
+        """True when nothing the viewer may see matches QUERY above the relevance floor, but a
+        document beyond their groups does.
+
+        Like `only_hidden_use_words`, one yes/no and nothing of what was found: the gaps page
+        says "exists, but restricted for those who asked".
+        """
+        if self.viewer.sees_everything or any(not h.weak for h in self.search(query)):
+            return False
+        everyone = Archive(self._searcher, Viewer.everything("restricted-answer check"))
+        return any(not h.weak for h in everyone.search(query))
 
     def query_vector(self, text: str) -> np.ndarray:
         """The model's vector for TEXT (a query; no document is read)."""
@@ -244,14 +315,21 @@ class Archive:
         seed = self.document(doc_id, kind="postmortem")
         if seed is None:
             return None
-        return incidents.similar(self.incident_set(), seed, limit=limit)
+        found = self.incident_set()
+        panel = incidents.similar(found, seed, limit=limit + len(self.pair_verdicts.unrelated))
+        panel = pair_verdicts.apply_to_panel(panel, self.pair_verdicts, found)
+        return replace(
+            panel, same=panel.same[:limit], related=panel.related[: limit - len(panel.same[:limit])]
+        )
 
     def recurring(self) -> list[recurrence.Cluster]:
         """Failure-mode clusters of two or more visible post-mortems, largest first."""
         return self._cached(
             "recurring",
-            (self.incident_params, self.incident_text),
-            lambda: recurrence.clusters(self.incident_set()),
+            (self.incident_params, self.incident_text, self.pair_verdicts),
+            lambda: pair_verdicts.join_clusters(
+                recurrence.clusters(self.incident_set()), self.pair_verdicts, self.incident_set()
+            ),
         )
 
     def recurrence_of(self, doc_id: str) -> recurrence.Cluster | None:
@@ -496,7 +574,32 @@ class Archive:
         """Ingest state of every file the viewer may know about.
 
         Files that failed or were skipped made no document, so their access groups are unknown:
-        only the operator (auth none, the CLI) and admins see them.
+        only the operator (auth none, the CLI), admins and the editors group see them.
         """
-        unparsed = self.viewer.operator or self.viewer.sees_everything
+        unparsed = self.viewer.sees_failures
         return catalog.file_states(self._cur(), self.scope().access, unparsed=unparsed)
+
+    def own_problems(self) -> list[FileState]:
+        """Files that failed or were skipped and name the viewer as theirs (author, owner,
+        presenter, speaker, e-mail), so the person who can fix a file hears of it.
+
+        The file's own front matter decides (index.failures), as ingest would have: a file
+        whose `access:` leaves the viewer out is not theirs to hear of, nor is one whose last
+        good version they may not see.
+        """
+        directory = self._people_index().directory
+        me = {directory.key_of(x) for x in (self.viewer.email, self.viewer.name) if x} - {""}
+        if not me:
+            return []
+        out = []
+        for state in catalog.file_states(self._cur(), None, unparsed=True):
+            if state.state == "indexed":
+                continue
+            found = failures.claimed(Path(state.source_key))
+            if found.access is not None and not self.viewer.may_see(found.access):
+                continue
+            if state.doc_id and self.document(state.doc_id) is None:
+                continue
+            if {directory.key_of(p) for p in found.people} & me:
+                out.append(state)
+        return out

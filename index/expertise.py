@@ -40,6 +40,7 @@ ROLES = (
     "reviewer",  # led a paper review
     "declared",  # names the topic in their profile
 )
+DECLARED_ONLY = "declares this topic; no evidence in the archive yet"
 ROLE_LABEL = {
     "author": "wrote",
     "action-owner": "owns action items of",
@@ -141,6 +142,11 @@ class ExpertiseMatch:
         return any(e.role != "declared" for e in self.evidence)
 
     @property
+    def note(self) -> str:
+        """What a reader should know before asking them: a claim is not evidence."""
+        return "" if self.evidenced else DECLARED_ONLY
+
+    @property
     def also_knows(self) -> bool:
         """Evidence on the topic that their profile does not declare."""
         return self.evidenced and not self.declared
@@ -162,6 +168,8 @@ class ExpertiseMatch:
             "has_profile": self.person.has_profile,
             "score": round(self.score, 6),
             "declared": list(self.declared),
+            "evidenced": self.evidenced,
+            "note": self.note,
             "evidence": [e.to_json() for e in self.evidence],
         }
 
@@ -428,7 +436,9 @@ def rank(
         for key, score in scores.items()
         if score >= params.min_score and key in index.people
     ]
-    out.sort(key=lambda m: (-m.score, m.person.name))
+    # Evidence above claims: whoever only declares the topic comes after everyone whose
+    # documents show it, however strong the declaration.
+    out.sort(key=lambda m: (not m.evidenced, -m.score, m.person.name))
     return out[:limit]
 
 

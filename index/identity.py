@@ -75,7 +75,13 @@ def from_headers(headers: Headers, settings: Settings) -> Viewer:
     if not (name or email):
         raise AccessDenied("The sign-in proxy sent no user: sign in again.")
     groups = _header(headers, settings.proxy_groups_header)
-    return Viewer.of(name or email, email, groups, admin_group=settings.admin_group)
+    return Viewer.of(
+        name or email,
+        email,
+        groups,
+        admin_group=settings.admin_group,
+        editors_group=settings.editors_group,
+    )
 
 
 def from_claims(claims: Mapping[str, Any], settings: Settings) -> Viewer:
@@ -86,7 +92,9 @@ def from_claims(claims: Mapping[str, Any], settings: Settings) -> Viewer:
     if not name:
         raise AccessDenied("The identity provider sent no user: sign in again.")
     groups = claims.get(settings.oidc_groups_claim)
-    return Viewer.of(name, email, groups, admin_group=settings.admin_group)
+    return Viewer.of(
+        name, email, groups, admin_group=settings.admin_group, editors_group=settings.editors_group
+    )
 
 
 def local_viewer() -> Viewer:

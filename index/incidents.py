@@ -301,6 +301,7 @@ class SimilarIncident:
     tier: Tier | None  # None: below both thresholds (a "closest" shown with its reason)
     signals: dict[str, float]  # signal → its contribution to the score
     shared: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    confirmed: int = 0  # people who confirmed the same failure mode (index/pair_verdicts.py)
     reasons: tuple[str, ...] = ()  # "same cause: …", "both on ledger-db", …
 
     @property
@@ -310,6 +311,7 @@ class SimilarIncident:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "confirmed": self.confirmed,
             "doc_id": self.doc.doc_id,
             "path": self.doc.path,
             "title": self.doc.title,
@@ -619,7 +621,7 @@ def explain(incidents: IncidentSet, i: int, j: int) -> SimilarIncident:
         incidents.tier(i, j),
         contributions,
         {k: v for k, v in shared.items() if v},
-        reasons(incidents, i, j),
+        reasons=reasons(incidents, i, j),
     )
 
 

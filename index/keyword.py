@@ -14,12 +14,14 @@ that answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
+from index import fields
 from index.tokenize import query_terms, tokens
 
 KEYWORD_DIR = "keyword"
@@ -36,6 +38,17 @@ class KeywordEntry:
     title: str  # document title, heading path and key metadata
     body: str
     day: int | None = None  # the document's date, in days since 1970-01-01
+
+
+def title_text(title: str, heading: str, metadata: Mapping[str, Any]) -> str:
+    """The boosted field: title, heading path and the metadata people search by name."""
+    extra: list[str] = []
+    for name in ("services", "teams", "tags", "keywords", "product"):
+        extra.extend(fields.raw_values(metadata, name))
+    company = metadata.get("company")
+    if company and not isinstance(company, dict | list):
+        extra.append(str(company))
+    return " ".join([title, heading, *extra])
 
 
 def _schema() -> tantivy.Schema:
@@ -94,7 +107,7 @@ class KeywordIndex:
 
     def search(
         self,
-        query: str,
+        query: str | list[str],
         k: int,
         *,
         doc_ids: Iterable[str] | None = None,
@@ -103,10 +116,11 @@ class KeywordIndex:
     ) -> list[tuple[int, float]]:
         """Top K (chunk_id, bm25) for QUERY, restricted before the cut-off when asked.
 
-        DAYS is an inclusive (first, last) range of document dates in days since 1970-01-01,
-        either end open when None; undated documents are outside every range.
+        QUERY is text, or index terms as `tokens` makes them (taken as they are). DAYS is an
+        inclusive (first, last) range of document dates in days since 1970-01-01, either end
+        open when None; undated documents are outside every range.
         """
-        terms = query_terms(query)
+        terms = query_terms(query) if isinstance(query, str) else list(query)
         if not terms:
             return []
         clauses = []
@@ -151,6 +165,11 @@ class KeywordIndex:
 
     def count(self) -> int:
         return int(self.index.searcher().num_docs)
+
+    def doc_freqs(self, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+        """Chunks that contain each term (over the whole index), and the chunks in all."""
+        searcher = self.index.searcher()
+        return {t: int(searcher.doc_freq("body", t)) for t in terms}, int(searcher.num_docs)
 
     def ids(self) -> set[int]:
         """Every chunk id in the index (for consistency checks against the vectors)."""

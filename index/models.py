@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from index.relevance import Evidence
+
 
 @dataclass(frozen=True)
 class Section:
@@ -168,6 +170,7 @@ class SearchHit:
     obsolete_reason: str = ""
     review_by: dt.date | None = None
     slide: int | None = None  # a deck's hit: the slide of the best passage
+    evidence: Evidence | None = None  # what the floor read: best cosine and keyword coverage
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -112,6 +112,18 @@ class Directory:
             self._others[key] = Person(key, name.strip())
         return self._others[key]
 
+    def key_of(self, raw: str) -> str:
+        """The key of the person RAW names, as `resolve` finds it, without recording anyone
+        ('' when it names nobody): a lookup that leaves the directory as it was."""
+        name, email = split_contact(raw)
+        if email and email in self._by_email:
+            return self._by_email[email].key
+        if not fold(name) and email:
+            name = email.split("@", 1)[0].replace(".", " ").title()
+        if fold(name) in self._by_name:
+            return self._by_name[fold(name)].key
+        return name_key(name) if fold(name) else ""
+
     def by_key(self, key: str) -> Person | None:
         """A person seen so far by their key (profiles' keys always resolve)."""
         for person in self._by_name.values():

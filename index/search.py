@@ -15,7 +15,7 @@ import re
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
@@ -28,13 +28,14 @@ from index.cache import ResultCache
 from index.catalog import ChunkRow
 from index.chunk_table import ChunkTable
 from index.filters import SearchFilters
+from index.keyword import title_text
 from index.lifecycle import Mark, currency, follow
 from index.models import Document, MomentHit, SearchHit
 from index.moments import MomentParams, choose, spoken_at
 from index.reader import IndexSnapshot
-from index.relevance import FloorParams, matching_documents
+from index.relevance import SEARCH_FLOOR, Evidence, FloorParams, coverage, idf, matches
 from index.timefmt import day_number
-from index.tokenize import query_terms
+from index.tokenize import query_terms, tokens
 
 CUE_CACHE_RECORDINGS = 256  # recordings whose cues a searcher keeps in memory
 
@@ -47,6 +48,7 @@ SNIPPET_CHARS = 320
 MOMENT_KEYWORD_HITS = 40
 KEYWORD_HIT_COST = 10  # one keyword hit read costs about ten documents in a term set
 T = TypeVar("T", bound=Hashable)
+_WRITTEN = re.compile(r"[^\W_](?:[\w.\-/]*[^\W_])?")  # a word as the tokenizer reads it
 # Shared by every searcher of the process: a document fetch per query in flight, at most 4.
 _FETCHER = ThreadPoolExecutor(4, thread_name_prefix="hindsight-fetch")
 
@@ -74,7 +76,7 @@ class FusionParams:
     rrf_k: int = 60  # the usual reciprocal-rank constant: flattens the head, keeps the tail useful
     candidates: int = 200  # chunks each retriever contributes (at least limit × 10)
     moments: MomentParams = MomentParams()  # how a recording's moments are chosen
-    floor: FloorParams = FloorParams()  # which hits match, and which are only the nearest
+    floor: FloorParams = SEARCH_FLOOR  # which hits match, and which are only the nearest
     # A superseded or obsolete document's score is multiplied by this (a prior: no judged set
     # measures it); its successor, when it matches too, is moved above it in any case.
     retired_weight: float = 0.6
@@ -237,11 +239,20 @@ def demote_retired(fused: list[Fused], marks: dict[str, Mark], weight: float) ->
     return out
 
 
+_LIST_MARK = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+")
+
+
+def flatten(text: str) -> str:
+    """TEXT on one line; a Markdown list's items stay apart ("a · b", not "a - b")."""
+    flat = " ".join(_LIST_MARK.sub("· ", text).split())
+    return flat[2:] if flat.startswith("· ") else flat
+
+
 def make_snippet(
     text: str, terms: list[str], width: int = SNIPPET_CHARS
 ) -> tuple[str, tuple[str, ...]]:
     """A window of TEXT around the first query term found, and the words that matched."""
-    flat = " ".join(text.split())
+    flat = flatten(text)
     lowered = flat.lower()
     # A word matches a term of 3+ characters when it starts with the term's first 4 (stems:
     # "replica" meets "replicas", "replication"); set lookups keep this linear in the text.
@@ -333,12 +344,6 @@ class Searcher:
         else:
             fused = fuse_scores(results, doc_of, weights, self.params.normalise)
         keyword = mode in ("hybrid", "keyword")
-        matching = matching_documents(
-            results[0] if vector is not None else [],
-            results[-1] if keyword else [],
-            doc_of,
-            self.params.floor,
-        )
         fused = demote_retired(fused, self.marks, self.params.retired_weight)[:limit]
         # The documents are fetched on another thread (DuckDB releases the GIL) while the
         # moments are found and the passages fetched here: ~2 ms of a ~15 ms query.
@@ -350,12 +355,73 @@ class Searcher:
         }
         shown.update(self._moments([f.doc_id for f in fused], query, vector, keyword))
         wanted = [c for spans in shown.values() for s in spans for c in s.span]
+        dense = _best_per_doc(results[0], doc_of) if vector is not None else {}
+        said = _best_per_doc(results[-1], doc_of) if keyword else {}
+        wanted += [said[f.doc_id][0] for f in fused if f.doc_id in said]
         rows = catalog.chunks_by_id(cur, wanted)
         # A successor the reader may not see is not named (it reads like a missing one).
         found = follow(list(docs.result().values()), partial(table.visible, access=filters.access))
-        return self._hits(fused, {d.doc_id: d for d in found}, shown, rows, query, matching)
+        floor = _Floor(
+            cosine={d: score for d, (_, score) in dense.items()} if vector is not None else None,
+            said={d: chunk for d, (chunk, _) in said.items()},
+            weights=self._query_weights(query) if keyword else {},
+            known_words=bool(results[-1]) if keyword else True,
+        )
+        return self._hits(fused, {d.doc_id: d for d in found}, shown, rows, query, floor)
 
-    def _keyword(self, query: str, n: int, allowed: Allowed | None) -> list[tuple[int, float]]:
+    def _query_weights(self, query: str) -> dict[str, float]:
+        """Each query term's IDF over the whole index (how much saying it counts)."""
+        found, total = self.snapshot.keyword.doc_freqs(query_terms(query))
+        return {term: idf(n, total) for term, n in found.items()}
+
+    def documents_using(
+        self, word: str, filters: SearchFilters | None = None, *, cap: int = 100
+    ) -> int:
+        """Documents under FILTERS that use WORD (its index term), counted up to about CAP."""
+        terms = tokens(word)[:1]  # a compound's whole, or the word's stem
+        if not terms or not self.known_words([word]):
+            return 0
+        cur = self.snapshot.cursor()
+        table = self.snapshot.table
+        filters = table.effective(filters or SearchFilters())
+        allowed = None if filters.is_empty() else Allowed(*table.allowed(cur, filters), filters)
+        if allowed is not None and not len(allowed.chunks):
+            return 0
+        hits = self._keyword(terms, cap, allowed)
+        docs = table.docs_of(np.array([c for c, _ in hits], dtype=np.int64))
+        return len({int(d) for d in docs.tolist() if d >= 0})
+
+    def written(
+        self, word: str, filters: SearchFilters | None = None, *, cap: int = 20
+    ) -> set[str]:
+        """How the passages under FILTERS that use WORD's index term write it (lower case)."""
+        terms = tokens(word)[:1]
+        if not terms:
+            return set()
+        cur = self.snapshot.cursor()
+        table = self.snapshot.table
+        filters = table.effective(filters or SearchFilters())
+        allowed = None if filters.is_empty() else Allowed(*table.allowed(cur, filters), filters)
+        if allowed is not None and not len(allowed.chunks):
+            return set()
+        rows = catalog.chunks_by_id(cur, [c for c, _ in self._keyword(terms, cap, allowed)])
+        docs = catalog.documents_by_id(cur, sorted({r.doc_id for r in rows.values()}), body=False)
+        texts = [
+            title_text(doc.title, row.heading, doc.metadata) + " " + row.text
+            for row in rows.values()
+            if (doc := docs.get(row.doc_id)) is not None
+        ]
+        return {w.lower() for t in texts for w in _WRITTEN.findall(t) if tokens(w)[:1] == terms}
+
+    def known_words(self, words: Iterable[str]) -> set[str]:
+        """The WORDS whose index term some chunk holds (anyone's: a pre-filter, not an answer)."""
+        first = {w: t[0] for w in words if (t := tokens(w)[:1])}
+        found, _ = self.snapshot.keyword.doc_freqs(set(first.values()))
+        return {w for w, term in first.items() if found.get(term, 0) > 0}
+
+    def _keyword(
+        self, query: str | list[str], n: int, allowed: Allowed | None
+    ) -> list[tuple[int, float]]:
         """Top N keyword hits among the allowed chunks.
 
         Kinds and dates are filters inside tantivy. Facets and document lists become a term
@@ -471,7 +537,7 @@ class Searcher:
         shown: dict[str, list[Shown]],
         rows: dict[int, ChunkRow],
         query: str,
-        matching: set[str],
+        floor: _Floor,
     ) -> list[SearchHit]:
         terms = query_terms(query)
         recordings = [
@@ -495,18 +561,21 @@ class Searcher:
                 if not timed or m.best not in rows:
                     continue
                 # The moment starts where the query's words are said, not with its passage.
-                said = spoken_at(
-                    cues.get(f.doc_id, []), timed[0].start, timed[-1].end, set(terms)  # type: ignore[arg-type]
-                )
+                start = timed[0].start
+                last = timed[-1]
+                end = last.end if last.end is not None else last.start
+                assert start is not None and end is not None  # only timed passages are here
+                said = spoken_at(cues.get(f.doc_id, []), start, end, set(terms))
                 moments.append(
                     MomentHit(
-                        start=said if said is not None else timed[0].start,  # type: ignore[arg-type]
-                        end=timed[-1].end if timed[-1].end is not None else timed[-1].start,  # type: ignore[arg-type]
+                        start=said if said is not None else start,
+                        end=end,
                         speaker=rows[m.best].speaker,
                         snippet=make_snippet("\n".join(p.text for p in timed), terms)[0],
                         score=m.score,
                     )
                 )
+            evidence = floor.evidence(doc, rows)
             hits.append(
                 SearchHit(
                     doc_id=f.doc_id,
@@ -523,7 +592,8 @@ class Searcher:
                     speaker=row.speaker,
                     metadata=doc.metadata,
                     moments=tuple(moments) if span[0].start is not None else (),
-                    weak=f.doc_id not in matching,
+                    weak=not matches(evidence, self.params.floor),
+                    evidence=evidence,
                     superseded_by=now.superseded_by,
                     obsolete=now.obsolete,
                     obsolete_reason=now.reason if now.obsolete else "",
@@ -531,6 +601,37 @@ class Searcher:
                 )
             )
         return hits
+
+
+@dataclass(frozen=True)
+class _Floor:
+    """What the relevance floor reads of one query's candidates (index/relevance.py)."""
+
+    cosine: dict[str, float] | None  # each document's best passage cosine (None: not measured)
+    said: dict[str, int]  # each document's best keyword passage
+    weights: dict[str, float]  # query term → IDF
+    known_words: bool  # a visible document uses a word of the query
+
+    def evidence(self, doc: Document, rows: dict[int, ChunkRow]) -> Evidence:
+        row = rows.get(self.said.get(doc.doc_id, -1))
+        covered = 0.0
+        if row is not None and self.weights:
+            text = title_text(doc.title, row.heading, doc.metadata) + " " + row.text
+            covered = coverage(self.weights, tokens(text))
+        cosine = None if self.cosine is None else self.cosine.get(doc.doc_id, 0.0)
+        return Evidence(cosine, covered, self.known_words)
+
+
+def _best_per_doc(
+    result: Sequence[tuple[int, float]], doc_of: dict[int, str]
+) -> dict[str, tuple[int, float]]:
+    """Each document's best-scoring chunk among one retriever's candidates, and its score."""
+    best: dict[str, tuple[int, float]] = {}
+    for chunk_id, score in result:
+        doc_id = doc_of.get(chunk_id)
+        if doc_id is not None and (doc_id not in best or score > best[doc_id][1]):
+            best[doc_id] = (chunk_id, score)
+    return best
 
 
 def _doc_of(table: ChunkTable, results: list[list[tuple[int, float]]]) -> dict[int, str]:

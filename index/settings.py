@@ -197,6 +197,11 @@ class Settings(BaseSettings):
         description="Cosine similarity at which a gap query joins a topic (query embeddings; "
         "chosen in docs/quality.md).",
     )
+    editors_group: str = Field(
+        default="",
+        description="Members of this group see every file that failed or was skipped at ingest "
+        "(path and reason), as the operator does; empty: nobody beyond operators and admins.",
+    )
     portal_url: str = Field(
         default="http://localhost:8501",
         description="The portal's address as readers reach it: feed and digest links point here.",

@@ -24,7 +24,8 @@ CATALOG_FILE = "catalog.duckdb"
 # 4: document fields are folded and normalised at ingest (index/fields.py).
 # 5: chunks gained `slide` (slide decks name the slide of a hit).
 # 6: post-mortems' incident vectors (index/incidents.py; chunk vectors come from the cache).
-SCHEMA_VERSION = "6"
+# 7: chapter titles are clauses of the chapter's own words (ingest/chapters.py).
+SCHEMA_VERSION = "7"
 
 
 @dataclass(frozen=True)

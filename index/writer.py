@@ -10,9 +10,9 @@ from types import TracebackType
 
 import numpy as np
 
-from index import catalog, failure_modes, fields, generations
+from index import catalog, failure_modes, generations
 from index.embedding_cache import EmbeddingCache
-from index.keyword import KEYWORD_DIR, KeywordEntry, KeywordIndex
+from index.keyword import KEYWORD_DIR, KeywordEntry, KeywordIndex, title_text
 from index.lock import WriterLock
 from index.models import Chapter, Chunk, ParsedDocument
 from index.store import CATALOG_FILE, SCHEMA_VERSION, CatalogWriter, open_catalog
@@ -22,14 +22,7 @@ from index.vectors import VECTORS_FILE, VectorIndex
 
 def keyword_title(doc: ParsedDocument, chunk: Chunk) -> str:
     """The boosted field: title, heading path and the metadata people search by name."""
-    meta = doc.metadata
-    extra: list[str] = []
-    for name in ("services", "teams", "tags", "keywords", "product"):
-        extra.extend(fields.raw_values(meta, name))
-    company = meta.get("company")
-    if company and not isinstance(company, dict | list):
-        extra.append(str(company))
-    return " ".join([doc.title, chunk.heading, *extra])
+    return title_text(doc.title, chunk.heading, doc.metadata)
 
 
 class IndexWriter:

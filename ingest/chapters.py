@@ -10,13 +10,15 @@ Computed once at ingest from what the pipeline already has — the recording's t
   every chapter keeps at least `MIN_CHAPTER_S` of talk, up to one chapter per `TARGET_CHAPTER_S`,
   and only gaps deeper than the recording's mean depth minus half a standard deviation
   (TextTiling's liberal cut-off).
-- **Labels**: candidate key phrases are runs of one to three content words between stop words
-  and punctuation (RAKE). A word weighs its count in the chapter times how distinctive it is
-  within the recording, log(1 + chapters / chapters that say it); a phrase weighs the sum of its
-  words, times the square root of how often it is said, times up to 2 for how often it follows
-  a determiner ("the", "a", "this": a noun phrase, not a verb). The label is the best phrase, and
-  a second that shares no word with it when it weighs at least half as much, as they are
-  written in the chapter's own text.
+- **Titles** are the chapter's own words: a clause it says (a sentence, or a part of one
+  between commas), chosen for the distinctive words it carries. A word weighs its count in the
+  chapter times how distinctive it is within the recording, log(1 + chapters / chapters that
+  say it); a clause weighs the sum of its distinct content words over the square root of its
+  length, so "every line on the commercial invoice needs a commodity code" beats both a bare
+  keyword ("Code, table") and a rambling sentence. Openers and fillers ("So,", "okay", "and
+  then") are dropped from the front, the clause is cut at a word boundary to fit
+  `MAX_LABEL_CHARS`, and it never ends on a stop word. Numbers said as words carry no topic
+  ("eight five").
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ MIN_CHAPTER_S = 45.0  # no chapter shorter than this (the last may be, if the ta
 TARGET_CHAPTER_S = 120.0  # at most one chapter per this much talk
 MIN_DEPTH = 0.02  # a gap shallower than this is the same topic going on
 MAX_CHAPTERS = 20  # and at most this many: a table of contents, not an index
-LABEL_PHRASES = 2
-SECOND_PHRASE_SHARE = 0.5  # a second phrase joins the label only when it weighs this much
 MAX_LABEL_CHARS = 60
 # Words said everywhere in talks that carry no topic (on top of the keyword stop words).
 _SPOKEN_TEXT = """
@@ -56,7 +56,24 @@ _SPOKEN_TEXT = """
     wants way ways we'll we're we've well what what's when where whether which while who why
     work works would yeah yes yet you you'll you're you've your
 """
-_SPOKEN = frozenset(_SPOKEN_TEXT.split())
+_NUMBERS_TEXT = """
+    zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+    ninety hundred thousand million billion percent point half first second third
+    underscore dot slash dash colon
+"""
+_SPOKEN = frozenset(_SPOKEN_TEXT.split()) | frozenset(_NUMBERS_TEXT.split())
+# Said at the start of a clause, they carry nothing a title needs.
+_OPENERS = frozenset(
+    """so and but or then okay ok alright right well now yeah yes um uh oh hi hey also
+    basically actually anyway like just because thanks thank""".split()  # noqa: SIM905
+)
+# A title does not end on these (nor on a stop word, an opener or a number).
+_DANGLING = frozenset("per during via across without within under over between through".split())  # noqa: SIM905
+TRUNCATED = 0.75  # a long sentence's first words weigh less than a whole clause
+_CLAUSE = re.compile(r"(?<=[.!?;:])\s+|,\s+|\s+[—–]\s+|\s+-\s+")
+MIN_TITLE_WORDS = 3
+MAX_TITLE_WORDS = 12
 _DETERMINERS = frozenset(
     ["the", "a", "an", "this", "these", "those", "our", "your", "its", "their", "each", "every"]
 )
@@ -104,49 +121,59 @@ def _key(word: str) -> str:
 
 
 def label(texts: Sequence[str], index: int) -> str:
-    """A short label for chapter INDEX of a recording whose chapters' texts are TEXTS."""
+    """A readable title for chapter INDEX of a recording whose chapters' texts are TEXTS."""
     phrases = [_phrases(t) for t in texts]
     keys = [Counter(_key(w) for p, _ in ps for w in p) for ps in phrases]
     df = Counter(k for c in keys for k in c)
     n = len(texts)
     own = keys[index]
 
-    def weight(word: str) -> float:
-        k = _key(word)
-        return own[k] * math.log(1 + n / df[k])
+    def weight(key: str) -> float:
+        return own[key] * math.log(1 + n / df[key]) if key in own else 0.0
 
-    counted: Counter[tuple[str, ...]] = Counter()
-    nounish: Counter[tuple[str, ...]] = Counter()
-    surface: dict[tuple[str, ...], Counter[str]] = {}
-    for p, after_determiner in phrases[index]:
-        key = tuple(_key(w) for w in p)
-        counted[key] += 1
-        nounish[key] += after_determiner
-        surface.setdefault(key, Counter())[" ".join(p)] += 1
-    # A phrase said once is a chance juxtaposition; one said after "the" or "a" is a thing.
-    scored = sorted(
-        (
-            (sum(weight(w) for w in key) * math.sqrt(count) * (1 + nounish[key] / count), key)
-            for key, count in counted.items()
-            if len(key) == 1 or count >= 2
-        ),
-        key=lambda x: (-x[0], x[1]),
-    )
-    chosen: list[str] = []
-    used: set[str] = set()
-    for score, key in scored:
-        if used & set(key):
+    best: tuple[float, str] | None = None  # the first of equals wins: stable across runs
+    for clause, whole in _clauses(texts[index]):
+        words = _WORD.findall(clause)
+        content = {_key(w) for w in words if _is_content(w)}
+        if not content:
             continue
-        if chosen and score < SECOND_PHRASE_SHARE * scored[0][0]:
-            break
-        chosen.append(surface[key].most_common(1)[0][0])
-        used |= set(key)
-        if len(chosen) >= LABEL_PHRASES:
-            break
-    text = ", ".join(chosen)
-    if len(text) > MAX_LABEL_CHARS:
-        text = chosen[0][:MAX_LABEL_CHARS]
+        score = sum(weight(k) for k in content) / math.sqrt(len(words))
+        score *= 1.0 if whole else TRUNCATED
+        if best is None or score > best[0]:
+            best = (score, clause)
+    return _title(best[1]) if best else ""
+
+
+def _clauses(text: str) -> list[tuple[str, bool]]:
+    """The chapter's clauses worth a title (openers dropped), each with whether it is whole:
+    MIN..MAX_TITLE_WORDS long, or a longer sentence's first MAX_TITLE_WORDS words."""
+    out = []
+    for raw in _CLAUSE.split(text):
+        words = raw.split()
+        while words and words[0].lower().strip(",.!?;:'\"") in _OPENERS:
+            words = words[1:]
+        if MIN_TITLE_WORDS <= len(words) <= MAX_TITLE_WORDS:
+            out.append((" ".join(words), True))
+        elif len(words) > MAX_TITLE_WORDS:
+            out.append((" ".join(words[:MAX_TITLE_WORDS]), False))
+    return out
+
+
+def _title(clause: str) -> str:
+    """CLAUSE as a title: fits MAX_LABEL_CHARS, ends on a word that carries something."""
+    words = clause.strip(" ,.;:!?\"'“”").split()
+    while words and len(" ".join(words)) > MAX_LABEL_CHARS:
+        words = words[:-1]
+    while len(words) > 1 and _dangles(words[-1]):
+        words = words[:-1]
+    text = " ".join(words).rstrip(",.;:!?")
     return text[:1].upper() + text[1:] if text else ""
+
+
+def _dangles(word: str) -> bool:
+    low = word.lower().strip(",.;:!?")
+    parts = low.split("-")
+    return low in STOP_WORDS | _OPENERS | _DANGLING or all(p in _SPOKEN for p in parts)
 
 
 def cohesion(vectors: np.ndarray, block: int = BLOCK) -> np.ndarray:

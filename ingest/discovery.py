@@ -85,7 +85,9 @@ def _units_in_dir(
         captions = sorted(
             (n for n in group if Path(n).suffix.lower() in CAPTION_SUFFIXES), key=caption_preference
         )
-        media = sorted((n for n in group if Path(n).suffix.lower() in MEDIA_SUFFIXES), key=_media_order)
+        media = sorted(
+            (n for n in group if Path(n).suffix.lower() in MEDIA_SUFFIXES), key=_media_order
+        )
         if suffix in NOTE_SUFFIXES and (captions or media) and path.stem == pair_stem(name):
             continue  # a sidecar, ingested with its recording
         if suffix in MEDIA_SUFFIXES and (captions or name != media[0]):

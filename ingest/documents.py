@@ -61,6 +61,8 @@ _DATE_FIELDS = (
 )
 _SUMMARY_FIELDS = ("summary", "description", "abstract")
 _NAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+# `2025-09-alert-noise.vtt`: a month is a date too (the first of it; `date_precision: month`).
+_NAME_MONTH = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])(?![\d])")
 _TEXT_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d")
 _MAX_TITLE_CHARS = 300
 _FORMATS = {".md": "markdown", ".markdown": "markdown", ".yaml": "yaml", ".yml": "yaml"}
@@ -183,6 +185,9 @@ def _assemble(
     date = _date(data, rel, warnings)
     title = _title(data, front.body, kind, date, rel)
     metadata = _metadata(data)
+    if date is None and (month := _NAME_MONTH.match(rel.name)):
+        date = dt.date(int(month.group(1)), int(month.group(2)), 1)
+        metadata.setdefault("date_precision", "month")
     expert = None
     if kind == "expert":
         expert = _expert(doc_id, title, data, front.body, warnings)

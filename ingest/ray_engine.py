@@ -168,9 +168,7 @@ class RayEngine:
                 continue
             if task is None:
                 self._connect()
-                task = self.ray.remote(num_gpus=self.settings.ray_num_gpus or None)(
-                    transcribe_task
-                )
+                task = self.ray.remote(num_gpus=self.settings.ray_num_gpus or None)(transcribe_task)
             data = self.ray.put(path.read_bytes())
             pending[task.remote(self._settings_json, path.suffix, data)] = (path, digest)
         while pending:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from index.archive import Archive
+from index.facets import normalise
 from index.filters import SearchFilters
-from index.kinds import kind_label
+from index.kinds import kind_label, known_kind
 from portal import state
 from portal.state import PageState
 
@@ -31,6 +32,28 @@ FACETS = (
 )
 PARAMS = [state.many(f.name) for f in FACETS] + [state.day("from"), state.day("to")]
 COMPOSITE: dict[str, tuple[str, ...]] = {"dates": ("from", "to")}
+
+
+def sanitise(page: PageState, known: dict[str, list[tuple[str, int]]]) -> list[str]:
+    """Keep only filter values the archive has (KNOWN: its facet counts, as the viewer sees
+    them); a link's typo or a made-up value (severity=SEV9) is dropped, not shown as a filter
+    with 0 results. Returns what was dropped, to say so."""
+    dropped = []
+    for facet in FACETS:
+        values = [v for v in page.get(facet.name) if isinstance(v, str)]
+        vocabulary = {v for v, _ in known.get(facet.name, [])}
+        kept = []
+        for value in values:
+            canonical = (
+                known_kind(value) or value if facet.name == "kind" else normalise(facet.name, value)
+            )
+            if canonical in vocabulary:
+                kept.append(canonical)
+            else:
+                dropped.append(f"{facet.label.lower()} “{value}”")
+        if kept != values:
+            page.set(facet.name, list(dict.fromkeys(kept)))
+    return dropped
 
 
 def filter_key(page: PageState, *, without: str | None = None) -> SearchFilters:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import streamlit as st
 
+from index.archive import Archive
 from index.errors import HindsightError
 from index.kinds import KIND_LABELS, kind_label
 from portal import auth, resources
@@ -29,6 +31,7 @@ VERSION_POLL_S = 3
 # links (buttons) wrap instead of being cut with an ellipsis, and the buttons read like links,
 # left-aligned.
 STYLE = """<style>
+.st-key-hs-behaviour { display: none !important; }
 [data-testid="stPageLink-NavLink"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
@@ -52,7 +55,9 @@ STYLE = """<style>
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
   [data-testid="stButton"], [data-testid="stLinkButton"], [data-testid="stDownloadButton"],
-  [data-testid="stPageLink"], [data-testid="stExpanderIcon"] { display: none !important; }
+  [data-testid="stPopover"], [data-testid="stExpanderIcon"] { display: none !important; }
+  /* Links into the portal (related items, similar incidents, people) print as their titles. */
+  [data-testid="stMain"] [data-testid="stPageLink-NavLink"] { padding-left: 0 !important; }
   [data-testid="stMain"] { margin: 0 !important; }
   [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
 }
@@ -60,11 +65,83 @@ STYLE = """<style>
 [class*="st-key-open-"] button p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
+/* Links to documents in the page read as links: never highlighted as "the current page"
+   (a similar incident is on the Incidents page too), underlined on hover. */
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"] { background-color: transparent !important; }
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"] p { font-weight: 400; }
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"]:hover p,
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"]:focus-visible p { text-decoration: underline; }
+/* Dates in the write-up's action-items table stay on one line ("2025-03-28", not "2025-/03-28"). */
+.st-key-incident-actions td:last-child { white-space: nowrap; }
+/* Labels say what they are in full: metric tiles and toggles wrap rather than end in "…". */
+[data-testid="stMetricLabel"] *, [data-testid="stWidgetLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+/* A Showcase session's tile: drawn, tinted by its outcome (translucent: light and dark). */
+[class*="st-key-poster-"] {
+  height: 5.5rem !important; border-radius: 0.5rem; justify-content: center !important;
+  gap: 0.2rem !important; background: rgba(128, 128, 128, 0.14); min-width: 5.5rem;
+}
+[class*="st-key-poster-failure-"] { background: rgba(214, 39, 40, 0.16) !important; }
+[class*="st-key-poster-success-"] { background: rgba(46, 160, 67, 0.16) !important; }
+[class*="st-key-poster-mixed-"] { background: rgba(255, 127, 14, 0.18) !important; }
+[class*="st-key-poster-"] [data-testid="stElementContainer"] { text-align: center; }
+[class*="st-key-poster-"] [data-testid="stCaptionContainer"] { text-align: center; }
+[class*="st-key-poster-"] [data-testid="stMarkdownContainer"] p { margin: 0; }
+[class*="st-key-poster-"] [data-testid="stElementContainer"]:first-child span[translate="no"] {
+  font-size: 2rem; opacity: 0.8;
+}
+/* The sidebar's page names wrap in a slim sidebar rather than end in "…". */
+[data-testid="stSidebarNavLink"] { height: auto !important; }
+[data-testid="stSidebarNavLink"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+/* A document's title is long: the page's h1, at a size that leaves the write-up in view. */
+.st-key-doc-header h1 { font-size: 2.1rem !important; line-height: 1.2 !important; }
+/* Narrow windows (~800 px): a slimmer sidebar, rows of tiles that wrap, and a page's side
+   rail (facts, related, people) under its main column instead of a sliver beside it. */
+@media (max-width: 1100px) {
+  [data-testid="stSidebar"][data-collapsed="false"] {
+    width: 13.5rem !important; min-width: 13.5rem !important; max-width: 13.5rem !important;
+  }
+  [data-testid="stMainBlockContainer"] { padding-left: 1.5rem !important; padding-right: 1.5rem !important; }
+  [class*="st-key-wrap-"] > * > [data-testid="stHorizontalBlock"],
+  [class*="st-key-wrap-"] > [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; }
+  [class*="st-key-wrap-"] > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"],
+  [class*="st-key-wrap-"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    min-width: 9.5rem !important; flex: 1 1 9.5rem !important;
+  }
+  .st-key-wrap-metrics > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    min-width: 6.5rem !important; flex: 1 1 6.5rem !important;
+  }
+  [class*="st-key-rail-"] > * > [data-testid="stHorizontalBlock"],
+  [class*="st-key-rail-"] > [data-testid="stHorizontalBlock"] { flex-direction: column !important; }
+  /* a rail that says how to reach someone comes first (an expert's office hours) */
+  .st-key-rail-profile > * > [data-testid="stHorizontalBlock"],
+  .st-key-rail-profile > [data-testid="stHorizontalBlock"] {
+    flex-direction: column-reverse !important;
+  }
+  [class*="st-key-rail-"] > * > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"],
+  [class*="st-key-rail-"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    width: 100% !important; flex: 1 1 auto !important;
+  }
+}
 </style>"""
 
 
 def style() -> None:
     st.html(STYLE)
+
+
+# Our own script (portal/static/portal.js: links, scrolling, history, keys, icons): read once.
+SCRIPT = (Path(__file__).parent / "static" / "portal.js").read_text(encoding="utf-8")
+
+
+def behaviour() -> None:
+    """The portal's browser behaviour, in a hidden element at the same place on every page (so
+    it runs once per page load; the script also guards itself against a second run)."""
+    with st.container(key="hs-behaviour"):
+        st.html(f"<script>{SCRIPT}</script>", unsafe_allow_javascript=True)
 
 
 @st.fragment(run_every=VERSION_POLL_S)
@@ -84,6 +161,27 @@ def gate() -> None:
     auth.current_viewer(resources.settings())
 
 
+def failed_link(found: Archive) -> None:
+    """Files that failed to ingest, for whoever can fix them: the operator and the editors
+    group see every one; anyone else the ones that name them as author or owner."""
+    viewer = found.viewer
+    if viewer.sees_failures:
+        failed = sum(1 for f in found.file_states() if f.state == "failed")
+        label = f"{failed} file{'s' if failed != 1 else ''} failed to ingest"
+    elif viewer.person_key:
+        failed = len(found.own_problems())
+        label = f"{failed} of your files did not make it into the index"
+    else:
+        return
+    if failed:
+        st.page_link(
+            "portal/pages/health.py",
+            label=label,
+            icon=":material/error:",
+            query_params={"state": "failed"},
+        )
+
+
 def sidebar() -> None:
     settings = resources.settings()
     with st.sidebar:
@@ -96,6 +194,7 @@ def sidebar() -> None:
             auth.signed_in(found.viewer if found else auth.current_viewer(settings), settings)
         if found is None:
             st.caption(resources.NO_INDEX)
+            return
         else:
             stats = found.stats()
             counts = stats.documents_by_kind
@@ -107,16 +206,5 @@ def sidebar() -> None:
             st.caption("**In the archive:** " + " · ".join(lines))
             st.caption(f"Index `{found.version}` · updated {ago(stats.last_ingest)}")
             follow_index(found.version)
-            failed = stats.files_by_state.get("failed", 0)
-            if failed and found.viewer.operator:
-                st.page_link(
-                    "portal/pages/health.py",
-                    label=f"{failed} file{'s' if failed != 1 else ''} failed to ingest",
-                    icon=":material/error:",
-                    query_params={"state": "failed"},
-                )
-        if found is None or found.viewer.operator:  # where the files live is the operator's
-            st.caption(
-                f"Data: `{settings.data_dir}` — set `HINDSIGHT_DATA_DIR` to use another index; "
-                "refresh it with `hindsight ingest content/`."
-            )
+            failed_link(found)
+        st.caption(":material/keyboard: Press **/** or **Ctrl K** to search")

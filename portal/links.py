@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -67,36 +68,32 @@ def doc_link(
 ) -> None:
     """A link that opens ITEM; labels come from content, so they are escaped.
 
-    Another page is reached with a page link. On the page that shows ITEM itself (HERE),
-    a button changes the page's state instead, since a page link to the current page
-    would render as the highlighted current page.
+    Always a real link (an address to middle-click, copy or bookmark). On the page that shows
+    ITEM itself (HERE), the link keeps that page's other values (its filters), so "back to the
+    list" returns to the same list; a new document starts at its top (no moment, no transcript
+    search). KEY names the link's container (`st-key-open-KEY`) for the pages' tests and styles.
     """
     page, params = target(item, seconds)
     text = safe.text((label if label is not None else item.title).strip()) or "Untitled"
     text = f"**{text}**" if bold else text
+    query: dict[str, Any] = dict(params)
     if here is not None and Path(page).stem == here.page:
         values: dict[str, Any] = {k: int(v) if k == "t" else v for k, v in params.items()}
-        for name, default in (("t", None), ("tq", "")):  # a new document starts at its top
+        for name, default in (("t", None), ("tq", "")):
             if name in here.params:
                 values.setdefault(name, default)
-        st.button(
-            text,
+        query = here.link(**values)
+        key = key or item.doc_id
+    holder = st.container(key="open-" + re.sub(r"[^\w-]", "-", key)) if key else nullcontext()
+    with holder:
+        st.page_link(
+            page,
+            label=text,
             icon=icon or kind_icon(item.kind),
+            query_params=query,
             help=help,
-            type="tertiary",
-            on_click=here.update,
-            kwargs=values,
-            key="open-" + re.sub(r"[^\w-]", "-", key or item.doc_id),
+            width="stretch",
         )
-        return
-    st.page_link(
-        page,
-        label=text,
-        icon=icon or kind_icon(item.kind),
-        query_params=params,
-        help=help,
-        width="stretch",
-    )
 
 
 def url(item: Document | SearchHit, seconds: float | None = None) -> str:

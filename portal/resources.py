@@ -9,11 +9,14 @@ cached under keys that carry the viewer's access key (index.archive).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from pathlib import Path
 
 import streamlit as st
 
+from circulation import feedback
+from circulation.state import StateStore
 from index import generations
 from index.archive import Archive
 from index.errors import HindsightError
@@ -48,6 +51,16 @@ def settings() -> Settings:
     return Settings()
 
 
+def portal_url() -> str:
+    """The portal's address for links that leave it (a downloaded brief, an invitation): the
+    operator's HINDSIGHT_PORTAL_URL when set, else the address this browser reached."""
+    found = settings()
+    if "portal_url" in found.model_fields_set:
+        return found.portal_url
+    here = (st.context.url or "").split("?", 1)[0].split("#", 1)[0]
+    return here.rsplit("/", 1)[0] if "://" in here else found.portal_url
+
+
 def current_version(data_dir: Path) -> str | None:
     """The version published now in DATA_DIR (None before any ingest)."""
     generation = generations.current_generation(data_dir)
@@ -60,6 +73,10 @@ def archive() -> Archive | None:
     viewer = auth.current_viewer(s)
     found = _opener(str(s.data_dir.resolve()), s.model_dump_json()).archive(viewer)
     if found is not None:
+        try:  # pairs people settled on the similar panel; the store is a convenience
+            found.pair_verdicts = feedback.verdicts(StateStore(s.data_dir))
+        except sqlite3.Error as exc:
+            log.warning("could not read the feedback: %s", exc)
         _prepare_soon(found)
     return found
 

@@ -182,9 +182,13 @@ class PageState:
         return out
 
     def publish(self) -> None:
-        """Write the page's values to the URL (defaults omitted)."""
+        """Write the page's values to the URL (defaults omitted).
+
+        Written on every run, even when the values equal the query this run started from: a
+        link to this same page (a document in a list) reruns it with the link's query but leaves
+        the browser's address as it was, and this is what moves the address (and history) on.
+        The browser pushes a history entry only when the address actually changes.
+        """
         encoded = self._encoded()
-        url = self._url()
-        if {k: url[k] for k in url if k in self.params} != encoded or set(url) - set(encoded):
-            st.query_params.from_dict(encoded)
+        st.query_params.from_dict(encoded)
         st.session_state[self._seen] = encoded

@@ -9,6 +9,7 @@ from typing import Literal
 import streamlit as st
 
 from index.models import Segment
+from index.textmatch import Span, TextQuery, find
 from index.timefmt import clock
 from portal import safe, ui
 from portal.media import Recording, player
@@ -17,6 +18,7 @@ from portal.state import PageState
 # Consecutive cues by one speaker are merged into turns of at most this long, so that each
 # turn stays a precise place to seek to.
 TURN_SPAN_S = 30.0
+UNNAMED = "Unnamed speaker"  # a turn whose transcript names nobody, the same on every page
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,23 @@ def best_moment(
     return max(inside, key=lambda s: (said(s), -s.start))
 
 
-def query_terms(query: str) -> list[str]:
-    return [w for w in re.findall(r"[\w.\-']+", query.lower()) if len(w) >= 2]
+def search(items: list[Turn], query: TextQuery) -> tuple[list[tuple[int, list[Span]]], bool]:
+    """The turns that say QUERY, with where; True when the words are said together.
 
-
-def matches(turn: Turn, terms: list[str]) -> bool:
-    haystack = f"{turn.speaker or ''} {turn.text}".lower()
-    return all(t in haystack for t in terms)
+    Together first (a phrase, in order); when no turn does, every turn with all the words
+    (index.textmatch). A speaker's name finds their turns.
+    """
+    for fit in ("phrase", "words"):
+        found = []
+        for i, turn in enumerate(items):
+            spans = find(query, turn.text, fit)
+            if spans is None and turn.speaker and find(query, turn.speaker, fit) is not None:
+                spans = []
+            if spans is not None:
+                found.append((i, spans))
+        if found or len(query.loose) < 2:
+            return found, fit == "phrase"
+    return [], True
 
 
 def show(state: PageState, segments: list[Segment], rec: Recording | None) -> None:
@@ -102,7 +114,7 @@ def show(state: PageState, segments: list[Segment], rec: Recording | None) -> No
         turn = items[playing]
         st.markdown(
             f":material/graphic_eq: **{clock(turn.start)}** "
-            f"{safe.text(turn.speaker or 'Speaker')} — {safe.text(_short(turn.text))}"
+            f"{safe.text(turn.speaker or UNNAMED)} — {safe.text(_short(turn.text))}"
         )
     query = state.widget(
         "tq",
@@ -111,28 +123,43 @@ def show(state: PageState, segments: list[Segment], rec: Recording | None) -> No
         placeholder="a word or phrase said in it",
         icon=":material/manage_search:",
     )
-    terms = query_terms(query or "")
-    shown = [(i, t) for i, t in enumerate(items) if not terms or matches(t, terms)]
-    if terms:
-        st.caption(
-            f"{len(shown)} of {len(items)} turns mention “{safe.text(query)}”."
-            if shown
-            else f"Nobody says “{safe.text(query)}” in this session."
-        )
+    asked = TextQuery.parse(query or "")
+    shown: list[tuple[int, Turn, list[Span]]]
+    if asked.empty:
+        shown = [(i, items[i], []) for i in range(len(items))]
+    else:
+        found, together = search(items, asked)
+        shown = [(i, items[i], spans) for i, spans in found]
+        said = ui.quoted(query or "")
+        if not shown:
+            st.caption(f"Nobody says {said} in this session.")
+        elif together:
+            verb = "says" if len(shown) == 1 else "say"
+            st.caption(f"{len(shown)} of {_turns(len(items))} {verb} {said}.")
+        else:
+            verb = "uses" if len(shown) == 1 else "use"
+            st.caption(
+                f"No turn says {said} in that order; {len(shown)} of {_turns(len(items))} "
+                f"{verb} all of its words."
+            )
     height: int | Literal["content"] = 600 if len(shown) > 6 else "content"
     with st.container(height=height, border=True, key="transcript"):
-        earlier = playing - 1 if playing is not None and playing > 1 and not terms else 0
+        earlier = playing - 1 if playing is not None and playing > 1 and asked.empty else 0
         if earlier:  # start the list at the moment playing; the turns before it fold away
             with st.expander(
                 f"Earlier in the session ({earlier} turn{'s' if earlier > 1 else ''})"
             ):
-                for i, turn in shown[:earlier]:
-                    _turn(state, i, turn, False, terms)
-        for i, turn in shown[earlier:]:
-            _turn(state, i, turn, i == playing, terms)
+                for i, turn, spans in shown[:earlier]:
+                    _turn(state, i, turn, False, spans)
+        for i, turn, spans in shown[earlier:]:
+            _turn(state, i, turn, i == playing, spans)
 
 
-def _turn(state: PageState, i: int, turn: Turn, is_playing: bool, terms: list[str]) -> None:
+def _turns(n: int) -> str:
+    return f"{n} turn{'s' if n != 1 else ''}"
+
+
+def _turn(state: PageState, i: int, turn: Turn, is_playing: bool, spans: list[Span]) -> None:
     with st.container(key=f"turn-{i}", border=is_playing, gap="xsmall"):
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             st.button(
@@ -144,8 +171,8 @@ def _turn(state: PageState, i: int, turn: Turn, is_playing: bool, terms: list[st
                 on_click=state.set,
                 args=("t", int(turn.start)),
             )
-            st.markdown(f"**{safe.text(turn.speaker)}**" if turn.speaker else ":gray[Speaker]")
-        st.markdown(ui.highlight(turn.text, terms))
+            st.markdown(f"**{safe.text(turn.speaker)}**" if turn.speaker else f":gray[{UNNAMED}]")
+        st.markdown(ui.mark(turn.text, [(s.start, s.end) for s in spans]))
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -53,22 +53,33 @@ def outcome(doc: Document) -> str:
     return raw if raw in OUTCOMES else ""
 
 
-def filter_link(chip: str, page: str, **params: str) -> str:
+Keep = Mapping[str, str | list[str]]
+
+
+def filter_link(chip: str, page: str, keep: Keep | None = None, **params: str) -> str:
     """CHIP (Markdown) as a link to PAGE filtered by PARAMS (facet values as the index keeps them).
 
-    Relative URLs, so a portal served under a base path still works; values are URL-encoded.
+    KEEP: the search the reader is in (its query and filters): the chip narrows it rather than
+    starting over. Relative URLs, so a portal served under a base path still works; values are
+    URL-encoded.
     """
-    values = {k: normalise(k, v) for k, v in params.items()}
-    return f"[{chip}]({page}?{urlencode(values)})"
+    values: dict[str, list[str]] = {
+        k: [v] if isinstance(v, str) else list(v) for k, v in (keep or {}).items()
+    }
+    for name, value in params.items():
+        value = normalise(name, value)
+        values[name] = [*(v for v in values.get(name, []) if v != value), value]
+    return f"[{chip}]({page}?{urlencode(values, doseq=True)})"
 
 
-def chips(doc: Document, *, tags: int = 6) -> str:
-    """The chips for a document's most useful metadata, each a link that filters by it."""
+def chips(doc: Document, *, tags: int = 6, keep: Keep | None = None) -> str:
+    """The chips for a document's most useful metadata, each a link that filters by it
+    (within the search KEEP describes, when the reader is in one)."""
     out: list[str] = []
     sev = severity(doc)
     if sev:
         chip = badge(sev, SEVERITY_COLOR.get(sev, "gray"))
-        out.append(filter_link(chip, "search", kind="postmortem", severity=sev))
+        out.append(filter_link(chip, "search", keep, kind="postmortem", severity=sev))
     result = outcome(doc)
     if result:
         chip = badge(result, OUTCOME_COLOR[result], OUTCOME_ICON[result])
@@ -77,13 +88,26 @@ def chips(doc: Document, *, tags: int = 6) -> str:
     if status and doc.kind == "postmortem":
         out.append(badge(status, "green" if status.lower() == "resolved" else "blue"))
     for team in fields.raw_values(doc.metadata, "teams"):
-        out.append(filter_link(badge(team, "violet", ":material/group:"), "search", team=team))
+        chip = badge(team, "violet", ":material/group:")
+        out.append(filter_link(chip, "search", keep, team=team))
     for service in fields.raw_values(doc.metadata, "services")[:4]:
         chip = badge(service, "blue", ":material/dns:")
-        out.append(filter_link(chip, "search", service=service))
+        out.append(filter_link(chip, "search", keep, service=service))
     for tag in words(doc.metadata.get("tags"))[:tags]:
-        out.append(filter_link(badge(f"#{tag}", "gray"), "search", tag=tag))
+        out.append(filter_link(badge(f"#{tag}", "gray"), "search", keep, tag=tag))
     return " ".join(out)
+
+
+QUOTE_LIMIT = 80  # characters of a reader's own query echoed back in a message
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """TEXT (the reader's query) escaped and in quotes, shortened when long: a message repeats
+    what was asked, not a pasted page."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return f"“{safe.text(flat)}”"
 
 
 def people(doc: Document) -> list[str]:
@@ -97,6 +121,13 @@ def nice_date(value: dt.date | None) -> str:
     return value.strftime("%d %b %Y").lstrip("0") if value else "undated"
 
 
+def doc_date(doc: Document) -> str:
+    """DOC's date as precise as it is known: a month from a file name reads "Sep 2025"."""
+    if doc.date and doc.metadata.get("date_precision") == "month":
+        return doc.date.strftime("%b %Y")
+    return nice_date(doc.date)
+
+
 def person_link(name: str) -> str:
     """NAME, escaped, as a link to their page in the experts directory."""
     return f"[{safe.text(name)}](experts?{urlencode({'expert': name})})"
@@ -105,7 +136,7 @@ def person_link(name: str) -> str:
 def byline(doc: Document) -> str:
     """Date and people (each a link to their page), escaped, as a caption line."""
     names = people(doc)
-    date = safe.text(nice_date(doc.date))
+    date = safe.text(doc_date(doc))
     return " · ".join([date, ", ".join(map(person_link, names))] if names else [date])
 
 
@@ -117,19 +148,36 @@ def highlight(passage: str, terms: Iterable[str]) -> str:
     wanted = tuple({t.lower() for t in terms if t and len(t) >= 2})
     if not wanted:
         return safe.text(passage)
+
     # Terms may be stems ("promot"): mark the whole word they start. A hyphenated word is
     # marked whole ("hs-codes"), else its marked halves read as separate chips ("hs - codes").
-    out: list[str] = []
-    pos = 0
+    spans = []
     for match in _WORD.finditer(passage):
         word = match.group(0).lower()
-        if not (word.startswith(wanted) or any(p.startswith(wanted) for p in word.split("-"))):
+        if word.startswith(wanted) or any(p.startswith(wanted) for p in word.split("-")):
+            spans.append((match.start(), match.end()))
+    return mark(passage, spans)
+
+
+def mark(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """TEXT escaped, with the character SPANS (start, end) marked; for st.markdown."""
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(spans):
+        if start < pos:
             continue
-        out.append(safe.text(passage[pos : match.start()]))
-        out.append(f":orange-background[**{safe.text(match.group(0))}**]")
-        pos = match.end()
-    out.append(safe.text(passage[pos:]))
+        out.append(_between(text[pos:start]))
+        out.append(f":orange-background[**{safe.text(text[start:end])}**]")
+        pos = end
+    out.append(_between(text[pos:]))
     return "".join(out)
+
+
+def _between(fragment: str) -> str:
+    """Text between marked words, escaped with its spaces kept (escaping alone trims them)."""
+    lead = " " if fragment[:1].isspace() else ""
+    trail = " " if fragment[-1:].isspace() and fragment.strip() else ""
+    return lead + safe.text(fragment) + trail
 
 
 def sections(body: str) -> list[tuple[str, str]]:

@@ -21,9 +21,23 @@ LINK_FIELDS = (
 )
 
 
+TAB_TITLE = 60  # characters of a document's title in the browser tab
+
+
+def tab_title(title: str) -> None:
+    """Name the browser tab after what it shows ("Payments ledger served stale… · Hindsight"):
+    tabs, history and bookmarks then say which document, not which page."""
+    text = " ".join(title.split()) or "Untitled"
+    if len(text) > TAB_TITLE:
+        text = text[: TAB_TITLE - 1].rsplit(" ", 1)[0] + "…"
+    st.set_page_config(page_title=f"{text} · Hindsight")
+
+
 def header(doc: Document) -> None:
+    tab_title(doc.title)
     st.caption(f"{links.kind_icon(doc.kind)} {kind_label(doc.kind)}")
-    st.header(safe.text(doc.title.strip()) or "Untitled", anchor=False)
+    # The page's one h1 (screen readers and outlines start from it).
+    st.container(key="doc-header").title(safe.text(doc.title.strip()) or "Untitled", anchor=False)
     st.caption(ui.byline(doc))
     line = ui.chips(doc, tags=12)
     if line:

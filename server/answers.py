@@ -66,14 +66,23 @@ def hit_json(hit: SearchHit, links: Links) -> dict[str, Any]:
 def search(
     archive: Archive, query: SearchQuery, links: Links, reviews: Records | None = None
 ) -> dict[str, Any]:
-    """Hits as `search --json` prints them; REVIEWS moves `review_by` past a "Still accurate"."""
-    hits = archive.search(query.q, query.filters, limit=query.limit, mode=query.mode)
+    """Hits as `search --json` prints them; REVIEWS moves `review_by` past a "Still accurate".
+
+    Through Archive.find: hits below the relevance floor say "weak": true, a typo is corrected
+    from the caller's own words, and `notices` says what the portal and the CLI say.
+    """
+    found = archive.find(query.q, query.filters, limit=query.limit, mode=query.mode)
+    hits = list(found.hits)
     if reviews is not None:
         hits = with_reviews(archive, hits, reviews)
     return {
         "query": query.q,
         "hits": [hit_json(h, links) for h in hits],
         "url": links.search(query.q, query.kinds),
+        "searched": found.searched,
+        "correction": found.correction.to_json() if found.correction else None,
+        "matches": len(found.matches),
+        "notices": found.notices(),
     }
 
 

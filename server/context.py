@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+
 from fastapi import HTTPException, Request
 
+from circulation import feedback
 from circulation.links import Links
 from circulation.state import StateStore
 from index.access import Viewer
@@ -29,9 +33,13 @@ class ServerContext:
     def archive(self, viewer: Viewer) -> Archive:
         """The version published now as VIEWER may read it (503 before the first ingest)."""
         try:
-            return self.opener.require(viewer)
+            found = self.opener.require(viewer)
         except IndexNotBuiltError as exc:
             raise HTTPException(503, str(exc)) from None
+        # Pairs people settled on the similar panel (circulation/feedback.py), as the portal.
+        with contextlib.suppress(sqlite3.Error):
+            found.pair_verdicts = feedback.verdicts(self.store)
+        return found
 
     def identify(self, request: Request, *, require_token: bool = False) -> Caller:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]

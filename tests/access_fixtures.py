@@ -167,10 +167,17 @@ def write_restricted(root: Path) -> Path:
     docx_file(
         root / f"{RESTRICTED_EXPORT}.docx",
         "Zorbulon token review",
-        [("Date", "2025-07-09"), ("Severity", "SEV2"), ("Access", "security"),
-         ("Team", "secops"), ("Original URL", RESTRICTED_EXPORT_URL)],  # fmt: skip
-        [("Summary", "The zorbulon token was found in a failover runbook export."),
-         ("Root cause", "Runbook exports kept secrets.")],  # fmt: skip
+        [
+            ("Date", "2025-07-09"),
+            ("Severity", "SEV2"),
+            ("Access", "security"),
+            ("Team", "secops"),
+            ("Original URL", RESTRICTED_EXPORT_URL),
+        ],  # fmt: skip
+        [
+            ("Summary", "The zorbulon token was found in a failover runbook export."),
+            ("Root cause", "Runbook exports kept secrets."),
+        ],  # fmt: skip
         [("Action", "Owner"), ("Scrub zorbulon tokens from runbook exports", "Ghost Analyst")],
     )
     return root

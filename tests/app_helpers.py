@@ -26,6 +26,17 @@ def run(
     return at
 
 
+def link_params(at: AppTest, label: str) -> dict[str, str]:
+    """The query of the page link labelled LABEL (AppTest cannot click links: a test follows
+    one by running the page with what it carries)."""
+    from urllib.parse import parse_qsl
+
+    for el in at.get("page_link"):
+        if el.proto.label.replace("\\", "").strip("*") == label:
+            return dict(parse_qsl(el.proto.query_string))
+    raise AssertionError(f"no page link {label!r}")
+
+
 def texts(at: AppTest) -> str:
     """Everything the page wrote as Markdown or captions, one string, Markdown escapes removed."""
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]).replace(

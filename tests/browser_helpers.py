@@ -86,7 +86,8 @@ def free_port() -> int:
 
 
 class PortalServer:
-    """`streamlit run app.py` on a free port over DATA_DIR; `output()` is its stdout+stderr.
+    """`streamlit run hindsight_portal.py` (app.py, as `make run` serves it) on a free port over
+    DATA_DIR; `output()` is its stdout+stderr.
 
     ENV adds variables (HINDSIGHT_AUTH, …), ARGS adds `streamlit run` options; ADDRESS is what
     the server listens on and HOST the name the browser uses (OIDC redirects need one name);
@@ -121,7 +122,7 @@ class PortalServer:
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                "hindsight_portal.py",
                 "--server.headless",
                 "true",
                 "--server.port",
@@ -302,6 +303,12 @@ def click_key(page, key: str) -> None:  # type: ignore[no-untyped-def]
     """Click the button of the widget with KEY (Streamlit gives its container `st-key-KEY`)."""
     # Some layouts keep an invisible copy of an element for measuring; click the one shown.
     page.locator(f".st-key-{key} button >> visible=true").first.click()
+    settle(page)
+
+
+def click_link(page, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Follow the link in the container with KEY (document links: `st-key-open-…`)."""
+    page.locator(f".st-key-{key} a >> visible=true").first.click()
     settle(page)
 
 

@@ -123,12 +123,18 @@ SURFACES: dict[str, Surface] = {
     "file states": lambda a: a.file_states(),
     "what a file was understood as (show), by id and by path": lambda a: [
         a.understood(key)
-        for key in (*RESTRICTED_IDS, RESTRICTED_EXPORT, f"{RESTRICTED_EXPORT}.docx",
-                    "postmortems/2025-07-01-zorbulon-credential-leak.md")  # fmt: skip
+        for key in (
+            *RESTRICTED_IDS,
+            RESTRICTED_EXPORT,
+            f"{RESTRICTED_EXPORT}.docx",
+            "postmortems/2025-07-01-zorbulon-credential-leak.md",
+        )  # fmt: skip
     ],
     "original file (download) and its URL": lambda a: [
         a.source_file(key) for key in (*RESTRICTED_IDS, RESTRICTED_EXPORT)
     ],
+    # Its own rows below: this fixture has no broken file (test_own_problems_*).
+    "own failed files": lambda a: a.own_problems(),
     "changes since": lambda a: a.changes(SINCE_EVER),
     "what's new with follows": lambda a: whats_new(a, SINCE_EVER, [FOLLOW_FAILOVER]),
     "follow feed entries": lambda a: recent(a, FOLLOW_FAILOVER),
@@ -196,6 +202,15 @@ SURFACES: dict[str, Surface] = {
         a.incident_set().profiles,
         a.experts(""),
     ),
+    "restricted-answer check (a yes/no for the search log)": lambda a: a.only_hidden_answer(
+        f"{CANARY} signing key"
+    ),
+    # One edit from the canary: only a viewer who may read it is offered it.
+    "did you mean (spelling from the viewer's words)": lambda a: a.did_you_mean("zorbulan keys"),
+    "search findings (floor, spelling, notices)": lambda a: a.find("zorbulan keys").to_json(),
+    "what everyone may read (gaps check)": lambda a: a.for_everyone().search(
+        f"{CANARY} failover key", limit=20
+    ),
 }
 RADAR_QUERY = "Rotate the signing keys before every failover drill and scrub the runbooks."
 RESTRICTED_PLAN = f"Rotate the {CANARY} signing keys before each failover drill; scrub runbooks."
@@ -240,8 +255,13 @@ def _radar_store(archive: Archive) -> StateStore:
 # model's vector and token count of a text the caller gives, loading the model.
 NO_DOCUMENT_READ = {"version", "scope", "query_vector", "count_tokens", "warm"}
 # A yes/no by design: True for outsiders ("exists, but not for you"), never what was found.
-YES_NO = {"restricted-words check (a yes/no for the search log)"}
-OPERATOR_ONLY = {"index size on disk"}
+YES_NO = {
+    "restricted-words check (a yes/no for the search log)",
+    "restricted-answer check (a yes/no for the search log)",
+}
+# Narrower than any viewer by design: members see no more there than outsiders.
+EVERYONE_ONLY = {"what everyone may read (gaps check)"}
+OPERATOR_ONLY = {"index size on disk", "own failed files"}
 
 
 def _stand_in(doc_id: str) -> Any:
@@ -285,7 +305,8 @@ BY_MEANING = {"similar incidents", "recurring clusters", "recurrence of a public
 
 
 @pytest.mark.parametrize(
-    "surface", [s for s in SURFACES if s not in BY_MEANING | YES_NO | OPERATOR_ONLY]
+    "surface",
+    [s for s in SURFACES if s not in BY_MEANING | YES_NO | OPERATOR_ONLY | EVERYONE_ONLY],
 )
 def test_members_and_admins_see_it(restricted_index, real_embedder, surface: str) -> None:
     for viewer in (MEMBER, ADMIN):
@@ -315,6 +336,28 @@ def test_the_restricted_words_check_says_only_yes_or_no(restricted_index, real_e
     assert member.only_hidden_use_words(CANARY) is False  # they see it: nothing hidden
     assert outsider.only_hidden_use_words("failover") is False  # public documents use it
     assert outsider.only_hidden_use_words("wombatquartz") is False  # nobody does
+
+
+def test_the_restricted_answer_check_says_only_yes_or_no(restricted_index, real_embedder):
+    outsider = _archive(restricted_index, OUTSIDER, real_embedder)
+    member = _archive(restricted_index, MEMBER, real_embedder)
+    query = f"{CANARY} signing key rotation"
+    assert outsider.only_hidden_answer(query) is True
+    assert member.only_hidden_answer(query) is False  # they see it: nothing hidden
+    assert outsider.only_hidden_answer("postgres replica failover") is False  # answered
+    assert outsider.only_hidden_answer("wombatquartz") is False  # nobody answers it
+
+
+def test_spelling_suggests_only_words_the_viewer_may_read(restricted_index, real_embedder):
+    outsider = _archive(restricted_index, OUTSIDER, real_embedder)
+    member = _archive(restricted_index, MEMBER, real_embedder)
+    found = member.did_you_mean("zorbulan keys")
+    assert found is not None and found.query == f"{CANARY} keys"
+    assert outsider.did_you_mean("zorbulan keys") is None
+    # A typo of a public word is corrected for everyone.
+    for archive in (outsider, member):
+        public = archive.did_you_mean("replcia failover")
+        assert public is not None and public.query == "replica failover"
 
 
 def test_outsider_still_gets_a_full_page(restricted_index, real_embedder) -> None:
@@ -537,3 +580,81 @@ def test_coordination_counts_only_what_the_viewer_may_see(restricted_index, real
             sre.opened_from_other_teams,
         )
     assert counts == {"outsider": (1, 0, 0), "member": (2, 1, 1)}
+
+
+BROKEN_RESTRICTED = """\
+---
+title: [oops {canary} credential rotation
+access: [security]
+authors: [member, outsider]
+---
+The front matter above does not parse.
+"""
+BROKEN_PUBLIC = """\
+---
+title: [oops quota alarm
+authors:
+  - Outsider
+owner: someone.else@example.com
+---
+"""
+BROKEN_OTHERS = """\
+---
+title: [oops
+authors: [Somebody Else]
+---
+"""
+
+
+@pytest.fixture(scope="module")
+def broken_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from index.settings import Settings
+    from ingest.pipeline import Ingestor
+    from tests.conftest import HashingEmbedder, write_content
+
+    base = tmp_path_factory.mktemp("broken")
+    content = write_content(base / "content")
+    files = {
+        f"postmortems/2025-09-01-{CANARY}-rotation.md": BROKEN_RESTRICTED.format(canary=CANARY),
+        "postmortems/2025-09-02-quota.md": BROKEN_PUBLIC,
+        "postmortems/2025-09-03-others.md": BROKEN_OTHERS,
+    }
+    for rel, text in files.items():
+        (content / rel).write_text(text, encoding="utf-8")
+    settings = Settings(data_dir=base / "data")
+    embedder = HashingEmbedder()
+    report = Ingestor(settings, embedder).run([str(content)])
+    assert report.count("failed") == 3, report.outcomes
+    return settings, embedder
+
+
+def _own(broken_index: Any, viewer: Viewer) -> list[str]:
+    settings, embedder = broken_index
+    return sorted(
+        Path(f.path).name for f in open_archive(settings, viewer, embedder).own_problems()
+    )
+
+
+def test_own_problems_reach_their_author_and_nobody_else(broken_index) -> None:
+    """A file that failed reaches the people its front matter names, within its access."""
+    assert _own(broken_index, OUTSIDER) == ["2025-09-02-quota.md"]  # not the security one
+    assert _own(broken_index, MEMBER) == [f"2025-09-01-{CANARY}-rotation.md"]
+    assert _own(broken_index, Viewer.of("someone", "someone.else@example.com")) == [
+        "2025-09-02-quota.md"
+    ]
+    assert _own(broken_index, NOBODY) == [] and _own(broken_index, ADMIN) == []
+
+
+def test_the_editors_group_sees_every_failed_file(broken_index) -> None:
+    settings, embedder = broken_index
+    editor = Viewer.of("ed", groups="content-editors", editors_group="Content-Editors")
+    reader = Viewer.of("reader", groups="sre")
+    failed = {
+        viewer.name: {
+            Path(f.path).name
+            for f in open_archive(settings, viewer, embedder).file_states()
+            if f.state == "failed"
+        }
+        for viewer in (editor, reader)
+    }
+    assert len(failed["ed"]) == 3 and failed["reader"] == set()

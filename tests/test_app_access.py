@@ -38,6 +38,9 @@ pytestmark = pytest.mark.usefixtures("close_app_resources")
 PAGES: list[tuple[str, dict[str, Any]]] = [
     ("portal/pages/overview.py", {}),
     ("portal/pages/search.py", {"q": f"{CANARY} key"}),
+    # A typo of the canary: only a member is told "showing results for zorbulon".
+    ("portal/pages/search.py", {"q": "zorbulan key"}),
+    ("portal/pages/search.py", {"q": "zorbulan key", "weak": "1"}),
     ("portal/pages/search.py", {}),
     ("portal/pages/search.py", {"q": "failover", "team": "secops"}),
     ("portal/pages/search.py", {"like": "pm-2025-03-14-ledger-replica-lag"}),
@@ -125,6 +128,7 @@ def test_outsiders_pages_show_no_trace(
 MEMBER_SEES = [
     ("portal/pages/overview.py", {}),
     ("portal/pages/search.py", {"q": f"{CANARY} key"}),
+    ("portal/pages/search.py", {"q": "zorbulan key"}),
     ("portal/pages/incidents.py", {}),
     ("portal/pages/incidents.py", {"doc": RESTRICTED_PM}),
     ("portal/pages/incidents.py", {"view": "actions"}),

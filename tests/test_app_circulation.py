@@ -14,6 +14,7 @@ import pytest
 from circulation.state import STATE_FILE, StateStore
 from index.access import Viewer
 from index.opener import Opener
+from index.timefmt import stamp
 from portal import auth
 from server.app import make_app
 from tests.access_fixtures import CANARY, build_restricted_index
@@ -113,11 +114,15 @@ def test_the_gaps_page_is_for_organisers_and_reveals_nothing_restricted(
     assert "leaked runbook template" in shown
     assert "exists, but restricted for the people who asked" in shown
     assert "quantum teleportation" not in shown  # two askers: under the threshold of 3
-    assert "results shown, nothing opened" in shown
+    # Answered (a match above the floor), though nothing was opened: no gap.
+    assert "postgres replication failover" not in shown
+    assert "3 sessions" in shown  # anonymous log: sessions, not "3 people"
     lowered = shown.lower()
     assert CANARY not in lowered and "ghost analyst" not in lowered and "secops" not in lowered
+    # Nobody's evidence is near the restricted topic, so nobody is invited (and never anyone
+    # the organiser may not see); invitations themselves: tests/test_gaps.py.
     invites = [b.proto.url for b in at.get("link_button")]
-    assert invites and all(u.startswith("mailto:priya.raman@kestrel.example?") for u in invites)
+    assert all(u.startswith("mailto:priya.raman@kestrel.example?") for u in invites)
 
 
 def test_whats_new_counts_from_the_last_visit(monkeypatch, settings) -> None:
@@ -127,7 +132,7 @@ def test_whats_new_counts_from_the_last_visit(monkeypatch, settings) -> None:
     )
     as_viewer(monkeypatch, ANA)
     at = run(monkeypatch, settings, "portal/pages/whats_new.py")
-    assert f"Since your last visit ({two_days_ago:%Y-%m-%d %H:%M})." in texts(at)
+    assert f"Since your last visit ({stamp(two_days_ago)})." in texts(at)  # with its zone
     assert "**Incident**: 3 new, 0 changed" in texts(at)  # indexed minutes ago
     next(b for b in at.button if b.label == "Mark everything as seen").click()
     at.run()

@@ -36,7 +36,11 @@ def test_detail_shows_the_similar_panel_with_a_reason(monkeypatch, real_index) -
     at = run(monkeypatch, settings, INCIDENTS, doc="pm-2025-03-14-ledger-replica-lag")
     shown = texts(at)
     assert "Has this happened before?" in shown
-    assert "Likely the same failure mode" in shown or "Nothing similar above the threshold" in shown
+    assert (
+        "Likely the same failure mode" in shown
+        or "Nothing shares its failure mode closely enough" in shown
+    )
+    assert "score 0." not in shown  # why in words, not raw numbers
     assert "still open" in shown or "Action items" in shown
     # Why reads as words ("both on …", "same cause: …"), never as raw signal numbers.
     assert "score 0." not in shown and "meaning 0." not in shown

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from index.settings import Settings
 from ingest.pipeline import Ingestor
 from portal.transcript import Turn, current
-from tests.app_helpers import run, texts
+from tests.app_helpers import link_params, run, texts
 
 INCIDENTS = "portal/pages/incidents.py"
 SHOWCASE = "portal/pages/showcase.py"
@@ -102,8 +102,8 @@ def test_incident_words_that_match_nothing_lead_to_search(monkeypatch, real_inde
 def test_incident_detail(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, INCIDENTS, doc=LEDGER_ID)
-    assert (
-        at.header[0].value.replace("\\", "")
+    assert (  # the page's h1
+        at.title[0].value.replace("\\", "")
         == "Payments ledger served stale balances during replica failover"
     )
     body = texts(at)
@@ -133,11 +133,11 @@ def test_incident_back_and_unknown(monkeypatch, real_index) -> None:
 def test_showcase_archive_by_month_team_outcome(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, SHOWCASE)
-    # The .srt and .json sessions have no sidecar and no day in their names: undated.
-    assert [s.value for s in at.subheader] == ["May 2025", "Undated"]
+    # The .srt and .json sessions have no sidecar: the month in their file names dates them.
+    assert [s.value for s in at.subheader] == ["May 2025", "April 2025", "March 2025"]
     at = run(monkeypatch, settings, SHOWCASE, month="2025-05", team="sre", outcome="mixed")
     assert [s.value for s in at.subheader] == ["May 2025"]
-    assert labels(at, "button") == ["Failover drills we automated — and the one that bit us"]
+    assert "Failover drills we automated — and the one that bit us" in labels(at, "page_link")
     at = run(monkeypatch, settings, SHOWCASE, outcome="failure")
     assert "No session matches these filters." in at.info[0].value
 
@@ -145,12 +145,15 @@ def test_showcase_archive_by_month_team_outcome(monkeypatch, real_index) -> None
 def test_showcase_open_a_session_from_the_list(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, SHOWCASE, month="2025-05")
-    at.button(key=f"open-{DRILLS_ID}").click().run()
-    assert param(at, "doc") == DRILLS_ID and param(at, "month") == "2025-05"
+    target = link_params(at, "Failover drills we automated — and the one that bit us")
+    assert target == {"doc": DRILLS_ID, "month": "2025-05"}  # the list's filters ride along
+    at = run(monkeypatch, settings, SHOWCASE, **target)
     assert (
-        at.header[0].value.replace("\\", "")
+        at.title[0].value.replace("\\", "")
         == "Failover drills we automated — and the one that bit us"
     )
+    at.button(key="back").click().run()  # back to the same list
+    assert "doc" not in at.query_params and param(at, "month") == "2025-05"
 
 
 def test_showcase_session_plays_from_the_url_moment(monkeypatch, real_index) -> None:
@@ -192,7 +195,7 @@ def test_the_turn_playing_at_a_whole_second(seconds, expected) -> None:
 def test_showcase_search_inside_transcript(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, SHOWCASE, doc=DRILLS_ID, tq="promote")
-    assert "1 of 3 turns mention “promote”." in texts(at)  # both of Jonas's cues: one turn
+    assert "1 of 3 turns says “promote”." in texts(at)  # both of Jonas's cues: one turn
     at.text_input(key="showcase.w.tq").input("gpu inference").run()
     assert param(at, "tq") == "gpu inference"
     assert [b.label for b in at.button if b.key and b.key.startswith("seek-")] == ["0:55"]
@@ -206,11 +209,11 @@ def test_showcase_search_inside_transcript(monkeypatch, real_index) -> None:
 def test_talks_list_and_detail(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, TALKS)
-    assert "Zero-downtime schema migrations" in labels(at, "button")
+    assert "Zero-downtime schema migrations" in labels(at, "page_link")
     at = run(monkeypatch, settings, TALKS, kind="paper-review")
     assert "No talk matches these filters." in at.info[0].value
     at = run(monkeypatch, settings, TALKS, doc="talk-2025-02-zero-downtime-migrations")
-    assert at.header[0].value.replace("\\", "") == "Zero-downtime schema migrations"
+    assert at.title[0].value.replace("\\", "") == "Zero-downtime schema migrations"
     assert "NOT VALID first" in texts(at)
     assert "#### Key ideas" in "\n".join(m.value for m in at.markdown)  # demoted under the title
 
@@ -221,7 +224,7 @@ def test_talks_list_and_detail(monkeypatch, real_index) -> None:
 def test_experts_search_by_topic(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, EXPERTS, topic="failover", tz="America/New_York")
-    assert labels(at, "button")[0] == "Priya Raman"
+    assert labels(at, "page_link")[0] == "Priya Raman"
     body = texts(at)
     assert ":green-badge[failover]" in body  # the matching topic stands out
     assert "Next office hours:" in body and "America/New_York" in body
@@ -288,8 +291,9 @@ def test_expert_picked_from_popular_topics(monkeypatch, real_index) -> None:
     assert "tz" not in at.query_params  # an unknown zone is dropped, the browser's is used
     at.get("button_group")[0].set_value("replication").run()
     assert param(at, "topic") == "replication"
-    at.button(key="open-expert-experts-priya-raman").click().run()
-    assert param(at, "expert") == "experts/priya-raman"
+    target = link_params(at, "Priya Raman")
+    assert target == {"topic": "replication", "expert": "experts/priya-raman"}
+    at = run(monkeypatch, settings, EXPERTS, **target)
     assert at.title[0].value.replace("\\", "") == "Priya Raman"
 
 
@@ -297,7 +301,7 @@ def test_document_page_and_unknown_documents(monkeypatch, real_index) -> None:
     settings, _ = real_index
     at = run(monkeypatch, settings, "portal/pages/document.py", doc=LEDGER_ID)
     assert (
-        at.header[0].value.replace("\\", "")
+        at.title[0].value.replace("\\", "")
         == "Payments ledger served stale balances during replica failover"
     )
     at = run(monkeypatch, settings, "portal/pages/document.py", doc="nope")
@@ -348,7 +352,8 @@ def test_health_view_says_why_a_file_is_missing(monkeypatch, tmp_path, fake_embe
     at = run(monkeypatch, settings, "portal/pages/health.py")
     table = at.dataframe[0].value
     row = table[table["File"].str.endswith("postmortems/broken.md")].iloc[0]
-    assert row["State"] == "failed" and row["Line"] == 2 and "YAML" in row["Reason"]
+    assert row["State"] == "failed" and row["Line"] == "2" and "YAML" in row["Reason"]
+    assert "None" not in set(table["Line"]) | set(table["When"])  # blanks, never "None"
     assert {m.label: m.value for m in at.metric}["Failed"] == "1"
     # Failed files are shown by default; indexed ones on request.
     assert set(table["State"]) == {"failed"}

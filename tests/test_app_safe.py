@@ -13,7 +13,7 @@ from browser_helpers import portal_content
 from index.settings import Settings
 from ingest.pipeline import Ingestor
 from portal import safe, ui
-from portal.frame import STYLE
+from portal.frame import SCRIPT, STYLE
 from tests.app_helpers import run
 
 UNSAFE_TARGET = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data|file)\s*:", re.I)
@@ -149,7 +149,8 @@ def test_hostile_content_is_sent_as_inert_text(monkeypatch, hostile_index, page,
         shown = outside_code(el.value)
         assert not UNSAFE_TARGET.search(shown), el.value
         assert not RAW_TAG.search(shown), el.value
-    assert [h.proto.body for h in at.get("html")] == [STYLE], "no content in st.html"
+    ours = [STYLE, f"<script>{SCRIPT}</script>"]  # the frame's own style and script
+    assert sorted(h.proto.body for h in at.get("html")) == sorted(ours), "no content in st.html"
     for el in [*at.get("link_button"), *at.get("page_link")]:
         target = getattr(el.proto, "url", "") or ""
         assert not target or re.match(r"(https?|mailto):", target), target

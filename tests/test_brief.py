@@ -170,6 +170,43 @@ def test_incidents_with_why_root_cause_lessons_and_open_items(corpus, real_embed
     assert all(a.is_open for a in brief.open_action_items)
 
 
+OFF_TOPIC = (
+    "Repaint the marketing website in the new brand colours. Design delivered the palette last "
+    "week: teal replaces orange on buttons and headers, the logo gets the new wordmark, and "
+    "headings switch to the Inter typeface. I will update the hero photos, ask the copywriters "
+    "to refresh the About page, and get sign-off from the brand team before the campaign starts."
+)
+
+
+@pytest.mark.parametrize("plan", [OFF_TOPIC, OFF_TOPIC.split(". ")[0] + "."])
+def test_an_off_topic_plan_gets_an_honest_empty_brief(corpus, real_embedder, plan: str) -> None:
+    brief = _brief(corpus, real_embedder, plan)
+    data = brief.to_json()
+    for section in ("incidents", "open_action_items", "moments", "talks", "experts", "checklist"):
+        assert data[section] == [], section
+    assert brief.found_nothing and "Nothing in the archive" in data["notice"]
+    md = brief.to_markdown()
+    assert "Nothing in the archive you can see clearly matches this plan" in md
+    assert "## Past incidents like this" not in md  # no empty headings posing as a brief
+
+
+def test_on_topic_plans_keep_their_sections_above_the_floor(corpus, real_embedder) -> None:
+    brief = _brief(corpus, real_embedder, DESIGN_DOC)
+    assert not brief.found_nothing and brief.notice == ""
+    assert brief.incidents and brief.moments and brief.experts and brief.checklist
+    # Each is above its floor: a weaker (below-floor) neighbour would have been cut.
+    assert LEDGER in [i.doc.doc_id for i in brief.incidents[:2]]
+
+
+def test_why_quotes_the_sentence_of_the_plan_that_met_the_incident(corpus, real_embedder):
+    brief = _brief(corpus, real_embedder, DESIGN_DOC)
+    ledger = next(i for i in brief.incidents if i.doc.doc_id == LEDGER)
+    quoted = ledger.plan_passage
+    assert quoted in " ".join(DESIGN_DOC.split())  # the plan's own words…
+    assert quoted.count(". ") == 0 and len(quoted) < 200  # …one sentence, not the passage
+    assert "promote" in quoted or "replica" in quoted
+
+
 def test_moments_playable_from_the_second_and_failures_first(corpus, real_embedder) -> None:
     brief = _brief(corpus, real_embedder, SENTENCE)
     drills = [m for m in brief.moments if m.doc_id == "showcase-2025-05-failover-drills"]
@@ -233,7 +270,8 @@ def test_json_export_has_the_documented_fields(corpus, real_embedder) -> None:
 
 
 def test_markdown_export_has_every_section_and_stays_inert(corpus, real_embedder) -> None:
-    plan = SENTENCE + " <script>alert(1)</script> [click](javascript:alert(1))"
+    # In the sentence the "why" quotes back: the plan's own words are escaped, never live.
+    plan = SENTENCE[:-1] + " <script>alert(1)</script> [click](javascript:alert(1))."
     md = _brief(corpus, real_embedder, plan).to_markdown()
     for heading in (
         "## Past incidents like this",

@@ -18,6 +18,7 @@ from browser_helpers import (
     CHROMIUM,
     PortalServer,
     click_key,
+    click_link,
     launch,
     open_page,
     portal,
@@ -47,9 +48,9 @@ LIVE_MARKUP = ", ".join(
     + ["[data-testid='stMain'] script"]
     + [f"[data-testid='stMarkdownContainer'] {t}" for t in _TAGS]
 )
-# Labels of visible document-link buttons whose text overflows its box (cut with "…").
+# Labels of visible document links whose text overflows its box (cut with "…").
 CLIPPED_LINKS = """() => [...document.querySelectorAll(
-    "[class*='st-key-open-'] button [data-testid='stMarkdownContainer']")]
+    "[class*='st-key-open-'] [data-testid='stPageLink-NavLink'] [data-testid='stMarkdownContainer']")]
   .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
 
 
@@ -118,8 +119,8 @@ def test_find_the_incident_behind_a_change(server, page) -> None:  # type: ignor
         main = page.locator("[data-testid='stMain']")
         assert main.get_by_role("heading", name="Root cause").is_visible()
         assert main.get_by_text("Gate promotion on replay lag").is_visible()
-        # In-page document links (buttons: similar incidents) wrap long titles, never cut them.
-        assert page.locator("[class*='st-key-open-similar-'] button").count() > 0
+        # Document links (similar incidents) wrap long titles, never cut them.
+        assert page.locator("[class*='st-key-open-similar-'] a").count() > 0
         assert page.evaluate(CLIPPED_LINKS) == []
         # The view reopens from its URL alone.
         open_page(page, page.url)
@@ -156,7 +157,7 @@ def test_find_an_expert_and_take_their_office_hours(server, page) -> None:  # ty
         box.fill("failover")
         box.press("Enter")
         settle(page, timeout=60_000)
-        click_key(page, "open-expert-experts-priya-raman")
+        click_link(page, "open-expert-experts-priya-raman")
         assert "expert=experts%2Fpriya-raman" in page.url and "tz=Asia%2FTokyo" in page.url
         main = page.locator("[data-testid='stMain']")
         assert main.get_by_text("Asia/Tokyo", exact=False).first.is_visible()

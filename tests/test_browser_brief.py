@@ -3,6 +3,7 @@ open the shared link the page's address became."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,10 @@ def test_paste_a_plan_see_the_brief_and_download_it(tmp_path, real_embedder) -> 
         assert download.value.suggested_filename == "brief.md"
         markdown = Path(download.value.path()).read_text(encoding="utf-8")
         assert LEDGER_TITLE in markdown and "## People to ask" in markdown
+        # Its links lead back to this portal: the operator's address, else the one browsed.
+        here = os.environ.get("HINDSIGHT_PORTAL_URL") or app.url
+        assert f"]({here}/incidents?doc=pm-2025-03-14-ledger-replica-lag)" in markdown
+        assert f"[Open this brief in Hindsight]({here}/brief?plan=" in markdown
         # The address is a shared link: a fresh tab recomputes the same brief from it.
         shared = context.new_page()
         open_page(shared, page.url)

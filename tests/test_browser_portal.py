@@ -61,7 +61,8 @@ def _open(tab, server: PortalServer, path: str) -> None:  # type: ignore[no-unty
 def test_a_saved_file_appears_in_an_open_page_without_a_reload(site, tab, real_embedder) -> None:  # type: ignore[no-untyped-def]
     server, settings, content = site
     _open(tab, server, "/search?q=quokkafile+rotation")
-    tab.locator("[class*='st-key-result-0']").wait_for(timeout=30_000)
+    # Nothing uses the word yet: an honest nothing, not the nearest documents.
+    tab.get_by_text("No document uses the words").first.wait_for(timeout=30_000)
     assert tab.get_by_text("Quokkafile rotation filled the audit volume").count() == 0
     (content / "postmortems/2025-09-09-quokkafile.md").write_text(NEW_NOTE, encoding="utf-8")
     Ingestor(settings, real_embedder).run([str(content)])

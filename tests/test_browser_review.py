@@ -54,7 +54,7 @@ def test_review_queue_still_accurate_and_successors(tmp_path, real_embedder) -> 
         assert links.count() >= 1
         open_page(page, f"{app.url}/talks?doc=talk-2023-03-client-retries")
         assert "Superseded" in main() and "Retrying at every layer" in main()
-        page.get_by_role("button", name="Read instead: Retry budgets").first.click()
+        page.get_by_role("link", name="Read instead: Retry budgets").first.click()  # a real link
         settle(page)
         assert "Replaces an earlier document" in main()
         assert "Retry everything: exponential backoff" in main()

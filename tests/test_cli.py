@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -144,6 +145,45 @@ def test_search_json_and_queries(tmp_path, real_index):
     assert failed.returncode == 1 and "bad.jsonl:1" in failed.stderr
 
 
+def test_search_has_a_floor_a_notice_and_weak_hits_on_request(real_index, capsys):
+    settings, _ = real_index
+    data = ["--data-dir", str(settings.data_dir)]
+    assert main(["search", "--json", "wombatquartz", *data]) == 0
+    out = capsys.readouterr()
+    hits = [json.loads(line) for line in out.out.splitlines()]
+    assert hits and all(h["weak"] is True for h in hits)  # nearest only, each says so
+    assert "No document uses the words “wombatquartz”" in out.err
+    assert main(["search", "wombatquartz", *data]) == 0
+    text = capsys.readouterr().out
+    assert "No document uses the words" in text and "--weak shows them" in text
+    assert not re.search(r"^ *1\. ", text, re.M)  # no hit listed by default
+    assert main(["search", "--weak", "wombatquartz", *data]) == 0
+    assert re.search(r"^ *1\. .*\(weaker match\)$", capsys.readouterr().out, re.M)
+    # A real question lists its matches and says nothing about words.
+    assert main(["search", "--json", "replica promoted while lagging", *data]) == 0
+    out = capsys.readouterr()
+    first = json.loads(out.out.splitlines()[0])
+    assert "weak" not in first and out.err == ""
+
+
+def test_a_typo_still_finds_the_obvious_document(real_index, capsys):
+    settings, _ = real_index
+    data = ["--data-dir", str(settings.data_dir)]
+    assert main(["search", "postgress replcia promotoin", *data]) == 0
+    text = capsys.readouterr().out
+    assert "Showing results for “postgres replica promotion”" in text
+    first = next(line for line in text.splitlines() if re.match(r"^ *1\. ", line))
+    assert "Payments ledger served stale balances during replica failover" in first
+    assert main(["search", "--json", "--limit", "3", "postgress replcia promotoin", *data]) == 0
+    out = capsys.readouterr()
+    assert "pm-2025-03-14-ledger-replica-lag" in [
+        json.loads(x)["doc_id"] for x in out.out.split("\n") if x
+    ]
+    assert "Showing results for" in out.err
+    assert main(["search", "--exact", "postgress replcia promotoin", *data]) == 0
+    assert "Did you mean “postgres replica promotion”?" in capsys.readouterr().out
+
+
 def test_stats_lists_kinds_model_and_file_states(real_index):
     settings, _ = real_index
     done = run_cli("stats", "--data-dir", str(settings.data_dir))
@@ -166,3 +206,104 @@ def test_console_script_honours_data_dir_from_environment(tmp_path):
         env={**os.environ, "HINDSIGHT_DATA_DIR": str(tmp_path / "envdir")},
     )
     assert done.returncode == 2 and "envdir" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", ""], "the query is empty"),
+        (["search", "  "], "the query is empty"),
+        (["search", "--queries", "q.jsonl", "words"], "not both"),
+        (["brief", "--tz", "Mars/Olympus", "plan.md"], "unknown timezone 'Mars/Olympus'"),
+        (["watch", "no/such/folder"], "no such folder: no/such/folder"),
+        (["brief", "no/such/plan.md"], "cannot read plan no/such/plan.md: No such file"),
+        (["digest", "--since", "7d", "--feed-url", "https://x/d.atom"], "use --format atom"),
+    ],
+)
+def test_every_bad_request_names_the_problem_and_exits_2(real_index, capsys, args, message):
+    """Each is one clear line on stderr, exit 2: never a traceback, a hang or a silent 0."""
+    settings, _ = real_index
+    assert main([*args, "--data-dir", str(settings.data_dir)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+
+
+def test_a_missing_queries_file_is_named(real_index, tmp_path, capsys):
+    settings, _ = real_index
+    missing = str(tmp_path / "missing.jsonl")
+    assert main(["search", "--queries", missing, "--data-dir", str(settings.data_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"hindsight search: cannot read queries file {missing}: No such file or directory"
+
+
+def test_watching_a_file_is_a_usage_error(content_dir, capsys):
+    file = content_dir / "postmortems/2025-03-14-ledger-replica-lag.md"
+    assert main(["watch", str(file)]) == 2
+    assert "watch follows folders" in capsys.readouterr().err
+
+
+def test_an_owner_nobody_has_says_so(real_index, capsys):
+    data = ["--data-dir", str(real_index[0].data_dir)]
+    assert main(["actions", "--owner", "nobody", *data]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "No action items match.\n"
+    assert "nobody called 'nobody' owns an action item you may see" in captured.err
+    assert main(["actions", "--owner", "nobody", "--json", *data]) == 0
+    assert capsys.readouterr().out == ""  # machine output stays clean
+    assert main(["actions", "--owner", "Priya Raman", *data]) == 0
+    assert capsys.readouterr().err == ""  # a real owner is no typo
+
+
+def test_text_output_says_what_its_numbers_mean(real_index, capsys):
+    data = ["--data-dir", str(real_index[0].data_dir)]
+    assert main(["search", "replica promoted while lagging", *data]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "share of the best hit's score" in out[0]
+    assert re.search(r"^ 1\. .*  100%$", out[1]), out[1]
+    assert main(["experts", "postgres", *data]) == 0
+    assert re.search(r"Priya Raman  evidence \d+\.\d\d$", capsys.readouterr().out, re.M)
+    assert main(["stats", *data]) == 0
+    assert re.search(
+        r"^Last ingest \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+$", capsys.readouterr().out, re.M
+    )
+
+
+def test_similar_explains_itself_in_words(real_index, capsys):
+    data = ["--data-dir", str(real_index[0].data_dir)]
+    assert main(["similar", "pm-2025-03-14-ledger-replica-lag", "--all", *data]) == 0
+    out = capsys.readouterr().out
+    assert "Nothing shares its failure mode closely enough" in out
+    closest = re.search(r"Closest: (.+)  \[(.+)\]", out)
+    assert closest and closest.group(2) != "pm-2025-03-14-ledger-replica-lag", out
+    assert re.search(r"^\s+why: \S", out, re.M), out
+    assert not re.search(r"\d\.\d\d", out), out  # words, not raw scores
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["recurring", "--all"],
+        ["search", "--json", "replica failover"],
+        ["actions", "--all"],
+        ["stats"],
+        ["--help"],
+    ],
+)
+def test_a_reader_that_stops_early_ends_the_command_quietly(real_index, args):
+    """`hindsight … | head`: the pipe closes before the output is written; no traceback."""
+    import os
+
+    settings, _ = real_index
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "HINDSIGHT_DATA_DIR": str(settings.data_dir)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `head` after its lines: every later write meets a closed pipe
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    # 141 as for a process SIGPIPE ended; argparse's own --help already ignores the error
+    assert process.wait(timeout=120) in ((0, 141) if args == ["--help"] else (141,)), err
+    assert err == ""

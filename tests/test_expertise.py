@@ -12,6 +12,7 @@ import pytest
 from cli import main
 from index.access import Viewer
 from index.expertise import (
+    DECLARED_ONLY,
     ExpertiseParams,
     PeopleIndex,
     Vote,
@@ -298,6 +299,21 @@ def test_a_declared_topic_is_one_vote_not_a_trump_card(people: PeopleIndex) -> N
     assert found[0].person.key == "tomas-ortega" and found[0].also_knows  # author outranks
 
 
+def test_evidence_ranks_above_claims_however_strong_the_claim(people: PeopleIndex) -> None:
+    # A weak piece of evidence (an old, barely relevant vote) against a declared topic worth
+    # ten times as much: whoever has evidence still comes first.
+    params = P.with_weights(declared=5.0)
+    found = rank(people, [Vote("talk-migrations", 0.05)], "postgres", params, today=TODAY)
+    keys = [m.person.key for m in found]
+    assert keys.index("tomas-ortega") < keys.index("priya-raman")
+    priya = found[keys.index("priya-raman")]
+    assert priya.score > found[0].score  # by score alone she would lead
+    assert priya.note == DECLARED_ONLY == "declares this topic; no evidence in the archive yet"
+    assert found[0].note == "" and found[0].to_json()["evidenced"] is True
+    assert priya.to_json()["note"] == DECLARED_ONLY and priya.to_json()["evidenced"] is False
+    assert all(m.evidenced for m in found[: keys.index("priya-raman")])
+
+
 def test_a_person_without_a_profile_is_found_with_their_evidence(people: PeopleIndex) -> None:
     (bjorn,) = [
         m
@@ -345,6 +361,9 @@ def test_archive_experts_ranks_by_evidence_and_cites_a_moment(archive: Any) -> N
     moment = next(e for e in jonas.evidence if e.role == "speaker")
     assert moment.doc_id == "showcase-2025-05-failover-drills" and moment.start == 20.0
     assert archive.experts("sourdough baking schedule", today=TODAY) == []
+    for topic in ("postgres failover", "retry storms", "kafka rebalancing"):
+        flags = [m.evidenced for m in archive.experts(topic, limit=20, today=TODAY)]
+        assert flags == sorted(flags, reverse=True), topic  # no claim above evidence
 
 
 def test_archive_person_pages(archive: Any) -> None:

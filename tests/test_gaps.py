@@ -30,14 +30,29 @@ def _searches(*rows: tuple[str, str, bool, bool]) -> list[LoggedSearch]:
     return [LoggedSearch(NOW, q, who, matched, False, opened) for q, who, matched, opened in rows]
 
 
-def test_only_searches_that_found_nothing_useful_count() -> None:
+def test_only_searches_nothing_answered_count() -> None:
     rows = _searches(
-        ("a", "s1", False, False),  # no match
-        ("b", "s1", True, False),  # results, nothing opened
+        ("a", "s1", False, False),  # nothing above the floor
+        ("b", "s1", True, False),  # answered, though nothing was opened: not a gap
         ("c", "s1", True, True),  # answered
-        ("d", "s1", False, True),  # opened something anyway, but nothing used its words
+        ("d", "s1", False, True),  # opened something anyway, but nothing matched
     )
-    assert [s.query for s in unanswered(rows)] == ["a", "b", "d"]
+    assert [s.query for s in unanswered(rows)] == ["a", "d"]
+
+
+def test_askers_are_people_when_the_log_knows_them_and_sessions_otherwise(real_embedder) -> None:
+    embed = real_embedder.embed_query
+    query = "tls certificate rotation"
+    named = [LoggedSearch(NOW, query, f"p{i}@x", False, False, False, named=True) for i in range(3)]
+    anonymous = _searches(*[(query, f"s{i}", False, False) for i in range(9)])
+    (by_people,) = topics(named, embed, min_askers=3, threshold=0.4)
+    (by_sessions,) = topics(anonymous, embed, min_askers=3, threshold=0.4)
+    (mixed,) = topics([*named[:2], *anonymous[:4]], embed, min_askers=3, threshold=0.4)
+    assert (by_people.people, by_people.sessions, by_people.askers_label) == (3, 0, "3 people")
+    assert (by_sessions.people, by_sessions.sessions) == (0, 9)
+    assert by_sessions.askers_label == "9 sessions"  # nine browser sessions, maybe one person
+    assert mixed.askers_label == "2 people and 4 sessions"
+    assert by_sessions.to_json()["askers_label"] == "9 sessions"
 
 
 def test_a_topic_needs_k_distinct_askers(real_embedder) -> None:
@@ -122,7 +137,7 @@ def test_invitations_are_mailto_drafts(real_embedder, index) -> None:
     archive = open_archive(index, OUTSIDER, real_embedder)
     (match,) = archive.experts("postgres failover", limit=1)
     topic = topics(
-        _searches(*[("postgres failover", f"s{i}", True, False) for i in range(3)]),
+        _searches(*[("postgres failover", f"s{i}", False, False) for i in range(3)]),
         real_embedder.embed_query,
         min_askers=3,
         threshold=0.4,
@@ -130,6 +145,48 @@ def test_invitations_are_mailto_drafts(real_embedder, index) -> None:
     link = invitation(topic, match, "http://hindsight")
     assert link.startswith("mailto:priya.raman@kestrel.example?subject=")
     assert "AI%20Showcase" in link and "\n" not in link
+    assert "3%20sessions%20searched" in link  # sessions, not "3 people"
+
+
+def test_a_topic_a_public_document_answers_now_is_no_gap(index, real_embedder, tmp_path):
+    settings = index.model_copy(update={"gaps_min_askers": 2})
+    store = StateStore(tmp_path)
+    for session in ("a", "b"):  # logged unanswered (say, before the post-mortem was written)
+        store.log_search(
+            query="postgres failover", session=session, asker=None, matched=False,
+            hidden=False, now=NOW,
+        )  # fmt: skip
+        store.log_search(
+            query="quantum teleportation budget", session=session, asker=None,
+            matched=False, hidden=False, now=NOW,
+        )  # fmt: skip
+    organiser = open_archive(
+        settings, Viewer.of("Olu", groups="showcase-organisers"), real_embedder
+    )
+    found = [t.label for t in find_gaps(organiser, store, settings, now=NOW)]
+    assert found == ["quantum teleportation budget"]
+
+
+def test_nobody_is_invited_to_present_what_their_own_document_covers(
+    index, real_embedder, tmp_path
+) -> None:
+    settings = index.model_copy(update={"gaps_min_askers": 2})
+    store = StateStore(tmp_path)
+    outsider = open_archive(settings, OUTSIDER, real_embedder)
+    for session in ("a", "b"):
+        log_search(store, settings, outsider, "zorbulon signing key rotation", session, now=NOW)
+    # An organiser in the security group sees the restricted post-mortem that covers it, by
+    # Priya Raman, and the red-team recording by Ghost Analyst: neither is asked to present it.
+    organiser = open_archive(
+        settings, Viewer.of("Olu", groups="showcase-organisers,security"), real_embedder
+    )
+    (topic,) = find_gaps(organiser, store, settings, now=NOW)
+    assert topic.category == "restricted"
+    names = {m.expert.name for m in topic.experts}
+    assert not names & {"Priya Raman", "Ghost Analyst"}
+    # …while the evidence ranking alone would have put them first.
+    top = {m.person.name for m in organiser.experts("zorbulon signing key rotation", limit=3)}
+    assert top & {"Priya Raman", "Ghost Analyst"}
 
 
 def test_gaps_command(index, capsys) -> None:
@@ -137,7 +194,7 @@ def test_gaps_command(index, capsys) -> None:
     store = StateStore(index.data_dir)
     for i in range(3):
         store.log_search(
-            query="chaos engineering game days",
+            query="mobile app store review rejections",
             session=f"s{i}",
             asker=None,
             matched=False,
@@ -147,9 +204,10 @@ def test_gaps_command(index, capsys) -> None:
     assert main(["gaps", "--json", *data]) == 0
     (topic,) = json.loads(capsys.readouterr().out)
     assert (topic["topic"], topic["askers"], topic["category"]) == (
-        "chaos engineering game days",
+        "mobile app store review rejections",
         3,
         "missing",
     )
     assert main(["gaps", *data]) == 0
-    assert "chaos engineering game days  [nothing in the archive]" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "mobile app store review rejections  [nothing in the archive]  3 sessions" in out

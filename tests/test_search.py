@@ -610,14 +610,19 @@ def test_recording_hits_carry_several_moments_and_keywords_pick_them(
         assert set(hit.to_json()["moments"][0]) == {"start", "end", "speaker", "snippet", "score"}
 
 
-def test_relevance_floor_keeps_close_meanings_and_strong_keyword_matches() -> None:
-    from index.relevance import FloorParams, matching_documents
+def test_relevance_floor_keeps_close_meanings_and_what_says_the_query() -> None:
+    from index.relevance import Evidence, FloorParams, coverage, matches
 
-    doc_of = {1: "a", 2: "b", 3: "c", 4: "d", 5: "e"}
-    dense = [(1, 0.62), (2, 0.36), (3, 0.21), (4, 0.10)]
-    keyword = [(4, 12.0), (5, 3.0), (3, 4.0)]
-    found = matching_documents(dense, keyword, doc_of, FloorParams(cosine=0.35, keyword_share=0.3))
-    # a, b: close in meaning; d: the best keyword match; c: 4.0 >= 0.3 × 12; e: a weak word hit.
-    assert found == {"a", "b", "c", "d"}
-    assert matching_documents(dense, [], doc_of) == {"a", "b"}
-    assert matching_documents([], [], doc_of) == set()
+    floor = FloorParams(cosine=0.35, keyword_coverage=0.5, keyword_cosine=0.25, unknown_cosine=0.5)
+    assert matches(Evidence(0.62, 0.0), floor)  # close in meaning
+    assert matches(Evidence(0.30, 1.0), floor)  # says the identifier the model reads poorly
+    assert not matches(Evidence(0.30, 0.4), floor)  # a common word or two, not the query
+    assert not matches(Evidence(0.10, 1.0), floor)  # says the words, means something else
+    assert matches(Evidence(None, 0.6), floor)  # keyword mode: words are all there is
+    # No visible document uses a word of the query: only a very close meaning matches.
+    assert not matches(Evidence(0.40, 0.0, known_words=False), floor)
+    assert matches(Evidence(0.55, 0.0, known_words=False), floor)
+    weights = {"replica": 2.0, "lag": 1.0, "the": 0.1}
+    assert coverage(weights, ["replica", "lag"]) == pytest.approx(3.0 / 3.1)
+    assert coverage(weights, ["the"]) == pytest.approx(0.1 / 3.1)
+    assert coverage({}, ["x"]) == 0.0

@@ -119,7 +119,8 @@ def test_the_html_digest_is_mail_safe(changed_index) -> None:
     assert "Ledger database ran out of disk during vacuum" in page
     assert "https://hindsight.example/incidents?doc=pm-2025-09-09-ledger-disk-full" in page
     assert "Incident (1 new, 1 changed)" in page
-    assert parsed.tags.count("a") == 2
+    assert parsed.tags.count("a") == 3  # the two documents and What's new in the portal
+    assert 'href="https://hindsight.example/whats_new"' in page
 
 
 def test_markdown_json_and_atom_digests(changed_index) -> None:

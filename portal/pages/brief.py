@@ -16,9 +16,10 @@ import streamlit as st
 from circulation import radar
 from circulation.brief import BriefExpert, clock, decode_plan, encode_plan
 from circulation.brief import build as build_brief
+from circulation.feedback import Item, Verdict
 from index.expertise import cite
 from index.models import Document
-from portal import circulation, links, resources, safe, ui, views
+from portal import circulation, feedback, links, office_hours, resources, safe, ui, views
 
 MAX_UPLOAD = 500_000  # bytes: a long design doc is far smaller
 
@@ -51,7 +52,7 @@ upload = st.file_uploader("…or upload a plan", type=["md", "txt"], key="brief.
 if upload is not None and st.session_state.get("brief.uploaded") != upload.file_id:
     st.session_state["brief.uploaded"] = upload.file_id
     st.session_state["brief.plan"] = upload.getvalue()[:MAX_UPLOAD].decode("utf-8", "replace")
-with st.form("brief-form", border=False):
+with st.form("brief-form", border=False), st.container(key="searchbox"):
     st.text_area(
         "Your plan",
         key="brief.plan",
@@ -161,10 +162,12 @@ circulation.log_brief(archive, brief, team, token)
 
 if len(brief.passages) > 1:
     st.caption(f"Read in {len(brief.passages)} passages; the evidence of each is fused.")
+if brief.notice:
+    st.info(brief.notice, icon=":material/search_off:")
 with st.container(horizontal=True):
     st.download_button(
         "Download Markdown",
-        brief.to_markdown(),
+        brief.to_markdown(resources.portal_url()),  # its links lead back here
         file_name="brief.md",
         mime="text/markdown",
         icon=":material/download:",
@@ -222,6 +225,7 @@ for n, inc in enumerate(brief.incidents):
             st.markdown(f"**Root cause:** {safe.text(inc.root_cause)}")
         for lesson in inc.lessons:
             st.markdown(f":material/lightbulb: {safe.text(lesson)}")
+        feedback.buttons(archive, Item("brief", plan, inc.doc.doc_id), key=f"brief-inc-{n}")
 
 st.subheader("Still open", anchor=False)
 if not brief.open_action_items:
@@ -238,15 +242,20 @@ for item in brief.open_action_items:
 st.subheader("Where it was explained", anchor=False)
 if not brief.moments and not brief.talks:
     st.caption("No recording or talk you can see covers this yet.")
-for m in brief.moments:
+ABOUT_MEDIA: tuple[Verdict, ...] = ("helpful", "unrelated", "outdated")
+for n, m in enumerate(brief.moments):
     label = f"{m.title} · {clock(m.start)}" + (f" · {m.speaker}" if m.speaker else "")
     icon = ":material/play_circle:"
     links.doc_link(doc_of(m.doc_id, m.kind, m.title, m.path), label, seconds=m.start, icon=icon)
     if m.failure:
         st.markdown(ui.badge("Showcase failure", "red"))
     st.caption(safe.text(m.snippet))
-for t in brief.talks:
+    subject = Item("brief", plan, m.doc_id)
+    feedback.buttons(archive, subject, key=f"brief-moment-{n}", offered=ABOUT_MEDIA)
+for n, t in enumerate(brief.talks):
     links.doc_link(t)
+    subject = Item("brief", plan, t.doc_id)
+    feedback.buttons(archive, subject, key=f"brief-talk-{n}", offered=ABOUT_MEDIA)
 
 st.subheader("People to ask", anchor=False)
 if not brief.experts:
@@ -257,14 +266,20 @@ def person(e: BriefExpert, n: int) -> None:
     match = e.match
     expert = match.expert
     with st.container(border=True, key=f"brief-expert-{n}"):
-        st.markdown(f"**{safe.text(match.person.name)}**")
+        st.page_link(
+            links.EXPERTS,
+            label=f"**{safe.text(match.person.name)}**",
+            icon=":material/support_agent:",
+            query_params={"expert": match.person.expert_id or match.person.key},
+        )
         for item in match.evidence[:3]:
             st.caption(safe.text(cite(item)))
         nxt = e.next_office_hours
         if nxt:
+            note = office_hours.outside_note(nxt)
             st.markdown(
                 f":material/event: Next office hours: **{nxt.viewer_start:%a %d %b, %H:%M}** "
-                f"{safe.text(tz)}"
+                f"{safe.text(tz)}" + (f" {note}" if note else "")
             )
         views.contact_buttons(expert, now, key=f"brief-{n}")
 

@@ -25,7 +25,7 @@ else:
     review_standing(archive, found, here=page)
     views.external_links(found)
     views.original(archive, found)
-    main, side = st.columns([3, 1], gap="large")
+    main, side = st.container(key="rail-document").columns([3, 1], gap="large")
     with main:
         segments = archive.segments(found.doc_id)
         if segments:

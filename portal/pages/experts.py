@@ -10,15 +10,14 @@ import datetime as dt
 import re
 from collections import Counter
 from typing import Any
-from zoneinfo import available_timezones
 
 import streamlit as st
 
 from index.expertise import EvidenceItem, ExpertiseMatch, cite
-from index.experts import Occurrence, upcoming
+from index.experts import upcoming
 from index.models import Document, Expert
 from index.people import Person, name_key
-from portal import links, resources, safe, state, ui, views
+from portal import links, office_hours, resources, safe, state, ui, views
 from portal.state import PageState
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -33,16 +32,11 @@ ROLE_ICON = {
 }
 
 
-@st.cache_data(show_spinner=False)
-def zones() -> list[str]:
-    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-
-
 page = PageState("experts", [state.text("topic"), state.text("expert"), state.text("tz")])
 page.seed()
 archive = resources.require()
-browser_tz = st.context.timezone if st.context.timezone in zones() else "UTC"
-if page.get("tz") and page.get("tz") not in zones():
+browser_tz = office_hours.viewer_zone()
+if page.get("tz") and not office_hours.valid(page.get("tz")):
     page.set("tz", "")
 now = dt.datetime.now(dt.UTC)
 
@@ -51,35 +45,12 @@ def viewer_tz() -> str:
     return page.get("tz") or browser_tz
 
 
-def when(o: Occurrence) -> str:
-    """'Tue 14 Jan, 16:00–17:00' in the viewer's zone."""
-    start, end = o.viewer_start, o.viewer_end
-    return f"{start:%a %d %b}, {start:%H:%M}–{end:%H:%M}"
-
-
-def relative(moment: dt.datetime) -> str:
-    hours = (moment - now).total_seconds() / 3600
-    if hours < 1:
-        return "within the hour"
-    if hours < 24:
-        return f"in {int(hours)} hour{'s' if int(hours) != 1 else ''}"
-    days = round(hours / 24)
-    return "tomorrow" if days == 1 else f"in {days} days"
-
-
 def office_hours_line(expert: Expert) -> None:
-    occurrences = upcoming(expert, now, viewer_tz())
-    if not occurrences:
+    line = office_hours.next_line(expert, now, viewer_tz())
+    if line is None:
         st.caption("No regular office hours — book or e-mail instead.")
-        return
-    nxt = occurrences[0]
-    own = f"{nxt.start:%a %H:%M} {nxt.slot.timezone}"
-    where = f" · :material/location_on: {safe.text(nxt.slot.where)}" if nxt.slot.where else ""
-    st.markdown(
-        f":material/event: **Next office hours: {when(nxt)}** {safe.text(viewer_tz())} "
-        f"· {relative(nxt.start)}  \n"
-        f":gray[{safe.text(own)} for them{where}]"
-    )
+    else:
+        st.markdown(line)
 
 
 def evidence_link(item: EvidenceItem, *, key: str, on_topic: bool = True) -> None:
@@ -96,15 +67,14 @@ def card(match: ExpertiseMatch, topic: str) -> None:
     person, expert = match.person, match.person.expert
     slug = _slug(expert.expert_id if expert else person.key)
     with st.container(border=True, key=f"expert-{slug}"):
-        st.button(
-            f"**{safe.text(person.name)}**",
-            icon=":material/support_agent:" if expert else ":material/person_search:",
-            type="tertiary",
-            key=f"open-expert-{slug}",
-            on_click=page.set,
-            args=("expert", expert.expert_id if expert else person.key),
-            help="Profile, evidence and all office hours",
-        )
+        with st.container(key=f"open-expert-{slug}"):  # a link: middle-click, copy, bookmark
+            st.page_link(
+                links.EXPERTS,
+                label=f"**{safe.text(person.name)}**",
+                icon=":material/support_agent:" if expert else ":material/person_search:",
+                query_params=page.link(expert=expert.expert_id if expert else person.key),
+                help="Profile, evidence and all office hours",
+            )
         if expert is None:
             st.caption("No profile yet: found through what they wrote, presented or said.")
         else:
@@ -112,8 +82,8 @@ def card(match: ExpertiseMatch, topic: str) -> None:
         badges = [
             ui.badge(t, "green" if t in match.declared else "gray") for t in match.expert.topics
         ]
-        if match.declared and not match.evidenced:
-            badges.append(ui.badge("declared only: no evidence yet", "orange"))
+        if match.note:
+            badges.append(ui.badge(match.note, "orange"))
         if match.also_knows and topic:
             badges.append(ui.badge(f"also knows: {topic}", "violet"))
         if badges:
@@ -137,13 +107,13 @@ def pick_topic() -> None:
 
 
 def tz_picker(container: Any) -> None:
-    options = ["", *zones()]
+    options = ["", *office_hours.zone_options(browser_tz, page.get("tz"))]
     page.widget(
         "tz",
         container.selectbox,
         "Show times in",
         options,
-        format_func=lambda z: z or f"{browser_tz} (yours)",
+        format_func=lambda z: office_hours.zone_label(z or browser_tz) + ("" if z else " · yours"),
     )
 
 
@@ -153,10 +123,10 @@ def list_view(people: list[Expert]) -> None:
         "People who have offered to help. Search by topic; book a slot or add their "
         "office hours to your calendar."
     )
-    search_col, tz_col = st.columns([5, 2])
+    search_col, tz_col = st.container(key="wrap-experts-top").columns([5, 2])
     topic = page.widget(
         "topic",
-        search_col.text_input,
+        search_col.container(key="searchbox").text_input,
         "What do you need help with?",
         placeholder="e.g. postgres failover, kafka consumers, RAG evaluation",
         icon=":material/search:",
@@ -168,13 +138,13 @@ def list_view(people: list[Expert]) -> None:
     matches = archive.experts(topic or "", limit=20 if topic else 50)
     if topic and not matches:
         st.info(
-            f"Nobody has written, presented or spoken about “{safe.text(topic)}” yet, and "
+            f"Nobody has written, presented or spoken about {ui.quoted(topic)} yet, and "
             "nobody declares it. Try a broader topic, or search the archive.",
             icon=":material/person_search:",
         )
         st.page_link(
             links.SEARCH,
-            label=f"Search the archive for “{safe.text(topic)}”",
+            label=f"Search the archive for {ui.quoted(topic)}",
             icon=":material/search:",
             query_params={"q": topic},
         )
@@ -182,11 +152,11 @@ def list_view(people: list[Expert]) -> None:
     if topic:
         st.caption(
             f"{len(matches)} expert{'s' if len(matches) != 1 else ''} for "
-            f"“{safe.text(topic)}”, ranked by evidence: documents on the topic vote for "
+            f"{ui.quoted(topic)}, ranked by evidence: documents on the topic vote for "
             "the people who wrote, presented, spoke in or own actions of them (newer counts "
             "more); a declared topic is one vote."
         )
-    cols = st.columns(2)
+    cols = st.container(key="rail-experts").columns(2)
     for i, match in enumerate(matches):
         with cols[i % 2]:
             card(match, topic or "")
@@ -194,20 +164,23 @@ def list_view(people: list[Expert]) -> None:
 
 def profile_view(expert: Expert) -> None:
     views.back("All experts", lambda: page.set("expert", ""))
+    views.tab_title(expert.name)
     st.title(safe.text(expert.name), anchor=False)
     st.caption(safe.text(" · ".join(p for p in (expert.role, expert.team) if p)))
     if expert.topics:
         st.markdown(" ".join(ui.badge(t, "blue") for t in expert.topics))
-    main, side = st.columns([3, 2], gap="large")
+    main, side = st.container(key="rail-profile").columns([3, 2], gap="large")
     with side, st.container(border=True):
         st.markdown("**Office hours**")
         tz_picker(st)
         occurrences = upcoming(expert, now, viewer_tz())
         for o in occurrences:
+            note = office_hours.outside_note(o)
             st.markdown(
                 f"**{WEEKDAYS[o.slot.weekday]}s** {o.slot.start:%H:%M}–{o.slot.end:%H:%M} "
                 f"{safe.text(o.slot.timezone)}  \n"
-                f"Next: **{when(o)}** {safe.text(viewer_tz())} ({relative(o.start)})"
+                f"Next: **{office_hours.when(o)}** {safe.text(viewer_tz())} "
+                f"({office_hours.relative(o.start, now)}){' ' + note if note else ''}"
                 + (f"  \n:material/location_on: {safe.text(o.slot.where)}" if o.slot.where else "")
             )
         if not occurrences:
@@ -243,6 +216,7 @@ def timeline(person: Person) -> None:
 def person_view(person: Person) -> None:
     """Someone without a profile: who they are is what the archive says they did."""
     views.back("All experts", lambda: page.set("expert", ""))
+    views.tab_title(person.name)
     st.title(safe.text(person.name), anchor=False)
     st.caption("No profile yet: no declared topics, office hours or booking link.")
     timeline(person)

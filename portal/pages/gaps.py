@@ -18,8 +18,8 @@ if not circulation.may_see_gaps(archive.viewer):
     st.stop()
 
 st.caption(
-    f"Searches that found nothing useful (no document used their words, or nothing was opened "
-    f"after them), grouped by meaning; a topic shows once {settings.gaps_min_askers} different "
+    f"Searches nothing answered (no document the asker may see matched them), grouped by "
+    f"meaning; a topic shows once {settings.gaps_min_askers} different "
     f"{'people' if settings.search_log == 'named' else 'sessions'} asked. "
     f"Search log: {settings.search_log}, kept {settings.search_log_days} days."
 )
@@ -36,7 +36,7 @@ for i, topic in enumerate(topics):
     with st.container(border=True, key=f"gap-{i}"):
         st.markdown(f"**{safe.text(topic.label)}**")
         st.caption(
-            f"{topic.askers} askers · {topic.searches} searches · {topic.category_label} · "
+            f"{topic.askers_label} · {topic.searches} searches · {topic.category_label} · "
             f"last asked {topic.last_asked:%Y-%m-%d}"
         )
         if len(topic.queries) > 1:
@@ -44,7 +44,9 @@ for i, topic in enumerate(topics):
                 "Also asked: " + " · ".join(f"“{safe.text(q)}”" for q in topic.queries[1:6])
             )
         if not topic.experts:
-            st.caption("Nobody's declared topics come close yet.")
+            st.caption(
+                "Nobody's evidence comes close yet (authors of a covering document are not asked)."
+            )
         for match in topic.experts:
             cols = st.columns([3, 2], vertical_alignment="center")
             with cols[0]:
@@ -54,6 +56,6 @@ for i, topic in enumerate(topics):
                     icon=":material/support_agent:",
                     query_params={"expert": match.expert.expert_id},
                 )
-            target = safe.url(invitation(topic, match, settings.portal_url))
+            target = safe.url(invitation(topic, match, resources.portal_url()))
             if match.expert.email and target:
                 cols[1].link_button("Invite to the next Showcase", target, icon=":material/mail:")

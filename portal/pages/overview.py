@@ -30,20 +30,23 @@ def go_search() -> None:
         st.session_state["overview.go"] = query
 
 
-with st.form("overview-search", border=False, enter_to_submit=True):
-    box, button = st.columns([6, 1], vertical_alignment="bottom")
-    box.text_input(
+with (
+    st.form("overview-search", border=False, enter_to_submit=True),
+    st.container(horizontal=True, vertical_alignment="bottom", key="searchbox"),
+):
+    st.text_input(
         "Search everything",
         key="overview.q",
         label_visibility="collapsed",
         placeholder="Search incidents, recordings, talks… e.g. “replica lag during failover”",
         icon=":material/search:",
+        width="stretch",
     )
-    button.form_submit_button("Search", type="primary", on_click=go_search, width="stretch")
+    st.form_submit_button("Search", type="primary", on_click=go_search, width="content")
 if st.session_state.get("overview.go"):
     st.switch_page(links.SEARCH, query_params={"q": st.session_state.pop("overview.go")})
 
-jobs = st.columns(3)
+jobs = st.container(key="wrap-jobs").columns(3)
 JOBS: tuple[tuple[Any, str, str, str, dict[str, str]], ...] = (
     (
         links.BRIEF,
@@ -81,23 +84,33 @@ SEVERITY_COLORS = {
 }
 
 
+def quarter_label(day: pd.Timestamp) -> str:
+    return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+
+
 def incident_chart(rows: list[dict[str, object]]) -> alt.Chart:
-    """Stacked bars per month (months without incidents included), coloured by severity."""
+    """Stacked bars per quarter (quiet quarters included, as empty bars), by severity.
+
+    A quarter, not a month: a few dozen incidents over years are a row of 1-high bars per
+    month, where a quarter shows a rhythm.
+    """
     frame = pd.DataFrame(rows)
-    frame["month"] = pd.to_datetime(frame["month"])
-    counts = frame.groupby(["month", "severity"]).size().reset_index(name="incidents")
-    months = pd.date_range(counts["month"].min(), counts["month"].max(), freq="MS")
+    frame["quarter"] = pd.to_datetime(frame["month"]).dt.to_period("Q").dt.start_time
+    counts = frame.groupby(["quarter", "severity"]).size().reset_index(name="incidents")
+    quarters = pd.date_range(counts["quarter"].min(), counts["quarter"].max(), freq="QS")
+    present = set(counts["quarter"])
+    quiet = [q for q in quarters if q not in present]
     counts = pd.concat(
-        [counts, pd.DataFrame({"month": months, "severity": "SEV1", "incidents": 0})]
+        [counts, pd.DataFrame({"quarter": quiet, "severity": "SEV1", "incidents": 0})]
     )
+    counts["label"] = counts["quarter"].map(quarter_label)
+    order = [quarter_label(q) for q in quarters]
     domain = [s for s in SEVERITY_COLORS if s in set(frame["severity"])]
     return (
         alt.Chart(counts)
         .mark_bar(width={"band": 0.8})
         .encode(
-            x=alt.X(
-                "yearmonth(month):O", title=None, axis=alt.Axis(format="%b %Y", labelAngle=-45)
-            ),
+            x=alt.X("label:O", title=None, sort=order, axis=alt.Axis(labelAngle=-45)),
             y=alt.Y(
                 "sum(incidents):Q", title="Incidents", axis=alt.Axis(tickMinStep=1, format="d")
             ),
@@ -106,10 +119,10 @@ def incident_chart(rows: list[dict[str, object]]) -> alt.Chart:
                 title="Severity",
                 scale=alt.Scale(domain=domain, range=[SEVERITY_COLORS[s] for s in domain]),
             ),
-            order=alt.Order("severity:N"),
+            order=alt.Order("severity:O"),
             tooltip=[
-                alt.Tooltip("yearmonth(month):T", title="Month", format="%B %Y"),
-                "severity:N",
+                alt.Tooltip("label:N", title="Quarter"),
+                alt.Tooltip("severity:N", title="Severity"),
                 alt.Tooltip("sum(incidents):Q", title="Incidents"),
             ],
         )
@@ -119,7 +132,7 @@ def incident_chart(rows: list[dict[str, object]]) -> alt.Chart:
 
 stats = archive.stats()
 counts = stats.documents_by_kind
-metrics = st.columns(5)
+metrics = st.container(key="wrap-metrics").columns(5)
 for col, (kind, label) in zip(
     metrics,
     (
@@ -133,9 +146,9 @@ for col, (kind, label) in zip(
 ):
     col.metric(label, counts.get(kind, 0), border=True)
 
-chart_col, newest_col = st.columns([3, 2], gap="large")
+chart_col, newest_col = st.container(key="rail-overview").columns([3, 2], gap="large")
 with chart_col:
-    st.subheader("Incidents per month", anchor=False)
+    st.subheader("Incidents per quarter", anchor=False)
     incidents = archive.documents(SearchFilters(kinds=("postmortem",)))
     rows = [
         {"month": d.date.replace(day=1), "severity": ui.severity(d) or "unrated"}

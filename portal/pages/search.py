@@ -1,7 +1,8 @@
 """Search: one box, facets with counts, one result per document with its best passage.
 
 URL: q (query), like (doc id: "more like this"), kind, severity, outcome, team, service, tag
-(repeatable), from / to (YYYY-MM-DD), n (results shown).
+(repeatable), from / to (YYYY-MM-DD), n (results shown), weak (also show matches below the
+relevance floor), exact (search the words as typed: no spelling correction).
 """
 
 from __future__ import annotations
@@ -10,12 +11,25 @@ import re
 
 import streamlit as st
 
+from circulation.feedback import Item
 from index.filters import SearchFilters
+from index.findings import Findings
 from index.kinds import kind_label
 from index.models import Document, MomentHit, SearchHit
 from index.timefmt import clock
 from index.tokenize import query_terms as index_terms
-from portal import circulation, facets, links, media, resources, safe, state, transcript, ui
+from portal import (
+    circulation,
+    facets,
+    feedback,
+    links,
+    media,
+    resources,
+    safe,
+    state,
+    transcript,
+    ui,
+)
 from portal.review_views import result_labels as review_labels
 from portal.state import PageState
 
@@ -29,12 +43,14 @@ page = PageState(
         state.text("like"),
         state.integer("n"),
         state.integer("weak"),
+        state.integer("exact"),
         *facets.PARAMS,
     ],
     composite=facets.COMPOSITE,
 )
 page.seed()
 archive = resources.require()
+ignored = facets.sanitise(page, archive.facet_counts())
 
 
 def more_like(doc_id: str) -> None:
@@ -44,12 +60,13 @@ def more_like(doc_id: str) -> None:
 st.title("Search", anchor=False)
 query = page.widget(
     "q",
-    st.text_input,
+    st.container(key="searchbox").text_input,
     "Search the archive",
     label_visibility="collapsed",
     placeholder="What are you about to change? e.g. “promote a Postgres replica” "
     "(a whole plan? use Check a plan)",
     icon=":material/search:",
+    max_chars=state.MAX_TEXT,
 )
 like_doc = archive.document(page.get("like")) if page.get("like") else None
 if page.get("like") and like_doc is None:
@@ -59,20 +76,26 @@ limit = min(page.get("n") or PAGE_SIZE, MAX_RESULTS)
 circulation.log_search(archive, text)  # the Gaps page's search log (HINDSIGHT_SEARCH_LOG)
 
 
-# Weaker matches are shown for the query they were asked for; a new query starts without them.
+# Weaker matches (and the words as typed) are for the query they were asked for; a new query
+# starts without them.
 if st.session_state.setdefault("search.weak_for", text) != text:
     st.session_state["search.weak_for"] = text
     page.set("weak", None)
+    page.set("exact", None)
 show_weak = bool(page.get("weak"))
 
 
+def findings_for(key: SearchFilters) -> Findings:
+    """The query's hits under KEY, its relevance floor and its spelling (Archive.find)."""
+    return archive.find(text, key, limit=limit, exact=bool(page.get("exact")))
+
+
 def hits_for(key: SearchFilters) -> list[SearchHit]:
-    """What the list shows under KEY: the matches, or every hit when asked (or none match)."""
+    """What the list shows under KEY: the matches, or every hit when asked for."""
     if like_doc is not None:
         return archive.more_like(like_doc.doc_id, key, limit=limit)[1]
-    found = archive.search(text, key, limit=limit)
-    matches = [h for h in found if not h.weak]
-    return found if show_weak or not matches else matches
+    found = findings_for(key)
+    return list(found.hits if show_weak else found.matches)
 
 
 def counts_for(facet: str) -> dict[str, int]:
@@ -91,6 +114,10 @@ def _clear_filters() -> None:
 filters_col, results_col = st.columns([1.2, 3], gap="large")
 with filters_col, st.container(key="search-filters"):
     st.markdown("**Filter**")
+    if ignored:
+        st.caption(
+            "Not in the archive, so not applied: " + ", ".join(safe.text(i) for i in ignored[:5])
+        )
     facets.draw(page, counts_for)
     if facets.active(page):
         st.button(
@@ -122,7 +149,7 @@ def transcript_moment(hit: SearchHit) -> None:
         cue = transcript.best_moment(segments, moment.start, moment.end, terms)
         start = cue.start if cue else moment.start
         speaker = cue.speaker if cue else moment.speaker
-        who = safe.text(speaker) if speaker else "Someone"
+        who = safe.text(speaker) if speaker else transcript.UNNAMED
         said = cue.text if cue else moment.snippet
         st.markdown(f":material/record_voice_over: **{who}** at **{clock(start)}**")
         st.markdown(f"> {ui.highlight(said, marks)}")
@@ -148,7 +175,12 @@ def _as_document(hit: SearchHit) -> Document:
 
 # Query terms as the index stems them ("promot"): a word is marked when it starts with one.
 # "More like this" queries are whole passages, so nothing is marked for them.
-marks = [] if like_doc else index_terms(text)
+searched = findings_for(key).searched if text and like_doc is None else text
+marks = [] if like_doc else index_terms(searched)
+
+
+# A chip narrows the search the reader is in (its words and filters), not a new one.
+here_now = page.link(n=None, weak=None)
 
 
 def result(i: int, item: SearchHit | Document) -> None:
@@ -158,9 +190,9 @@ def result(i: int, item: SearchHit | Document) -> None:
         with title_col:
             links.doc_link(item, bold=True)
         if item.date or item.kind != "expert":  # people have no date: "undated" is noise
-            date_col.caption(ui.nice_date(item.date))
+            date_col.caption(ui.doc_date(doc))
         kind = ui.badge(kind_label(item.kind), "primary", links.kind_icon(item.kind))
-        line = " ".join(x for x in (kind, ui.chips(doc, tags=5)) if x)
+        line = " ".join(x for x in (kind, ui.chips(doc, tags=5, keep=here_now)) if x)
         st.markdown(line)
         if isinstance(item, SearchHit):
             review_labels(archive, item)
@@ -182,6 +214,9 @@ def result(i: int, item: SearchHit | Document) -> None:
             names = ui.people(item)
             if names:
                 st.caption(safe.text(", ".join(names)))
+        if isinstance(item, SearchHit) and like_doc is None and searched:
+            subject = Item("search", searched, item.doc_id)
+            feedback.buttons(archive, subject, key=f"search-{i}")
         with st.container(horizontal=True):
             st.button(
                 "More like this",
@@ -199,7 +234,7 @@ def experts_panel(topic: str, *, heading: str) -> None:
     if not matches:
         return
     st.markdown(f"**{heading}**")
-    cols = st.columns(len(matches))
+    cols = st.container(key="wrap-experts-panel").columns(len(matches))
     for col, match in zip(cols, matches, strict=True):
         with col, st.container(border=True):
             st.page_link(
@@ -220,15 +255,65 @@ def without(name: str) -> int:
     return len(archive.documents(key, limit=limit))
 
 
+def spelling(found: Findings) -> None:
+    """A corrected typo ("showing results for"), or a suggestion the reader may take."""
+    if found.correction is None:
+        return
+    suggested = found.correction.query
+    with st.container(horizontal=True, vertical_alignment="center", key="search-spelling"):
+        if found.corrected:
+            typed = ", ".join(f"“{safe.text(t)}”" for t in found.correction.typed)
+            st.markdown(
+                f":material/spellcheck: Showing results for **{safe.text(suggested)}** "
+                f"(no document uses {typed})."
+            )
+            st.button(
+                f"Search instead for “{found.asked}”",
+                type="tertiary",
+                key="search-exact",
+                on_click=page.set,
+                args=("exact", 1),
+            )
+        else:
+            st.markdown(":material/spellcheck: Did you mean")
+            st.button(
+                suggested,
+                type="tertiary",
+                key="search-suggestion",
+                on_click=lambda: page.update(q=suggested, exact=None, n=None),
+            )
+
+
+def nothing_matches(found: Findings) -> None:
+    """An honest nothing: say so, and keep the nearest one click away."""
+    words = f"“{safe.text(found.searched)}”"
+    said = (
+        f"No document uses the words {words}."
+        if not found.uses_words
+        else (f"Nothing matches {words} closely.")
+    )
+    st.info(f"{said} Check the spelling or try other words.", icon=":material/search_off:")
+    if found.hits:
+        n = len(found.hits)
+        st.button(
+            f"Show the {n} nearest in meaning",
+            icon=":material/expand_more:",
+            type="tertiary",
+            key="show-weak",
+            on_click=page.set,
+            args=("weak", 1),
+        )
+
+
 def match_summary(key: SearchFilters) -> None:
     """How many documents match, and the weaker ones one click away (the relevance floor)."""
-    found = archive.search(text, key, limit=limit)
+    found = list(findings_for(key).hits)
     matches = sum(1 for h in found if not h.weak)
     weaker = len(found) - matches
     more = "+" if len(found) >= limit else ""
     if not matches:
         st.info(
-            f"Nothing matches “{safe.text(text)}” closely; these are the nearest in meaning.",
+            f"Nothing matches {ui.quoted(searched)} closely; these are the nearest in meaning.",
             icon=":material/search_off:",
         )
         return
@@ -243,8 +328,11 @@ def match_summary(key: SearchFilters) -> None:
         else:
             st.caption(f"{said}, best first, one per document.")
             if weaker:
+                plural = "es" if weaker != 1 else ""
                 st.button(
-                    f"Show {weaker}{more} weaker match{'es' if weaker != 1 else ''}",
+                    f"Show {weaker} or more weaker matches"
+                    if more
+                    else f"Show {weaker} weaker match{plural}",
                     icon=":material/expand_more:",
                     type="tertiary",
                     key="show-weak",
@@ -300,13 +388,18 @@ with results_col:
                 type="tertiary",
                 on_click=lambda: page.update(like="", n=None),
             )
-    if not results:
+    found = findings_for(key) if text and like_doc is None else None
+    if found is not None:
+        spelling(found)
+    if not results and found is not None and found.hits:
+        nothing_matches(found)
+    elif not results:
         empty_results()
     else:
-        if text and not archive.uses_words(text, key):
+        if found is not None and not found.uses_words:
             # Meaning-based search always finds something; say when no word of it was found.
             st.info(
-                f"No document uses the words “{safe.text(text)}”. "
+                f"No document uses the words {ui.quoted(found.searched)}. "
                 "These are the closest in meaning — check your spelling or try other words.",
                 icon=":material/search_off:",
             )
@@ -320,7 +413,7 @@ with results_col:
                 "Newest first. Type above to search; “More like this” finds similar documents."
             )
         if query and not like_doc:
-            experts_panel(query, heading="People who know about this")
+            experts_panel(searched, heading="People who know about this")
         for i, item in enumerate(results):
             result(i, item)
         if len(results) >= limit and limit < MAX_RESULTS:

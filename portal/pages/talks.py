@@ -38,7 +38,7 @@ def list_view() -> None:
     counts = archive.facet_counts(SearchFilters(kinds=KINDS))
     kinds = dict(counts.get("kind", []))
     tags = dict(counts.get("tag", []))
-    left, middle, right = st.columns([2, 3, 3])
+    left, middle, right = st.container(key="wrap-talks-filters").columns([2, 3, 3])
     with left:
         if page.widget_key("kind") not in st.session_state:
             page.set("kind", [k for k in page.get("kind") if k in KINDS])
@@ -62,10 +62,11 @@ def list_view() -> None:
     )
     query = page.widget(
         "q",
-        right.text_input,
+        right.container(key="searchbox").text_input,
         "Find",
         placeholder="title, speaker or paper",
         icon=":material/search:",
+        max_chars=state.MAX_TEXT,
     )
     docs = archive.documents(
         SearchFilters(kinds=tuple(chosen_kinds) or KINDS, facets=(("tag", tuple(chosen_tags)),))
@@ -91,7 +92,7 @@ def card(doc: Document) -> None:
         title, when = st.columns([5, 1])
         with title:
             links.doc_link(doc, here=page, bold=True)
-        when.caption(ui.nice_date(doc.date))
+        when.caption(ui.doc_date(doc))
         kind = ui.badge(kind_label(doc.kind), "primary", links.kind_icon(doc.kind))
         line = " ".join([kind, ui.chips(doc, tags=5)])
         st.markdown(line)
@@ -116,7 +117,7 @@ def detail_view(doc: Document) -> None:
     views.external_links(doc)
     views.original(archive, doc)
     segments = archive.segments(doc.doc_id)
-    main, side = st.columns([3, 1], gap="large")
+    main, side = st.container(key="rail-talk").columns([3, 1], gap="large")
     with main:
         if segments:
             transcript.show(page, segments, media.recording(archive, doc))
