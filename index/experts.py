@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
-import icalendar
 import numpy as np
 
 from index import catalog
@@ -108,6 +107,8 @@ def expert_calendar(expert: Expert, now: dt.datetime | None = None) -> bytes:
         expert: whose office hours.
         now: series start after this moment (default: the current time).
     """
+    import icalendar  # ~0.1 s: only a calendar download needs it, not every brief
+
     now = now or dt.datetime.now(dt.UTC)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)

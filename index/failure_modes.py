@@ -16,6 +16,7 @@ the same modes in any process, in any order.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,10 +76,26 @@ def words_over(text: str) -> tuple[np.ndarray, tuple[tuple[str, ...], ...]]:
     return np.array([s for s, _ in pairs], dtype=np.float64), tuple(f for _, f in pairs)
 
 
-def description_vectors(embed: Callable[[str], np.ndarray]) -> np.ndarray:
-    """One unit row per mode: its label and description embedded."""
+def description_texts() -> list[str]:
+    """What is embedded for each mode of the vocabulary, in its order."""
+    return [f"{m.label}. {m.description}" for m in VOCABULARY]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def description_vectors(
+    embed: Callable[[str], np.ndarray], stored: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """One unit row per mode: its label and description embedded (STORED ones, by the text's
+    hash, as they are: embedded at ingest by the same model)."""
+    found = stored or {}
     rows = [
-        np.asarray(embed(f"{m.label}. {m.description}"), np.float32).reshape(-1) for m in VOCABULARY
+        np.asarray(
+            found[h] if (h := text_hash(text)) in found else embed(text), np.float32
+        ).reshape(-1)
+        for text in description_texts()
     ]
     out = np.vstack(rows)
     norms = np.linalg.norm(out, axis=1, keepdims=True)

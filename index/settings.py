@@ -53,7 +53,22 @@ class Settings(BaseSettings):
         description="Where ONNX exports of the model are kept (default: "
         "~/.cache/hindsight/onnx, or under $XDG_CACHE_HOME).",
     )
-    batch_size: int = Field(default=32, ge=1, description="Chunks per embedding batch.")
+    passage_backend: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="How passages are embedded at ingest: onnx (the checked export, all CPU "
+        "cores, no torch import), torch, or auto (onnx on a CPU, torch on a GPU).",
+    )
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = Field(
+        default="auto",
+        description="Torch passage precision: auto is fp16 on CUDA (kept only if its vectors "
+        "match fp32's on probe texts at load) and fp32 elsewhere.",
+    )
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Chunks per embedding batch; default per backend: 16 with ONNX on a CPU, "
+        "32 with torch on a CPU, 1024 on a GPU.",
+    )
     query_prompt: str = Field(
         default="", description="Prefix for queries (e.g. 'query: ' for E5 models)."
     )
@@ -95,14 +110,29 @@ class Settings(BaseSettings):
         description="Ray cluster to connect to (e.g. ray://head:10001 or auto); default: "
         "$RAY_ADDRESS, else a local Ray started for the run.",
     )
-    ray_concurrency: int = Field(
-        default=2, ge=1, description="Embedding actors (model replicas) Ray runs at once."
+    ray_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Embedding actors (model replicas) Ray runs at once; default: GPUs × "
+        "ray_actors_per_gpu on a cluster with GPUs, else 2.",
     )
-    ray_batch_size: int = Field(
-        default=256, ge=1, description="Chunks Ray hands one actor call (map_batches batch_size)."
+    ray_batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Chunks Ray hands one actor call (map_batches batch_size); default: 4096 on "
+        "a cluster with GPUs, else 256.",
     )
-    ray_num_gpus: float = Field(
-        default=0.0, ge=0, description="GPUs reserved per embedding actor (0: CPU actors)."
+    ray_num_gpus: float | None = Field(
+        default=None,
+        ge=0,
+        description="GPUs reserved per embedding actor; default: 1/ray_actors_per_gpu on a "
+        "cluster with GPUs (several actors share one), else 0 (CPU actors).",
+    )
+    ray_actors_per_gpu: int = Field(
+        default=4,
+        ge=1,
+        description="Embedding actors sharing one GPU when ray_num_gpus is not set: while one "
+        "tokenizes and moves its batch, another computes.",
     )
     ray_window: int = Field(
         default=20_000,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
 import numpy as np
 
-from index import generations
+from index import catalog, failure_modes, generations
 from index.embedding_cache import EmbeddingCache
 from index.keyword import KEYWORD_DIR, KeywordEntry, KeywordIndex, title_text
 from index.lock import WriterLock
@@ -149,6 +149,25 @@ class IndexWriter:
             )
             for c in chunks
         )
+
+    def store_failure_mode_vectors(self, embed: Callable[[str], np.ndarray]) -> int:
+        """Embed the vocabulary's descriptions this version lacks (a new vocabulary, a new index);
+        drop those no longer in it. They read no document. Returns how many were embedded."""
+        texts = {failure_modes.text_hash(t): t for t in failure_modes.description_texts()}
+        have = set(catalog.failure_mode_vectors(self.con, list(texts)))
+        rows = [
+            (h, np.asarray(embed(t), dtype=np.float32).reshape(-1).tolist())
+            for h, t in texts.items()
+            if h not in have
+        ]
+        self.con.execute(
+            "DELETE FROM failure_mode_vectors WHERE text_hash NOT IN (SELECT unnest(?::VARCHAR[]))",
+            [list(texts)],
+        )
+        if rows:
+            self.con.executemany("INSERT INTO failure_mode_vectors VALUES (?, ?)", rows)
+            self.catalog.dirty = True
+        return len(rows)
 
     def abandon(self) -> str:
         """Drop this unpublished copy; returns the name of the version readers keep using."""

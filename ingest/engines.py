@@ -25,7 +25,10 @@ LOCAL_WINDOW = 512
 class EmbedEngine(Protocol):
     """Vectors for chunks that missed the cache."""
 
-    window: int  # new chunks the pipeline gathers before calling `embed`
+    @property
+    def window(self) -> int:
+        """New chunks the pipeline gathers before calling `embed`."""
+        ...
 
     def embed(self, ids: list[int], texts: list[str]) -> Iterator[tuple[list[int], np.ndarray]]:
         """Yield (ids, vectors) for every one of IDS/TEXTS, in any order and grouping."""
@@ -35,17 +38,36 @@ class EmbedEngine(Protocol):
 
 
 class LocalEngine:
-    """The model in this process, batch_size × 8 texts per call."""
+    """The model in this process, batch_size × 8 texts per call (progress between calls)."""
 
-    def __init__(self, embedder: Embedder, batch_size: int = 32) -> None:
+    def __init__(self, embedder: Embedder, batch_size: int | None = None) -> None:
         self.embedder = embedder
-        self.step = batch_size * 8
-        self.window = LOCAL_WINDOW
+        self.batch_size = batch_size
+        self._batch: int | None = None
+        self._window: int | None = None
+
+    @property
+    def batch(self) -> int:
+        """Chunks per model batch: the setting, else the embedder's default for its backend
+        (read only once there is work: it opens the model)."""
+        if self._batch is None:
+            self._batch = self.batch_size or getattr(self.embedder, "batch_size", None) or 32
+        return self._batch
+
+    @property
+    def window(self) -> int:
+        # A GPU's batches of 1024 need windows of several batches to stay full.
+        return self._window or max(LOCAL_WINDOW, 4 * self.batch)
+
+    @window.setter
+    def window(self, chunks: int) -> None:
+        self._window = chunks
 
     def embed(self, ids: list[int], texts: list[str]) -> Iterator[tuple[list[int], np.ndarray]]:
-        for start in range(0, len(texts), self.step):
-            part = texts[start : start + self.step]
-            yield ids[start : start + self.step], self.embedder.embed_batch(part)
+        step = 8 * self.batch
+        for start in range(0, len(texts), step):
+            part = texts[start : start + step]
+            yield ids[start : start + step], self.embedder.embed_batch(part)
 
     def close(self) -> None:
         pass

@@ -172,6 +172,8 @@ class Ingestor:
                 dim = self._embed_and_store(writer, pending, report, progress)
             finally:
                 parser.shutdown(cancel_futures=True)  # an interrupted run parses no further
+            # Derived at ingest, not on every cold read: the failure-mode vocabulary embedded.
+            writer.store_failure_mode_vectors(self.embedder.embed_query)
             report.seconds = time.perf_counter() - started
             if not writer.catalog.dirty and trust_stat:
                 # Nothing changed: keep the published version rather than publish a copy of it.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -76,7 +77,33 @@ def archive() -> Archive | None:
             found.pair_verdicts = feedback.verdicts(StateStore(s.data_dir))
         except sqlite3.Error as exc:
             log.warning("could not read the feedback: %s", exc)
+        _prepare_soon(found)
     return found
+
+
+_prepared: set[tuple[str, object]] = set()
+_prepared_lock = threading.Lock()
+
+
+def _prepare_soon(found: Archive) -> None:
+    """Build the viewer's derived tables on a helper thread, once per version and access key.
+
+    The page that opened the archive answers meanwhile; by the time its viewer has pasted a
+    plan or clicked an incident, the incident set and the people index are ready.
+    """
+    key = (found.version, found.viewer.access_key)
+    with _prepared_lock:
+        if key in _prepared:
+            return
+        _prepared.add(key)
+
+    def work() -> None:
+        try:
+            found.prepare()
+        except Exception:
+            log.warning("preparing %s for a viewer failed", found.version, exc_info=True)
+
+    threading.Thread(target=work, name="hindsight-prepare", daemon=True).start()
 
 
 def require() -> Archive:

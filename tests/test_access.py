@@ -196,6 +196,12 @@ SURFACES: dict[str, Surface] = {
     "coordination figures": lambda a: coordination(a, _radar_store(a), _RADAR_SETTINGS).to_json(),
     "teams the archive knows": lambda a: teams.known(a),
     "people known in each team": lambda a: teams.members(a),
+    # What the portal builds ahead for a viewer, then read as the pages read it.
+    "derived tables prepared ahead (incident set, people)": lambda a: (
+        a.prepare(),
+        a.incident_set().profiles,
+        a.experts(""),
+    ),
     "restricted-answer check (a yes/no for the search log)": lambda a: a.only_hidden_answer(
         f"{CANARY} signing key"
     ),

@@ -21,6 +21,7 @@ from index.search import Searcher
 from index.settings import Settings
 from ingest.engines import LocalEngine, make_engine, resolve_engine
 from ingest.pipeline import Ingestor
+from ingest.ray_engine import RayEngine, plan_for
 from tests.conftest import write_content
 
 ray = pytest.importorskip("ray", reason="the Ray tests need the extra: pip install '.[ray]'")
@@ -205,3 +206,21 @@ def test_recordings_without_captions_are_transcribed_one_ray_task_each(
     ingestor.transcriber.transcribe_file = None  # type: ignore[method-assign,assignment]
     report = ingestor.run([str(tmp_path / "content")])  # would fail if it transcribed here
     assert report.count("indexed") == 2, report.outcomes
+
+
+def test_actors_share_each_gpu_unless_told_otherwise():
+    """(actors, chunks per call, GPUs per actor) for a cluster's GPUs, and settings that win."""
+    assert plan_for(Settings(), gpus=0) == (2, 256, 0.0)
+    assert plan_for(Settings(), gpus=1) == (4, 4096, 0.25)
+    assert plan_for(Settings(), gpus=8) == (32, 4096, 0.25)
+    assert plan_for(Settings(ray_actors_per_gpu=3), gpus=2) == (6, 4096, 1 / 3)
+    assert plan_for(Settings(ray_num_gpus=1), gpus=8) == (8, 4096, 1.0)
+    assert plan_for(Settings(ray_num_gpus=0), gpus=8) == (2, 256, 0.0)  # CPU actors asked for
+    told = Settings(ray_concurrency=3, ray_batch_size=512, ray_num_gpus=0.5)
+    assert plan_for(told, gpus=4) == (3, 512, 0.5)
+
+
+def test_the_plan_reads_the_clusters_gpus(ray_cluster, real_embedder):
+    """This cluster has no GPU: CPU actors, as many as configured."""
+    engine = RayEngine(Settings(engine="ray"), real_embedder.model_id)
+    assert engine.plan() == (2, 256, 0.0)

@@ -40,9 +40,11 @@ st.markdown(
     "**where it was explained**, **who to ask** and **questions to answer first**."
 )
 
-# A shared link fills the box once; after that the box is the viewer's.
+# A shared link fills the box once; after that the box is the viewer's. Coming back to the
+# link from another page (Back, a link) refills it too: Streamlit dropped the box's state
+# when the page was left, and the link must not open on an empty page.
 token = st.query_params.get("plan") or ""
-if token and st.session_state.get("brief.token") != token:
+if token and (st.session_state.get("brief.token") != token or "brief.plan" not in st.session_state):
     st.session_state["brief.token"] = token
     st.session_state["brief.plan"] = decode_plan(token)
 
