@@ -32,7 +32,7 @@ def _print_hits(hits: list[Any]) -> None:
     best = max(hit.score for hit in hits)
     for rank, hit in enumerate(hits, start=1):
         date = f" · {hit.date.isoformat()}" if hit.date else ""
-        weaker = ", weaker match" if hit.weak and matches else ""
+        weaker = "  (weaker match)" if hit.weak else ""
         print(f"{rank:2d}. {hit.title}  [{hit.kind}{date}]  {relevance(hit.score, best)}{weaker}")
         where = hit.path
         if hit.start is not None:
@@ -89,14 +89,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     for notice in found.notices():
         print(notice)
     shown = list(found.hits if args.weak else found.matches)
-    if found.weaker and found.matches and not args.weak:
-        more = len(found.weaker)
-        print(
-            f"({more} weaker match{'es' if more != 1 else ''} below the floor: --weak shows them)"
-        )
     if not found.hits:
         print(f"Nothing in the archive you may read matches “{query}”.")
     _print_hits(shown)
+    if found.weaker and not args.weak:
+        more = len(found.weaker)
+        print(
+            f"({more} weaker match{'es' if more != 1 else ''} below the floor: --weak shows them)"
+            if found.matches
+            else "(--weak shows them)"
+        )
     return EXIT_OK
 
 
