@@ -39,7 +39,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     from circulation.state import StateStore
     from index.access import Viewer
     from index.opener import Opener
-    from server import mcp_tools
+    from server import answers, mcp_tools
     from server.callers import anonymous, token_viewer
 
     found = settings(args)
@@ -55,7 +55,8 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     with Opener(found) as opener:
         opener.warm()
         opener.require(viewer).prepare()  # its incident set and people: before the first call
-        server = mcp_tools.build(opener.require, Links(found.portal_url), viewer)
+        shared = answers.Radar(StateStore(found.data_dir), found)
+        server = mcp_tools.build(opener.require, Links(found.portal_url), viewer, shared=shared)
         server.run("stdio")
     return EXIT_OK
 

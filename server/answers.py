@@ -7,14 +7,18 @@ already narrowed to them) and reads only through its verbs, or through `circulat
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from circulation import brief as briefs
+from circulation import radar
 from circulation.links import Links
 from circulation.review import Records, with_reviews
+from circulation.state import StateStore
 from circulation.whats_new import whats_new as news_since
 from index.action_items import ItemFilter
 from index.archive import Archive
@@ -22,6 +26,7 @@ from index.facets import normalise
 from index.filters import SearchFilters
 from index.models import Document, SearchHit
 from index.search import Mode
+from index.settings import Settings
 
 SEARCH_FACETS = ("severity", "outcome", "team", "service", "tag", "status", "person")
 SOURCE_FIELDS = ("recording", "slides", "paper_url", "url", "link", "source", "video", "doc")
@@ -30,6 +35,15 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 class NotFound(LookupError):
     """The document is missing or not visible to the caller (answered alike, on purpose)."""
+
+
+@dataclass(frozen=True)
+class Radar:
+    """Where other teams' shared plans are kept, and the caller's team (whose own are left out)."""
+
+    store: StateStore
+    settings: Settings
+    team: str = ""
 
 
 @dataclass(frozen=True)
@@ -269,9 +283,18 @@ def whats_new(archive: Archive, since: dt.datetime, links: Links) -> dict[str, A
     }
 
 
-def brief(archive: Archive, plan: str, links: Links, *, tz: str = "UTC") -> dict[str, Any]:
-    """The pre-work brief of PLAN (`hindsight brief --json`), every item linked."""
+def brief(
+    archive: Archive, plan: str, links: Links, *, tz: str = "UTC", shared: Radar | None = None
+) -> dict[str, Any]:
+    """The pre-work brief of PLAN (`hindsight brief --json`), every item linked; with SHARED,
+    `related_plans` lists other teams' shared plans like it that the caller may see."""
     found = briefs.build(archive, plan, viewer_tz=tz)
+    if shared is not None:
+        # A read-only state store (a replica) leaves the radar out; the brief still answers.
+        with contextlib.suppress(sqlite3.Error):
+            found = radar.with_related(
+                found, shared.store, archive, shared.settings, team=shared.team
+            )
     out = found.to_json()
     for incident in out["incidents"]:
         incident["url"] = links.document("postmortem", incident["doc_id"])

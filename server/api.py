@@ -162,6 +162,12 @@ class BriefRequest(BaseModel):
         examples=["Fail over ledger-db to the new replica during Tuesday's maintenance."],
     )
     tz: str = Field(default="UTC", description="IANA timezone for office hours")
+    team: str = Field(
+        default="",
+        max_length=200,
+        description="your team: other teams' shared plans like this one come back in "
+        "`related_plans` (your own team's are left out)",
+    )
 
 
 @router.post("/brief", summary="The pre-work brief of a plan")
@@ -172,12 +178,14 @@ def brief(
 ) -> JSONResponse:
     """Everything the organisation already learned about a plan (`hindsight brief --json`):
     past `incidents` like it with why, their `open_action_items`, recording `moments`, `talks`,
-    `experts` to ask and a `checklist`; every item has a `url`, and `url` opens the brief."""
+    `experts` to ask, a `checklist` and `related_plans` (other teams' shared plans like it);
+    every item has a `url`, and `url` opens the brief."""
     if not body.plan.strip():
         raise HTTPException(422, "plan is empty")
     archive, ctx = _door(request, who)
     try:
-        return JSONResponse(answers.brief(archive, body.plan, ctx.links, tz=body.tz))
+        shared = answers.Radar(ctx.store, ctx.settings, team=body.team)
+        return JSONResponse(answers.brief(archive, body.plan, ctx.links, tz=body.tz, shared=shared))
     except ValueError as exc:  # an unknown timezone
         raise HTTPException(422, str(exc)) from None
 

@@ -38,7 +38,7 @@ from index.archive import Archive
 from index.errors import HindsightError
 from index.opener import Opener
 from index.settings import Settings
-from server import api, docs_page, mcp_tools, slack
+from server import answers, api, docs_page, mcp_tools, slack
 from server.context import ServerContext
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def make_app(
     def archive_for(viewer: Viewer) -> Archive:
         return ctx.archive(viewer)
 
-    mcp = mcp_tools.build(archive_for, ctx.links)
+    mcp = mcp_tools.build(archive_for, ctx.links, shared=answers.Radar(ctx.store, ctx.settings))
     # Stateless and JSON: each call is one POST, any replica can answer it. A bearer token is
     # required, so DNS rebinding (which rides on a browser's ambient credentials) gains nothing.
     mcp.streamable_http_app(

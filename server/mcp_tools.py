@@ -9,6 +9,7 @@ answers the API's JSON (server/answers.py), portal links included.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -43,9 +44,16 @@ def _limit(value: int) -> int:
     return min(value, MAX_LIMIT)
 
 
-def build(archive_for: ArchiveFor, links: Links, viewer: Viewer | None = None) -> MCPServer:
+def build(
+    archive_for: ArchiveFor,
+    links: Links,
+    viewer: Viewer | None = None,
+    *,
+    shared: answers.Radar | None = None,
+) -> MCPServer:
     """The MCP server. VIEWER: the one viewer of a stdio process; None over HTTP, where each
-    request's viewer comes from the scope (and a request without one is refused)."""
+    request's viewer comes from the scope (and a request without one is refused). SHARED: where
+    other teams' shared plans are kept, for the brief's `related_plans`."""
     server: MCPServer = MCPServer(
         "hindsight",
         title="Hindsight",
@@ -118,19 +126,22 @@ def build(archive_for: ArchiveFor, links: Links, viewer: Viewer | None = None) -
             raise ToolError("No such post-mortem (or you may not read it).") from None
 
     @server.tool(annotations=READ_ONLY)
-    def pre_work_brief(plan: str, ctx: Context) -> dict[str, Any]:
+    def pre_work_brief(plan: str, ctx: Context, team: str = "") -> dict[str, Any]:
         """Run this BEFORE changing a system: what the organisation already learned about PLAN.
 
         PLAN is what you are about to do, in words: a ticket, a design doc, a PR title and
         description, the services and file paths you will touch. Returns past `incidents` like
         it (with why they matched, root cause, lessons, whether the failure mode recurs), their
         `open_action_items`, recording `moments` and `talks` where it was explained, `experts`
-        to ask, and a `checklist` of questions taken from those incidents. `url` opens the same
-        brief in the portal. Empty lists mean nothing relevant was found: say so, do not guess.
+        to ask, a `checklist` of questions taken from those incidents, and `related_plans`:
+        other teams' shared plans like it (pass `team`, the user's team, to leave theirs out).
+        `url` opens the same brief in the portal. Empty lists mean nothing relevant was found:
+        say so, do not guess.
         """
         if not plan.strip():
             raise ToolError("plan is empty: describe what you are about to change")
-        return answers.brief(door(ctx), plan, links)
+        radar = None if shared is None else replace(shared, team=" ".join(team.split()))
+        return answers.brief(door(ctx), plan, links, shared=radar)
 
     @server.tool(annotations=READ_ONLY)
     def who_knows(topic: str, ctx: Context, limit: int = 5) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from circulation.state import StateStore
 from index.opener import Opener
 from index.settings import Settings
 from server.app import make_app
-from tests.access_fixtures import build_restricted_index
+from tests.access_fixtures import build_restricted_index, seed_radar
 
 PORTAL = "https://hindsight.example"
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -89,6 +89,7 @@ def restricted_server(
             "slack_response_prefix": "http://127.0.0.1:",
         }
     )
+    seed_radar(settings, real_embedder)  # a plan shared with `security` only (team secops)
     store = StateStore(settings.data_dir)
     tokens = {
         "outsider": store.create_api_token("outsider", ("sre", "payments")),

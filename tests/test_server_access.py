@@ -32,6 +32,7 @@ __all__ = ["restricted_server"]
 LEDGER = "pm-2025-03-14-ledger-replica-lag"
 RESTRICTED_PM, RESTRICTED_SHOWCASE, RESTRICTED_EXPERT = RESTRICTED_IDS
 PLAN = "Before the next failover drill we rotate the signing key the red team found in a runbook."
+RADAR_PLAN = "Rotate the signing keys before every failover drill and scrub the runbooks."
 VIEWERS = ("outsider", "anonymous")  # must see no trace
 MEMBERS = ("member", "admin")  # must see it
 
@@ -113,6 +114,9 @@ ROWS: dict[str, Row] = {
         "/api/v1/incidents/{doc_id}/similar", "GET", f"/api/v1/incidents/{RESTRICTED_PM}/similar"
     ),
     "brief of a plan": Row("/api/v1/brief", "POST", "/api/v1/brief", body={"plan": PLAN}),
+    "brief: other teams' shared plans": Row(
+        "/api/v1/brief", "POST", "/api/v1/brief", body={"plan": RADAR_PLAN, "team": "sre"}
+    ),
     "experts on the topic": Row(
         "/api/v1/experts", "GET", "/api/v1/experts", _q(topic=CANARY, limit=20), echo=(CANARY,)
     ),
@@ -303,6 +307,11 @@ MCP_CALLS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
     "get_document (a public incident's related)": ("get_document", {"id": LEDGER}, ()),
     "similar_incidents (restricted)": ("similar_incidents", {"id": RESTRICTED_PM}, ()),
     "pre_work_brief": ("pre_work_brief", {"plan": PLAN}, ()),
+    "pre_work_brief (other teams' plans)": (
+        "pre_work_brief",
+        {"plan": RADAR_PLAN, "team": "sre"},
+        (),
+    ),
     "who_knows": ("who_knows", {"topic": "red team credential rotation", "limit": 20}, ()),
     "open_action_items": ("open_action_items", {}, ()),
     "open_action_items of a team": ("open_action_items", {"team": "secops"}, ()),
@@ -346,3 +355,26 @@ def test_mcp_tools_over_http_show_each_caller_only_their_documents(
     assert json.loads(answers["search"])["structured_content"]["hits"][0]["url"].startswith(
         "https://hindsight.example/"
     )
+
+
+def test_the_api_brief_names_other_teams_shared_plans_to_those_who_may_see_them(
+    restricted_server: Served,
+) -> None:
+    """The radar reaches API callers: a member of `security` learns that secops shared a plan
+    like theirs; an outsider's brief has no related plan; the caller's own team's are left out."""
+
+    def related(who: str, team: str) -> list[dict[str, Any]]:
+        reply = httpx.post(
+            f"{restricted_server.url}/api/v1/brief",
+            json={"plan": RADAR_PLAN, "team": team},
+            headers=bearer(restricted_server.tokens[who]),
+            timeout=120,
+        )
+        assert reply.status_code == 200, reply.text
+        plans: list[dict[str, Any]] = reply.json()["related_plans"]
+        return plans
+
+    (found,) = related("member", "sre")
+    assert found["team"] == "secops" and CANARY in found["first_line"].lower()
+    assert related("member", "SecOps") == []  # one's own team is not "another team"
+    assert related("outsider", "sre") == []
