@@ -253,8 +253,8 @@ def canonical(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """METADATA with every alias folded into its field's name and values normalised.
 
     List fields become lists (one comma-separated string splits), severities `SEV1`…`SEV4`
-    (an unreadable one is kept as written), statuses keep their words. Keys the table does not
-    know are kept as they are.
+    (an unreadable one is kept as written), statuses keep their words in lower case. Keys the
+    table does not know are kept as they are.
     """
     out: dict[str, Any] = {}
     for key, value in metadata.items():
@@ -281,6 +281,8 @@ def canonical(metadata: Mapping[str, Any]) -> dict[str, Any]:
             value = next((metadata[k] for k in keys if _present(metadata[k])), metadata[keys[0]])
             if field.type == "severity" and isinstance(value, str | int):
                 value = severity(value) or value
+            elif field.type == "status" and isinstance(value, str):
+                value = " ".join(value.split()).lower()  # "Resolved" in a Word table → "resolved"
             out[field.name] = value
     return out
 

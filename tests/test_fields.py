@@ -128,6 +128,13 @@ def test_done_like_statuses(status: object, done: bool) -> None:
     assert fields.is_done(status) is done
 
 
+def test_statuses_read_alike_whoever_wrote_them() -> None:
+    """A Word table's "Resolved" and front matter's "resolved" show as one status."""
+    assert fields.canonical({"Status": "Resolved"})["status"] == "resolved"
+    assert fields.canonical({"state": "Action items  Open"})["status"] == "action items open"
+    assert fields.canonical({"severity": "Sev 2"})["severity"] == "SEV2"
+
+
 def test_aliases_fold_into_one_field() -> None:
     folded = fields.canonical(
         {
