@@ -154,7 +154,13 @@ class Archive:
                 correction = None
             elif not any(not h.weak for h in hits):
                 searched, hits = correction.query, better
-        uses = bool(searched) and self.uses_words(searched, filters)
+        # A search whose keyword half ran already knows whether a visible document uses a word
+        # of the query (the floor reads it too): no second search for the notice.
+        measured = [h.evidence for h in hits if h.evidence is not None]
+        if searched and mode != "dense" and measured:
+            uses = measured[0].known_words
+        else:
+            uses = bool(searched) and self.uses_words(searched, filters)
         return Findings(asked, searched, tuple(hits), uses, correction)
 
     def did_you_mean(self, query: str, filters: SearchFilters | None = None) -> Correction | None:
