@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=256)
     parser.add_argument("--threads", type=int, help="HINDSIGHT_SERVER_THREADS for the server")
+    parser.add_argument("--workers", type=int, help="hindsight serve --workers (default: its own)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -141,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         env["HINDSIGHT_SERVER_THREADS"] = str(args.threads)
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)]
+        + (["--workers", str(args.workers)] if args.workers else []),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -161,11 +164,15 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_load(url, token, warm, args.clients))  # connections up, code paths warm
         load_before = os.getloadavg()
         cpu_before = _cpu_seconds(server.pid)
+        client_before = time.process_time()
         figures = _load_sync(url, token, asked, args.clients)
+        client = time.process_time() - client_before
         cpu = _cpu_seconds(server.pid) - cpu_before
         load_after = os.getloadavg()
         # CPU time the server spent per request: what other jobs on the machine cannot inflate.
         figures["server_cpu_ms_per_request"] = round(cpu * 1000 / figures["requests"], 1)
+        # The clients share the machine: what they spend, the server cannot.
+        figures["client_cpu_ms_per_request"] = round(client * 1000 / figures["requests"], 1)
     finally:
         server.terminate()
         server.wait(60)
@@ -185,9 +192,15 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process PID and its threads so far (Linux /proc)."""
+    """User + system CPU time so far of process PID, its threads and its live child processes
+    (`hindsight serve --workers N`'s processes; Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children.update(int(c) for c in (task / "children").read_text().split())
+    return own + sum(_cpu_seconds(c) for c in children if Path(f"/proc/{c}").exists())
 
 
 def _load_sync(url: str, token: str, asked: list[str], clients: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from cli.common import EXIT_OK, UsageError, command, require_index, settings
@@ -19,16 +20,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     found = settings(args)
     identity.check_config(found, args.host)  # proxy mode: localhost only, or a shared secret
     port = args.port if args.port is not None else found.feeds_port
+    workers = args.workers if args.workers is not None else found.server_workers
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
+    print(
+        f"Hindsight API: http://{args.host}:{port}/docs  (MCP: /mcp, feeds: /feeds/…)"
+        + (f"  [{workers} processes]" if workers > 1 else ""),
+        flush=True,
+    )
+    # No access log (access_log=False below): feed URLs carry secret tokens.
+    if workers > 1:
+        # Each process answers with its own opener (a search is mostly Python: one process
+        # holds one core); they read the same published version and the same state store.
+        os.environ["HINDSIGHT_DATA_DIR"] = str(found.data_dir.resolve())
+        uvicorn.run(
+            "server.app:worker_app",
+            factory=True,
+            workers=workers,
+            host=args.host,
+            port=port,
+            access_log=False,
+            log_level="warning",
+        )
+        return EXIT_OK
     opener = Opener(found)
     if opener.published():
         opener.warm()  # the model and the chunk table load now, not on the first request
-    app = make_app(found, opener=opener)
-    print(
-        f"Hindsight API: http://{args.host}:{port}/docs  (MCP: /mcp, feeds: /feeds/…)", flush=True
-    )
     try:
-        # No access log: feed URLs carry secret tokens.
-        uvicorn.run(app, host=args.host, port=port, access_log=False, log_level="warning")
+        uvicorn.run(
+            make_app(found, opener=opener),
+            host=args.host,
+            port=port,
+            access_log=False,
+            log_level="warning",
+        )
     finally:
         opener.close()
     return EXIT_OK
@@ -72,6 +97,12 @@ def register(sub: Any, common: argparse.ArgumentParser, reader: argparse.Argumen
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default $HINDSIGHT_FEEDS_PORT or 8502)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="processes answering requests (default $HINDSIGHT_SERVER_WORKERS or 1): one process "
+        "holds about one core",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = command(

@@ -276,6 +276,14 @@ class Settings(BaseSettings):
         description="hindsight serve: requests answered at once (threads); more wait in line.",
     )
 
+    server_workers: int = Field(
+        default=1,
+        ge=1,
+        description="hindsight serve: processes answering requests. A search is mostly Python, "
+        "so one process holds about one core: more help where there are cores to spare (on 2 "
+        "cores shared with the clients, 2 answered fewer searches a second than 1).",
+    )
+
     review_days: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_REVIEW_DAYS),
         description="Days a review counts for, per kind (0: never due again); kinds not named "

@@ -65,14 +65,26 @@ class McpGuard:
         await self.mcp.session_manager.handle_request(scope, receive, send)
 
 
+def worker_app() -> FastAPI:
+    """The application of one of `hindsight serve --workers N`'s processes (a uvicorn factory):
+    settings from the environment, its own opener, warmed before the first request."""
+    settings = Settings()
+    opener = Opener(settings)
+    if opener.published():
+        opener.warm()
+    return make_app(settings, opener=opener, owns_opener=True)
+
+
 def make_app(
     settings: Settings | None = None,
     *,
     opener: Opener | None = None,
     store: StateStore | None = None,
+    owns_opener: bool = False,
 ) -> FastAPI:
-    """The application over SETTINGS' data directory (OPENER: share one, e.g. a test's)."""
-    ctx = ServerContext(settings or Settings(), opener, store)
+    """The application over SETTINGS' data directory (OPENER: share one, e.g. a test's; closed
+    with the app when OWNS_OPENER)."""
+    ctx = ServerContext(settings or Settings(), opener, store, owns_opener=owns_opener)
 
     def archive_for(viewer: Viewer) -> Archive:
         return ctx.archive(viewer)

@@ -22,11 +22,16 @@ class ServerContext:
     """The server's one door-keeper: `archive(viewer)` is the only way a route reads."""
 
     def __init__(
-        self, settings: Settings, opener: Opener | None = None, store: StateStore | None = None
+        self,
+        settings: Settings,
+        opener: Opener | None = None,
+        store: StateStore | None = None,
+        *,
+        owns_opener: bool = False,
     ) -> None:
         self.settings = settings
         self.opener = opener or Opener(settings)
-        self.owns_opener = opener is None
+        self.owns_opener = opener is None or owns_opener
         self.store = store or StateStore(settings.data_dir)
         self.links = Links(settings.portal_url)
 

@@ -197,11 +197,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_hindsight_serve_starts_answers_and_stops(restricted_server) -> None:
+@pytest.mark.parametrize("workers", [None, 2])
+def test_hindsight_serve_starts_answers_and_stops(restricted_server, workers) -> None:
+    """One process, or several (`--workers 2`, given the data directory as an option: each
+    worker process must read the same one)."""
     port = _free_port()
-    env = os.environ | {"HINDSIGHT_DATA_DIR": str(restricted_server.settings.data_dir)}
+    data = str(restricted_server.settings.data_dir)
+    env = {k: v for k, v in os.environ.items() if k != "HINDSIGHT_DATA_DIR"}
+    if workers is None:
+        env["HINDSIGHT_DATA_DIR"] = data
+    extra = [] if workers is None else ["--data-dir", data, "--workers", str(workers)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port), *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -219,7 +226,11 @@ def test_hindsight_serve_starts_answers_and_stops(restricted_server) -> None:
                 time.sleep(0.5)
         assert health.json()["status"] == "ok"
         token = bearer(restricted_server.tokens["member"])
-        assert _found(httpx.get(f"http://127.0.0.1:{port}{SEARCH}", headers=token, timeout=60))
+        for _ in range(4 if workers else 1):  # connections may reach either process
+            with httpx.Client() as fresh:
+                assert _found(
+                    fresh.get(f"http://127.0.0.1:{port}{SEARCH}", headers=token, timeout=60)
+                )
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
