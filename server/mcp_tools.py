@@ -17,6 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
 from circulation.links import Links
+from circulation.review import Records
 from index.access import Viewer
 from index.archive import Archive
 from index.kinds import KINDS, known_kind
@@ -94,7 +95,9 @@ def build(
         if not query:
             raise ToolError("query is empty")
         ask = answers.SearchQuery(query, kinds=kinds, limit=_limit(limit))
-        return answers.search(door(ctx), ask, links)
+        # "Still accurate" recorded in the portal moves review_by, as in the API and the CLI.
+        reviews = None if shared is None else Records.read(shared.store)
+        return answers.search(door(ctx), ask, links, reviews)
 
     @server.tool(annotations=READ_ONLY)
     def get_document(id: str, ctx: Context) -> dict[str, Any]:

@@ -210,6 +210,23 @@ def test_search_json_review_by_follows_still_accurate(opener, indexed, capsys) -
         )
         hit = next(h for h in api["hits"] if h["doc_id"] == "note-overdue")
         assert hit["review_by"] == vacuum["review_by"]
+        # And the MCP tool a coding agent calls.
+        import asyncio
+
+        from server import mcp_tools
+
+        tools = mcp_tools.build(
+            lambda viewer: archive_of(opener, viewer),
+            Links("http://portal"),
+            Viewer.everything("agent"),
+            shared=answers.Radar(store, indexed),
+        )
+        called = asyncio.run(
+            tools.call_tool("search", {"query": "vacuum settings shipments table"})
+        )
+        found = called.structured_content or json.loads(called.content[0].text)  # type: ignore[union-attr]
+        hit = next(h for h in found["hits"] if h["doc_id"] == "note-overdue")
+        assert hit["review_by"] == vacuum["review_by"]
     finally:  # the other tests expect nothing recorded beside the index
         with sqlite3.connect(store.path) as con:
             con.execute("DELETE FROM reviews")
