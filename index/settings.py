@@ -199,8 +199,9 @@ class Settings(BaseSettings):
     )
     editors_group: str = Field(
         default="",
-        description="Members of this group see every file that failed or was skipped at ingest "
-        "(path and reason), as the operator does; empty: nobody beyond operators and admins.",
+        description="The people who keep the archive: members see every file that failed or was "
+        "skipped at ingest (path and reason), as the operator does, and may mark any document "
+        '"Still accurate" besides its owner; empty: nobody beyond owners, operators and admins.',
     )
     portal_url: str = Field(
         default="http://localhost:8501",
@@ -291,11 +292,6 @@ class Settings(BaseSettings):
     )
     review_due_days: int = Field(
         default=30, ge=0, description="A review this close (days) is listed as due."
-    )
-    review_editors_group: str = Field(
-        default="",
-        description="Besides a document's owner (and admins), members of this group may mark "
-        'it "Still accurate" (empty: owners only).',
     )
 
     @field_validator("review_days", mode="after")

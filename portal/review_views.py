@@ -52,7 +52,7 @@ def _confirm(archive: Archive, doc_id: str) -> None:
     settings = resources.settings()
     try:
         review.confirm(
-            archive, circulation.store(), doc_id, editors_group=settings.review_editors_group
+            archive, circulation.store(), doc_id, editors_group=settings.editors_group
         )
     except review.ReviewRefused as exc:
         st.session_state[NOTICE_KEY] = str(exc)
@@ -132,7 +132,7 @@ def confirm_button(archive: Archive, found: review.Standing, *, key: str) -> Non
     """The "Still accurate" button, for the document's owner, an editor or an admin."""
     doc, dates = found.doc, found.dates
     tracked = dates.tracked or bool(dates.owner) or bool(found.flags)
-    editors = resources.settings().review_editors_group
+    editors = resources.settings().editors_group
     if not tracked or found.currency.retired or not review.may_confirm(archive, doc, editors):
         return
     st.button(
