@@ -124,7 +124,7 @@ class PortalSession:
         return self.run(page, {"doc": doc_id})
 
     def brief(self, plan: str) -> str:
-        from circulation.brief import encode_plan
+        from circulation.links import encode_plan
 
         return self.run("brief", {"plan": encode_plan(plan)})
 

@@ -14,20 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from circulation import portal_links
+from circulation.links import Links
 from index import fields
 from index.kinds import kind_label
 from index.models import Document
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
-PAGE_OF_KIND = portal_links.PAGE_OF_KIND
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def document_url(portal_url: str, doc: Document) -> str:
     """The portal address that opens DOC."""
-    return portal_links.document_url(portal_url, doc.doc_id, doc.kind)
+    return Links(portal_url).document(doc.kind, doc.doc_id)
 
 
 def entry_id(doc_id: str) -> str:

@@ -11,17 +11,15 @@ sentence, only labels such as "Root cause".
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import re
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from circulation import portal_links
+from circulation.links import MAX_PLAN_LINK, Links, encode_plan
 from index import escape, fields
 from index import experts as office
 from index.action_items import ActionItem
@@ -37,7 +35,6 @@ if TYPE_CHECKING:
 CountTokens = Callable[[str], int]
 PASSAGE_TOKENS = 200  # of the model's 256: room for the special tokens and a query prompt
 RRF_K = 60
-MAX_LINKED_PLAN = 8000  # characters of an encoded plan a link carries (proxies cap URLs near 8 KB)
 PER_PASSAGE = 10  # documents each passage contributes to the fusion
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
@@ -105,25 +102,6 @@ def _fit(sentence: str, count: CountTokens, base: int, target: int) -> list[tupl
     if words:
         pieces.append((" ".join(words), used))
     return pieces
-
-
-# -- sharing a brief as a link ---------------------------------------------------------------
-
-
-def encode_plan(plan: str) -> str:
-    """PLAN as a URL-safe token (zlib + base64url): the link carries the plan, not the brief."""
-    return base64.urlsafe_b64encode(zlib.compress(plan.encode("utf-8"), 9)).decode().rstrip("=")
-
-
-def decode_plan(token: str, *, max_chars: int = 200_000) -> str:
-    """The plan a link carries; '' for a token that is not one (links are untrusted input)."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        inflater = zlib.decompressobj()
-        text = inflater.decompress(raw, max_chars * 4)
-        return text.decode("utf-8")[:max_chars] if not inflater.unconsumed_tail else ""
-    except (ValueError, zlib.error, UnicodeDecodeError):
-        return ""
 
 
 # -- the brief -------------------------------------------------------------------------------
@@ -326,13 +304,13 @@ class Brief:
             shown = escape.markdown(text)
             if not portal_url:
                 return shown
-            return f"[{shown}]({portal_links.document_url(portal_url, doc_id, kind, seconds)})"
+            return f"[{shown}]({Links(portal_url).document(kind, doc_id, seconds)})"
 
         out = ["# Before you start: what we already learned", ""]
         if portal_url:
             token = encode_plan(self.plan)
-            if len(token) <= MAX_LINKED_PLAN:
-                link = portal_links.page_url(portal_url, "brief", plan=token)
+            if len(token) <= MAX_PLAN_LINK:
+                link = Links(portal_url).page("brief", plan=token)
                 out += [f"[Open this brief in Hindsight]({link}) (your own access applies)", ""]
         if self.related_plans:
             now = self.now or dt.datetime.now()
@@ -385,7 +363,7 @@ class Brief:
             person = e.match.person
             name = escape.markdown(person.name)
             if portal_url:
-                name = f"[{name}]({portal_links.person_url(portal_url, person.expert_id or person.key)})"
+                name = f"[{name}]({Links(portal_url).expert(person.expert_id or person.key)})"
             line = f"- **{name}**" + (f": {escape.markdown(did)}" if did else "")
             nxt = e.next_office_hours
             if nxt:

@@ -12,7 +12,8 @@ import html
 import json
 from typing import Literal
 
-from circulation import atom, portal_links
+from circulation import atom
+from circulation.links import Links
 from circulation.review import QueueItem
 from circulation.whats_new import NewItem, WhatsNew
 from index import escape
@@ -53,7 +54,7 @@ def _title(news: WhatsNew) -> str:
 
 def to_markdown(news: WhatsNew, portal_url: str, review: Review | None = None) -> str:
     lines = [f"# {_title(news)}", ""]
-    more = f"[Open What's new in Hindsight]({portal_links.whats_new_url(portal_url)})"
+    more = f"[Open What's new in Hindsight]({Links(portal_url).whats_new()})"
     if not news.total and not news.extra:
         return "\n".join(
             [*lines, "Nothing new.", *_review_markdown(review, portal_url), "", more, ""]
@@ -144,7 +145,7 @@ def to_html(news: WhatsNew, portal_url: str, review: Review | None = None) -> st
                     f'<tr><td style="{_FONT}font-size:14px;color:#6b7280;">'
                     f"and {len(items) - REVIEW_PER_OWNER} more</td></tr>"
                 )
-    whats_new = esc(portal_links.whats_new_url(portal_url), quote=True)
+    whats_new = esc(Links(portal_url).whats_new(), quote=True)
     rows.append(
         f'<tr><td style="{_FONT}font-size:14px;padding-top:18px;">'
         f'<a href="{whats_new}" style="color:#1d4ed8;text-decoration:underline;">'
@@ -218,7 +219,7 @@ def to_atom(
         portal_url=portal_url,
         entries=entries,
         now=now,
-        alternate_url=portal_links.whats_new_url(portal_url),
+        alternate_url=Links(portal_url).whats_new(),
     )
 
 

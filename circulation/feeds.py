@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from circulation import atom, portal_links, review
+from circulation import atom, review
 from circulation.follows import recent
+from circulation.links import Links
 from circulation.state import Person, StateStore
 from index.access import Viewer
 from index.archive import Archive
@@ -99,7 +100,7 @@ def answer(
         portal_url=settings.portal_url,
         entries=entries,
         now=now,
-        alternate_url=portal_links.whats_new_url(settings.portal_url),
+        alternate_url=Links(settings.portal_url).whats_new(),
     )
     return FeedAnswer(200, atom.CONTENT_TYPE, body)
 
@@ -137,6 +138,6 @@ def answer_review(
         portal_url=settings.portal_url,
         entries=review.atom_entries(items),
         now=now,
-        alternate_url=portal_links.page_url(settings.portal_url, "review"),
+        alternate_url=Links(settings.portal_url).review(),
     )
     return FeedAnswer(200, atom.CONTENT_TYPE, body)

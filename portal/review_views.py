@@ -51,9 +51,7 @@ def _notice() -> None:
 def _confirm(archive: Archive, doc_id: str) -> None:
     settings = resources.settings()
     try:
-        review.confirm(
-            archive, circulation.store(), doc_id, editors_group=settings.editors_group
-        )
+        review.confirm(archive, circulation.store(), doc_id, editors_group=settings.editors_group)
     except review.ReviewRefused as exc:
         st.session_state[NOTICE_KEY] = str(exc)
     except sqlite3.Error as exc:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from circulation.brief import encode_plan
+from circulation.links import encode_plan
 from index.access import Viewer
 from portal import auth
 from tests.access_fixtures import (

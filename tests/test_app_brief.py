@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from circulation.brief import encode_plan
+from circulation.links import encode_plan
 from tests.app_helpers import run
 
 BRIEF = "portal/pages/brief.py"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from circulation.brief import encode_plan
+from circulation.links import encode_plan
 from circulation.state import STATE_FILE, StateStore
 from index.access import Viewer
 from portal import auth

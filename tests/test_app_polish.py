@@ -351,7 +351,7 @@ def test_a_first_visit_lists_a_few_of_each_kind(monkeypatch, site) -> None:
 
 
 def test_the_downloaded_brief_links_into_this_portal(monkeypatch, site) -> None:
-    from circulation.brief import encode_plan
+    from circulation.links import encode_plan
 
     plan = encode_plan("We will promote a lagging Postgres replica of ledger-db.")
     at = run(monkeypatch, site, "portal/pages/brief.py", plan=plan)

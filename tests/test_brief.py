@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from circulation.brief import Brief, build, decode_plan, encode_plan, passages
+from circulation.brief import Brief, build, passages
+from circulation.links import decode_plan, encode_plan
 from cli import main
 from index.access import Viewer
 from index.opener import open_archive

@@ -17,8 +17,9 @@ import feedparser
 import pytest
 
 from circulation import atom, digest
-from circulation.brief import build, decode_plan
+from circulation.brief import build
 from circulation.feeds import answer
+from circulation.links import decode_plan
 from circulation.state import StateStore
 from circulation.whats_new import whats_new
 from cli import main

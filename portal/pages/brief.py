@@ -14,9 +14,10 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from circulation import radar
-from circulation.brief import BriefExpert, clock, decode_plan, encode_plan
+from circulation.brief import BriefExpert, clock
 from circulation.brief import build as build_brief
 from circulation.feedback import Item, Verdict
+from circulation.links import decode_plan, encode_plan
 from index.expertise import cite
 from index.models import Document
 from portal import circulation, feedback, links, office_hours, resources, safe, ui, views
