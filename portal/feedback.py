@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -26,8 +27,10 @@ def buttons(
     *,
     key: str,
     offered: tuple[Verdict, ...] | None = None,
+    labels: Mapping[Verdict, str] | None = None,
 ) -> None:
-    """The verdicts offered on ITEM, the viewer's current one selected."""
+    """The verdicts offered on ITEM, the viewer's current one selected (LABELS: shorter words
+    for a narrow place)."""
     if not archive.viewer.person_key:
         return
     choices = offered or feedback.OFFERED[item.surface]
@@ -55,7 +58,7 @@ def buttons(
     st.segmented_control(
         "Was this right?",
         choices,
-        format_func=lambda v: feedback.LABELS[v],
+        format_func=lambda v: (labels or feedback.LABELS)[v],
         key=widget,
         on_change=save,
         label_visibility="collapsed",

@@ -71,6 +71,9 @@ STYLE = """<style>
 [data-testid="stMain"] [data-testid="stPageLink-NavLink"] p { font-weight: 400; }
 [data-testid="stMain"] [data-testid="stPageLink-NavLink"]:hover p,
 [data-testid="stMain"] [data-testid="stPageLink-NavLink"]:focus-visible p { text-decoration: underline; }
+/* Feedback choices wrap onto a second row in a narrow rail instead of scrolling sideways. */
+[class*="st-key-feedback-"] { max-width: 100%; }
+[class*="st-key-feedback-"] [role="radiogroup"] { flex-wrap: wrap !important; overflow: visible !important; }
 /* Dates in the write-up's action-items table stay on one line ("2025-03-28", not "2025-/03-28"). */
 .st-key-incident-actions td:last-child { white-space: nowrap; }
 /* Labels say what they are in full: metric tiles and toggles wrap rather than end in "…". */

@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from circulation.feedback import Item
+from circulation.feedback import Item, Verdict
 from index.action_items import ActionItem, to_csv
 from index.archive import Archive
 from index.incidents import SimilarIncident, SimilarPanel
@@ -30,6 +30,11 @@ SEVERITY_COLORS = {"SEV1": "#c62828", "SEV2": "#e65100", "SEV3": "#c9a100", "SEV
 
 
 # -- similar incidents ------------------------------------------------------------------------
+
+
+# What a reader says of a pair in the narrow side rail: whether it is one failure mode.
+PAIR: tuple[Verdict, ...] = ("same", "unrelated")
+PAIR_LABELS: dict[Verdict, str] = {"same": "Same failure", "unrelated": "Unrelated"}
 
 
 def why(item: SimilarIncident) -> str:
@@ -58,14 +63,26 @@ def similar_panel(
                 st.caption(f":material/verified: Same failure mode, confirmed by {people}")
             if archive is not None:
                 subject = Item("similar", panel.seed.doc_id, item.doc.doc_id)
-                feedback.buttons(archive, subject, key=f"similar-{item.doc.doc_id}")
+                feedback.buttons(
+                    archive,
+                    subject,
+                    key=f"similar-{item.doc.doc_id}",
+                    offered=PAIR,
+                    labels=PAIR_LABELS,
+                )
     if not panel.items and panel.closest is not None:
         st.caption("Nothing shares its failure mode closely enough. The closest:")
         links.doc_link(panel.closest.doc, here=here, key="similar-closest")
         st.caption(f"{ui.nice_date(panel.closest.doc.date)} · {why(panel.closest)}")
         if archive is not None:  # people may know better than the threshold
             subject = Item("similar", panel.seed.doc_id, panel.closest.doc.doc_id)
-            feedback.buttons(archive, subject, key=f"similar-{panel.closest.doc.doc_id}")
+            feedback.buttons(
+                archive,
+                subject,
+                key=f"similar-{panel.closest.doc.doc_id}",
+                offered=PAIR,
+                labels=PAIR_LABELS,
+            )
     elif not panel.items:
         st.caption(safe.text(panel.reason))
 

@@ -61,6 +61,8 @@ def test_the_similar_panel_takes_same_failure_mode_and_puts_it_first(monkeypatch
     at = run(monkeypatch, settings, "portal/pages/incidents.py", doc=LEDGER)
     keys = [c.key for c in at.segmented_control if c.key.startswith("feedback-similar-")]
     assert keys  # every item of the panel (or the closest, when none passes) takes a verdict
+    # A pair is one failure mode or not: the narrow rail offers just that.
+    assert at.segmented_control(key=keys[0]).options == ["Same failure", "Unrelated"]
     chosen = keys[-1].removeprefix("feedback-similar-")
     at.segmented_control(key=keys[-1]).set_value("same").run()
     assert not at.exception
