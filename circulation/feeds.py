@@ -52,23 +52,19 @@ def feed_url(settings: Settings, token: str, follow_id: str) -> str:
     return base + feed_path(token, follow_id)
 
 
-def _reader(
-    store: StateStore,
+def _archive_of(
+    person: Person,
     settings: Settings,
     archive_for: Callable[[Viewer], Archive],
-    token: str,
     now: dt.datetime,
-) -> tuple[Person, Archive] | FeedAnswer:
-    """TOKEN's owner and the archive as they may read it now, or why the feed is not answered
-    (an unknown token: 404; groups last confirmed too long ago: 403)."""
-    person = store.person_by_token(token)
-    if person is None:
-        return NOT_FOUND
+) -> Archive | FeedAnswer:
+    """The archive as PERSON (a feed token's owner) may read it now, or 403 when their groups
+    were last confirmed too long ago."""
     fresh = now - dt.timedelta(days=settings.feed_groups_days)
     if person.groups_seen_at is None or person.groups_seen_at < fresh:
         return STALE
     viewer = Viewer.of(person.name, groups=person.groups, admin_group=settings.admin_group)
-    return person, archive_for(viewer)
+    return archive_for(viewer)
 
 
 def answer(
@@ -83,13 +79,13 @@ def answer(
 ) -> FeedAnswer:
     """The feed FOLLOW_ID as the owner of TOKEN may read it now."""
     now = now or dt.datetime.now()
-    reader = _reader(store, settings, archive_for, token, now)
-    if isinstance(reader, FeedAnswer):
-        return reader
-    person, archive = reader
-    follow = store.get_follow(follow_id)
-    if follow is None or follow.person_key != person.person_key:
+    person = store.person_by_token(token)
+    follow = store.get_follow(follow_id) if person else None
+    if person is None or follow is None or follow.person_key != person.person_key:
         return NOT_FOUND
+    archive = _archive_of(person, settings, archive_for, now)
+    if isinstance(archive, FeedAnswer):
+        return archive
     entries = [
         atom.Entry(c.document, c.indexed_at, c.first_indexed_at) for c in recent(archive, follow)
     ]
@@ -125,10 +121,12 @@ def answer_review(
     """The review queue of TOKEN's owner — documents they own that need a look — as they may
     read it now (the same checks as a follow's feed)."""
     now = now or dt.datetime.now()
-    reader = _reader(store, settings, archive_for, token, now)
-    if isinstance(reader, FeedAnswer):
-        return reader
-    person, archive = reader
+    person = store.person_by_token(token)
+    if person is None:
+        return NOT_FOUND
+    archive = _archive_of(person, settings, archive_for, now)
+    if isinstance(archive, FeedAnswer):
+        return archive
     mine = tuple(n for n in (person.name, person.person_key) if n)
     items = review.queue(archive, store, today=now.date(), owners=mine) if mine else []
     body = atom.render(
