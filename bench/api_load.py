@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT / ".hindsight-bench" / "api"
@@ -41,12 +42,6 @@ ASKING = (
     "how do we avoid {}",
     "who knows about {}",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ensure_index(data_dir: Path) -> None:
@@ -138,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     store = StateStore(args.data_dir)
     name = f"bench-{os.getpid()}"
     token = store.create_api_token(name, ("sre",))
-    port = _free_port()
+    port = free_port()
     env = os.environ | {"HINDSIGHT_DATA_DIR": str(args.data_dir), "HF_HUB_OFFLINE": "1"}
     if args.threads:
         env["HINDSIGHT_SERVER_THREADS"] = str(args.threads)

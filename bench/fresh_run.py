@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,13 +30,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _healthy(port: int) -> bool:
@@ -67,7 +62,7 @@ def main() -> int:
     if args.cold:
         env["UV_CACHE_DIR"] = str(work / "uv-cache")
         env["XDG_CACHE_HOME"] = str(work / "xdg-cache")
-    port = _free_port()
+    port = free_port()
     log = (work / "make-run.log").open("w")
     load = os.getloadavg()
     started = time.monotonic()

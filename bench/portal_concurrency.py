@@ -33,7 +33,6 @@ import contextlib
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from bench.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = (
@@ -271,12 +272,6 @@ def report(results: Results, seconds: float, args: argparse.Namespace) -> dict[s
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_http(url: str, proc: subprocess.Popen[str], timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -315,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     docs = documents(data)
     proc: subprocess.Popen[str] | None = None
     if args.target == "portal":
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
