@@ -46,18 +46,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from bench import portal_latency
 from bench.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = (
-    "replica promotion without checking lag",
-    "certificate expired on the carrier gateway",
-    "kafka consumer rebalance storm",
-    "retry storm in envoy",
-    "gpu inference starvation",
-    "dns ttl cutover",
-    "hallucinated customs codes",
-    "terraform security group drift",
+    *portal_latency.QUERIES,
     "webhook idempotency keys evicted",
     "wal volume filled by a replication slot",
 )
