@@ -16,9 +16,11 @@ template do not).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import secrets
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -157,7 +159,11 @@ def related(
     TEAM, every team's plans take part but OWNER's own (the viewer's).
     """
     now = now or dt.datetime.now()
-    purge(store, settings, now)
+    # Expired plans leave the file here; a read-only store (a replica) still answers, and
+    # leaves them out below.
+    with contextlib.suppress(sqlite3.Error):
+        purge(store, settings, now)
+    cutoff = now - dt.timedelta(days=settings.radar_days)
     mine = team_key(team) if team.strip() else None
 
     def others(s: SharedPlan) -> bool:
@@ -165,7 +171,11 @@ def related(
             return team_key(s.team) != mine
         return not (owner and s.owner == owner)
 
-    candidates = [s for s in store.shared_plans() if archive.viewer.may_see(s.groups) and others(s)]
+    candidates = [
+        s
+        for s in store.shared_plans()
+        if s.shared_at >= cutoff and archive.viewer.may_see(s.groups) and others(s)
+    ]
     if not candidates or not plan.strip():
         return []
     mine_vectors = _vectors(archive, plan)

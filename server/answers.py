@@ -293,7 +293,12 @@ def brief(
         # A read-only state store (a replica) leaves the radar out; the brief still answers.
         with contextlib.suppress(sqlite3.Error):
             found = radar.with_related(
-                found, shared.store, archive, shared.settings, team=shared.team
+                found,
+                shared.store,
+                archive,
+                shared.settings,
+                team=shared.team,
+                owner=archive.viewer.person_key,  # one's own plans are not "another team's"
             )
     out = found.to_json()
     for incident in out["incidents"]:

@@ -358,7 +358,7 @@ def test_mcp_tools_over_http_show_each_caller_only_their_documents(
 
 
 def test_the_api_brief_names_other_teams_shared_plans_to_those_who_may_see_them(
-    restricted_server: Served,
+    restricted_server: Served, real_embedder: Any
 ) -> None:
     """The radar reaches API callers: a member of `security` learns that secops shared a plan
     like theirs; an outsider's brief has no related plan; the caller's own team's are left out."""
@@ -378,3 +378,22 @@ def test_the_api_brief_names_other_teams_shared_plans_to_those_who_may_see_them(
     assert found["team"] == "secops" and CANARY in found["first_line"].lower()
     assert related("member", "SecOps") == []  # one's own team is not "another team"
     assert related("outsider", "sre") == []
+    # Without a team, the caller's own shared plans are still not "another team's".
+    from circulation import radar
+    from index.opener import open_archive
+    from server.callers import token_viewer
+
+    settings = restricted_server.settings
+    me = token_viewer("outsider", ("sre", "payments"), settings)
+    mine = radar.share(
+        restricted_server.store,
+        open_archive(settings, me, real_embedder),
+        RADAR_PLAN,
+        team="sre",
+        owner=me.person_key,
+    )
+    try:
+        assert related("outsider", "") == []
+        assert {p["team"] for p in related("member", "")} == {"secops", "sre"}
+    finally:
+        radar.withdraw(restricted_server.store, mine.plan_id)
