@@ -25,7 +25,7 @@ from index.archive import Archive
 from index.expertise import ExpertiseMatch
 from index.settings import Settings
 
-OPEN_WINDOW = dt.timedelta(minutes=30)  # an open this long after a search answers it
+OPEN_WINDOW = dt.timedelta(minutes=30)  # the log marks a search opened within this (not a gap test)
 Category = Literal["missing", "restricted"]
 CATEGORY_LABELS: dict[Category, str] = {
     "missing": "nothing in the archive",
@@ -179,7 +179,8 @@ def find_gaps(
 
 
 def _answers(archive: Archive, query: str) -> bool:
-    return any(not h.weak for h in archive.search(query))
+    """True when search answers QUERY above the floor, as it shows it (typos corrected)."""
+    return bool(archive.find(query).matches)
 
 
 def invitation(topic: GapTopic, expert: ExpertiseMatch, portal_url: str) -> str:

@@ -44,8 +44,9 @@ def log_search(
         return False
     now = now or dt.datetime.now()
     # Answered: a document the asker may see clears the relevance floor (not merely uses a
-    # word of it: "promote a replica" is answered, "replica of the office plant" is not).
-    matched = any(not h.weak for h in archive.search(text))
+    # word of it: "promote a replica" is answered, "replica of the office plant" is not), as
+    # search shows it: a typo it corrected and answered is answered.
+    matched = bool(archive.find(text).matches)
     # Whether only restricted documents answer it: decides the gap's category, never shown.
     hidden = not matched and archive.only_hidden_answer(text)
     asker = archive.viewer.person_key or None if settings.search_log == "named" else None

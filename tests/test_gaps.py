@@ -102,6 +102,16 @@ def test_log_modes_store_what_the_readme_says(index, real_embedder, tmp_path, mo
     assert "Out" not in json.dumps(rows) and "sre" not in json.dumps(rows)
 
 
+def test_a_typo_search_corrected_and_answered_is_no_gap(index, real_embedder, tmp_path) -> None:
+    """Logged as search shows it: the portal searched the correction and it matched."""
+    store = StateStore(tmp_path)
+    archive = open_archive(index, OUTSIDER, real_embedder)
+    assert archive.find("postgress replcia promotoin").matches  # what the asker was shown
+    log_search(store, index, archive, "postgress replcia promotoin", "s", now=NOW)
+    ((*_, matched, hidden),) = store.raw_search_rows()
+    assert (matched, hidden) == (1, 0)
+
+
 def test_old_rows_are_deleted_after_the_retention_period(index, real_embedder, tmp_path) -> None:
     settings = index.model_copy(update={"search_log_days": 30})
     store = StateStore(tmp_path)
