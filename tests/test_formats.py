@@ -285,6 +285,33 @@ def test_xml_entities_are_never_expanded(tmp_path: Path) -> None:
         parse(entity_docx(tmp_path / "lol.docx", good), tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("member", "encoding"),
+    [
+        ("word/document.xml", "utf-16"),
+        ("word/document.xml", "utf-16-le"),
+        ("word/main.dat", "utf-8"),
+    ],
+)
+def test_entities_are_refused_in_any_member_and_encoding(
+    tmp_path: Path, member: str, encoding: str
+) -> None:
+    """A relationship may point the main part at any file name, and XML may be UTF-16: the
+    check reads every member as an XML parser would, not only `*.xml` as UTF-8 bytes."""
+    import zipfile
+
+    good = docx_file(tmp_path / "good.docx", "Title", [], [("S", "text")])
+    lol = '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e "boom">]><a>&e;</a>'
+    bad = tmp_path / "bad.docx"
+    with zipfile.ZipFile(good) as original, zipfile.ZipFile(bad, "w") as out:
+        for item in original.infolist():
+            if item.filename != member:
+                out.writestr(item, original.read(item))
+        out.writestr(member, lol.encode(encoding))
+    with pytest.raises(ParseError, match="declares a DTD or entities"):
+        parse(bad, tmp_path)
+
+
 def test_linked_images_are_not_fetched(tmp_path: Path) -> None:
     """A DOCX whose image is an external link (and an HTML page with remote images, styles and
     scripts) converts without opening any connection (the autouse fixture fails on one)."""

@@ -16,8 +16,33 @@ from pathlib import Path
 from index.errors import ParseError
 
 MAX_MEMBERS = 10_000
-_XML_MEMBER = re.compile(r"\.(?:xml|rels|vml)$", re.I)
-_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+_DTD = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+# How an XML parser tells the encoding: a byte-order mark, or "<" and NULs (UTF-16 or UTF-32).
+_ENCODINGS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
+
+
+def declares_dtd(data: bytes) -> bool:
+    """True when DATA is XML, in any encoding an XML parser accepts, with a DTD or entity
+    declaration. Every member is checked whatever its name (a relationship may point the main
+    part at any file); one that does not start as XML does (a printer's binary settings
+    carrying a plist) is no XML a parser would read."""
+    encoding = "latin-1"  # UTF-8 and the ASCII-compatible encodings
+    for mark, wide in _ENCODINGS:
+        if data.startswith(mark):
+            encoding = wide
+            break
+    text = data.decode(encoding, "replace").lstrip("\ufeff \t\r\n")
+    return text.startswith("<") and bool(_DTD.search(text))
 
 
 def _mb(n: int) -> str:
@@ -48,7 +73,7 @@ def check_office_zip(path: Path, what: str, max_unzipped: int, required: str) ->
                 raise ParseError(f"not a {what} file: it has no {required} (damaged or renamed?)")
             for member in members:
                 # Read whole, not a head: comments may pad the prologue before a DTD.
-                if _XML_MEMBER.search(member.filename) and _DTD.search(archive.read(member)):
+                if declares_dtd(archive.read(member)):
                     raise ParseError(
                         f"refused: {member.filename} declares a DTD or entities "
                         "(entities are never expanded)"
