@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from index.headings import headings
 from index.models import Document
 from index.store import FileState
 
 # Metadata that is shown in its own place, not among the fields.
 _NOT_FIELDS = frozenset({"action_items", "origin", "title", "kind", "id", "uuid", "body"})
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -75,9 +74,9 @@ def understood(doc: Document | None, state: FileState | None, recording: str | N
         doc=doc,
         fields={k: v for k, v in doc.metadata.items() if k not in _NOT_FIELDS},
         sections=tuple(
-            "  " * max(0, len(m.group(1)) - 2) + m.group(2)
-            for m in _HEADING.finditer(doc.body or "")
-            if not (len(m.group(1)) == 1 and m.group(2).strip() == doc.title)
+            "  " * max(0, level - 2) + text
+            for level, text in headings(doc.body or "")
+            if not (level == 1 and text == doc.title)
         ),
         action_items=tuple(i for i in items if isinstance(i, dict)),
         recording=recording,

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import re
 
+from index.headings import atx
+
 Item = dict[str, str | None]
 DUPLICATE_SHARE = 0.6  # of a body item's word stems found in a front-matter title: the same item
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _ACTION_HEADING = re.compile(
     r"^(?:\d{1,2}[.)]\s*)?(action items?|follow[- ]?ups?|follow-up actions|remediation|next steps)\b",
     re.I,
 )
-_TASK = re.compile(r"^\s*[-*+]\s+\[( |x|X)\]\s+(.+?)\s*$")
+_TASK = re.compile(r"^\s*[-*+]\s+\[( |x|X)\]\s+(.+)$")  # on a right-stripped line
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _OWNER = re.compile(r"\b(?:owner|assignee|who)\s*[:=]\s*([^,;)\]]+)", re.I)
 _HANDLE = re.compile(r"(?<![\w.])@([A-Za-z][\w.-]*)")
@@ -51,12 +52,12 @@ def body_action_items(body: str) -> list[Item]:
     level = 0  # the heading level of the open action-items section (0: none open)
     table: list[str] = []
     for line in [*_joined_items(body.splitlines()), ""]:
-        heading = _HEADING.match(line)
+        heading = atx(line)
         if heading:
-            depth = len(heading.group(1))
+            depth = heading[0]
             if level and depth <= level:
                 level = 0
-            if _ACTION_HEADING.match(heading.group(2).strip()):
+            if _ACTION_HEADING.match(heading[1]):
                 level = depth
             out += _table(table)
             table = []
@@ -68,7 +69,7 @@ def body_action_items(body: str) -> list[Item]:
             continue
         out += _table(table)
         table = []
-        task = _TASK.match(line)
+        task = _TASK.match(line.rstrip())
         if task:
             out.append(_task(task.group(2), done=task.group(1).lower() == "x"))
     return [i for i in out if i["title"]]
@@ -79,7 +80,7 @@ def _joined_items(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
         wrapped = line[:1] in (" ", "\t") and line.strip() and not _LIST_ITEM.match(line)
-        if wrapped and out and _TASK.match(out[-1]):
+        if wrapped and out and _TASK.match(out[-1].rstrip()):
             out[-1] = f"{out[-1].rstrip()} {line.strip()}"
         else:
             out.append(line)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from index import fields
 from index.facets import normalise
+from index.headings import atx
 from index.models import Document
 from portal import safe
 
@@ -187,9 +188,9 @@ def sections(body: str) -> list[tuple[str, str]]:
     for line in body.splitlines():
         if re.match(r"^ {0,3}(```|~~~)", line):
             fence = not fence
-        heading = None if fence else re.match(r"^ {0,3}#{1,2}\s+(.+?)\s*#*\s*$", line)
-        if heading:
-            out.append((heading.group(1).strip(), []))
+        heading = None if fence else atx(line)
+        if heading and heading[0] <= 2 and heading[1]:
+            out.append((heading[1], []))
         else:
             out[-1][1].append(line)
     return [(h, "\n".join(lines).strip()) for h, lines in out if h or "\n".join(lines).strip()]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -24,13 +23,13 @@ from index.action_items import ItemFilter
 from index.archive import Archive
 from index.facets import normalise
 from index.filters import SearchFilters
+from index.headings import atx
 from index.models import Document, SearchHit
 from index.search import Mode
 from index.settings import Settings
 
 SEARCH_FACETS = ("severity", "outcome", "team", "service", "tag", "status", "person")
 SOURCE_FIELDS = ("recording", "slides", "paper_url", "url", "link", "source", "video", "doc")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
 class NotFound(LookupError):
@@ -114,10 +113,11 @@ def sections(body: str) -> list[dict[str, Any]]:
     for line in body.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
             fenced = not fenced
-        found = None if fenced else _HEADING.match(line)
+        found = None if fenced else atx(line)
         if found:
             flush()
-            heading, level, lines = found[2], len(found[1]), []
+            level, heading = found
+            lines = []
         else:
             lines.append(line)
     flush()

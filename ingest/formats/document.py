@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from index.fields import severity
+from index.headings import atx, headings
 from index.kinds import known_kind
 from index.models import Section
 from ingest.formats.export import Export
@@ -91,13 +92,10 @@ def _finish_fields(data: dict[str, Any], body: str, container_title: str) -> Non
 def _opening_heading(body: str) -> str | None:
     for line in body.splitlines():
         if line.strip():
-            found = re.match(r"#{1,2}\s+(.+?)\s*#*$", line)
-            return first_heading(line) if found else None
+            found = atx(line)
+            return first_heading(line) if found and found[0] <= 2 and found[1] else None
     return None
 
 
 def _headings(body: str) -> set[str]:
-    return {
-        re.sub(r"^\d+[.)]\s*", "", m.group(1)).strip().lower()
-        for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*$", body, re.M)
-    }
+    return {re.sub(r"^\d+[.)]\s*", "", text).strip().lower() for _, text in headings(body)}

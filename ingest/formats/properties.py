@@ -93,8 +93,8 @@ LIST_FIELDS = frozenset({f.name for f in fields.FIELDS if f.type in fields.LIST_
 DATE_FIELDS = frozenset({"date", "created", "updated"})
 # A `Key: Value` line: a short label, then its value (a URL's "https:" is not a label).
 _PROPERTY_LINE = re.compile(
-    r"^\s*(?:[-*]\s+)?\**([A-Za-z][\w .;/&()'-]{0,38}?)\**\s*:\s*\**\s*(\S.*?)\s*$"
-)
+    r"^\s*(?:[-*]\s+)?\**([A-Za-z][\w .;/&()'-]{0,38}?)\**\s*:\s*\**\s*(\S.*)$"
+)  # match it on a right-stripped line: "(\S.*?)\s*$" is quadratic on a line of spaces
 _HEADING = re.compile(r"^#{1,6}\s+\S")
 _SPLIT = re.compile(r"\s*(?:[,;]|\s·\s|\n)\s*")
 _GENERIC_HEADERS = {("field", "value"), ("property", "value"), ("key", "value"), ("", "")}
@@ -204,7 +204,7 @@ def _property_lines(markdown: str) -> Iterator[tuple[str, str]]:
             continue
         if _HEADING.match(line) or line.lstrip().startswith("|"):
             break
-        found = _PROPERTY_LINE.match(line)
+        found = _PROPERTY_LINE.match(line.rstrip())
         if found and (known_label(found.group(1)) or _looks_like_label(found.group(1))):
             run.append((found.group(1), found.group(2)))
             continue
