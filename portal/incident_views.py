@@ -292,6 +292,9 @@ def _months(first: str, last: str) -> list[str]:
 def _per_month(data: Trends, on_pick: Pick | None) -> None:
     """Stacked bars for every month in the range: a quiet month is an empty slot, not gone."""
     frame = pd.DataFrame(data.per_month, columns=["month", "severity", "incidents"])
+    if frame.empty:  # every incident in view is undated
+        st.caption("No dated incidents to chart by month.")
+        return
     frame["severity"] = frame["severity"].replace({"UNKNOWN": "unrated"})
     months = _months(frame["month"].min(), frame["month"].max())
     quiet = [m for m in months if m not in set(frame["month"])]

@@ -64,3 +64,19 @@ def test_recurring_view_explains_an_empty_result(monkeypatch, real_index) -> Non
     assert any("No failure mode recurs" in i.value for i in at.info) or any(
         "No incident matches" in i.value for i in at.info
     )
+
+
+def test_trends_of_only_undated_incidents_say_so_instead_of_failing() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    def script() -> None:
+        from index.models import Document
+        from index.trends import trends
+        from portal import incident_views
+
+        undated = Document("pm-x", "postmortem", "Undated outage", "x.md", None, {})
+        incident_views.trends(trends([undated]))
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    assert any("No dated incidents" in c.value for c in at.caption)

@@ -76,7 +76,7 @@ for col, reason in zip(cols, review.REASONS, strict=True):
 if not items:
     st.info("Nothing to review here: every document is current.", icon=":material/task_alt:")
 for name, group in review.by_owner(items):
-    st.subheader(f"{name} ({len(group)})", anchor=False)
+    st.subheader(f"{safe.text(name)} ({len(group)})", anchor=False)
     for i, item in enumerate(group):
         doc = item.doc
         with st.container(border=True, key=f"review-{item.owner_key or 'none'}-{i}"):

@@ -268,7 +268,7 @@ def spelling(found: Findings) -> None:
                 f"(no document uses {typed})."
             )
             st.button(
-                f"Search instead for “{found.asked}”",
+                f"Search instead for {ui.quoted(found.asked)}",
                 type="tertiary",
                 key="search-exact",
                 on_click=page.set,
@@ -277,7 +277,7 @@ def spelling(found: Findings) -> None:
         else:
             st.markdown(":material/spellcheck: Did you mean")
             st.button(
-                suggested,
+                safe.text(suggested),  # a button label renders Markdown (links, images)
                 type="tertiary",
                 key="search-suggestion",
                 on_click=lambda: page.update(q=suggested, exact=None, n=None),
