@@ -68,3 +68,11 @@ def test_pip_config_of_a_real_interpreter() -> None:
     tool = _tool()
     assert isinstance(tool.pip_config(sys.executable), dict)
     assert tool.pip_config("/nonexistent/python") == {}
+
+
+def test_index_credentials_never_reach_the_log_and_a_broken_value_is_skipped() -> None:
+    tool = _tool()
+    printed = tool.shown(["uv", "--index-url", "https://ci:s3cret@pypi.example/simple", "torch"])
+    assert "s3cret" not in printed and "https://***@pypi.example/simple" in printed
+    config = tool.parse_pip_config("global.index-url='https://x/simple'\nglobal.cert='it's'\n")
+    assert config == {"index-url": ["https://x/simple"]}  # the unbalanced quote is pip's to read

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -46,7 +47,11 @@ def parse_pip_config(listed: str) -> dict[str, list[str]]:
         if not value:
             continue
         name = key.rsplit(".", 1)[-1]  # global.find-links, :env:.find-links, install.no-index
-        for item in " ".join(shlex.split(value)).split():
+        try:
+            words = shlex.split(value)
+        except ValueError:  # an unbalanced quote: leave that value to pip itself
+            continue
+        for item in " ".join(words).split():
             if item not in options.setdefault(name, []):
                 options[name].append(item)
     return options
@@ -77,8 +82,16 @@ def uv_options(config: dict[str, list[str]]) -> tuple[list[str], dict[str, str]]
     return args, env
 
 
+_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
+
+
+def shown(cmd: list[str]) -> str:
+    """CMD as printed to the log: an index URL's user and password replaced by "***"."""
+    return " ".join(shlex.quote(_CREDENTIALS.sub(r"\1***@", c)) for c in cmd)
+
+
 def run(cmd: list[str], env: dict[str, str] | None = None) -> bool:
-    print("+", " ".join(shlex.quote(c) for c in cmd), flush=True)
+    print("+", shown(cmd), flush=True)
     return subprocess.run(cmd, env={**os.environ, **(env or {})}).returncode == 0
 
 
