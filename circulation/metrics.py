@@ -307,8 +307,10 @@ def coordination(
     shown_teams = {f.team for f in by_team.values() if f.shown}
     pairs: Counter[tuple[str, str]] = Counter()
     for f in chosen:
+        # A team too small to show is not named as another team's match either.
+        f.matched_teams = Counter({t: n for t, n in f.matched_teams.items() if t in shown_teams})
         for other, n in f.matched_teams.items():
-            if f.team in shown_teams and other in shown_teams:
+            if f.team in shown_teams:
                 pairs[(min(f.team, other), max(f.team, other))] += n
     return Coordination(
         since=since,

@@ -230,6 +230,20 @@ def test_reuse_searches_and_opened_incidents(org, real_embedder) -> None:
     assert (b.searches, b.searches_answered) == (2, 1)
 
 
+def test_a_team_too_small_to_show_is_never_named_as_a_match(org, capsys, tmp_path) -> None:
+    """Warehouse (one person) shares a plan billing's is like: billing's brief names it (the
+    radar is for people), but the figures name no team under the minimum group."""
+    a, b = write(tmp_path, "a.md", PAYOUTS_PLAN), write(tmp_path, "b.md", BILLING_PLAN)
+    hindsight(org, capsys, "brief", a, "--share", "--team", "warehouse", "--person", "Gus Moreau")
+    code, text, _ = hindsight(org, capsys, "brief", b, "--json", "--team", "billing")
+    assert code == 0 and [p["team"] for p in json.loads(text)["related_plans"]] == ["warehouse"]
+    found = json.loads(hindsight(org, capsys, "metrics", "--json")[1])
+    billing = next(t for t in found["teams"] if t["team"] == "billing")
+    assert billing["duplicate_plans"]["briefs_with_a_match"] == 1
+    assert billing["duplicate_plans"]["matched_teams"] == []
+    assert found["duplicate_pairs"] == []
+
+
 def test_the_minimum_group_and_the_off_switches(org, capsys, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("HINDSIGHT_METRICS_MIN_GROUP", "4")
     run_the_three_briefs(org, capsys, tmp_path)
