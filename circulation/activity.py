@@ -6,7 +6,8 @@ Nothing is kept when HINDSIGHT_SEARCH_LOG=off or HINDSIGHT_METRICS=off. Otherwis
   cli), a hash of the session (the CLI's: of the person or OS user), the person's key in the
   named log only, the ids of the incidents it showed (and whether each was opened afterwards
   from the same session), and for each other team's shared plan it showed, that team and the
-  plan's groups. Never the plan: a plan that is not shared is not stored anywhere.
+  plan's groups. Never the plan: a plan that is not shared is stored only with a verdict its
+  reader gives on a brief item (circulation/feedback.py).
 - per document opened by someone whose team is known: the time, the session hash, the
   document's id and the team.
 

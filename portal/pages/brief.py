@@ -67,7 +67,8 @@ with st.form("brief-form", border=False), st.container(key="searchbox"):
             "another team checking a similar plan sees your team, your name if you tick it, "
             "the date and the plan's first line. Only the groups you choose can see it (none "
             "chosen: everyone who uses Hindsight), and you can withdraw it here at any time. "
-            "Plans you do not share are not stored."
+            "Plans you do not share are not stored, except with a verdict you give on an item "
+            "of the brief (kept for the team's judged set)."
         )
         share = st.checkbox("Share this plan with other teams", key="brief.share", value=False)
         st.text_input(
