@@ -14,14 +14,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from index import fields
 from index.access import groups_of
 
 READ_BYTES = 16_384
-PEOPLE_FIELDS = frozenset(
-    {"author", "authors", "owner", "owners", "presenter", "presenters", "speaker", "speakers",
-     "email", "maintainer", "maintainers", "contact"}
-)  # fmt: skip
-_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
+# The people fields as ingest folds them (index/fields.py), and the contacts a file may name.
+PEOPLE_FIELDS = frozenset(f.name for f in fields.FIELDS if f.facet == "person") | {
+    "email",
+    "maintainer",
+    "maintainers",
+    "contact",
+}
+_KEY = re.compile(r"^([A-Za-z_][\w -]{0,40}?)\s*:\s*(.*)$")
 _ITEM = re.compile(r"^\s+-\s+(.*)$|^-\s+(.*)$")
 
 
@@ -74,7 +78,7 @@ def _read(block: list[str]) -> Claimed:
     for line in block:
         key = _KEY.match(line)
         if key:
-            field = key.group(1).lower()
+            field = fields.canonical_name(key.group(1)) or key.group(1).strip().lower()
             values = _values(key.group(2))
         else:
             item = _ITEM.match(line)
