@@ -85,6 +85,10 @@ class TeamFigures:
     def rate(part: int, whole: int) -> float | None:
         return round(part / whole, 3) if whole else None
 
+    @property
+    def median_days_to_close(self) -> float | None:
+        return statistics.median(self.days_to_close) if self.days_to_close else None
+
     def to_json(self) -> dict[str, Any]:
         if not self.shown:
             return {"team": self.team, "people": self.people, "shown": False}
@@ -107,9 +111,7 @@ class TeamFigures:
                 "closure_rate": self.rate(self.action_items_done, self.action_items),
                 "open": self.action_items_open,
                 "overdue": self.action_items_overdue,
-                "median_days_to_close": statistics.median(self.days_to_close)
-                if self.days_to_close
-                else None,
+                "median_days_to_close": self.median_days_to_close,
                 "closed_with_a_date": len(self.days_to_close),
             },
             "reuse": {

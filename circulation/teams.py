@@ -23,7 +23,7 @@ from index import fields
 from index.archive import Archive
 from index.people import name_key
 
-PEOPLE_FIELDS = ("authors", "presenters", "speakers", "owner")
+PEOPLE_FIELDS = fields.FACETS["person"]  # the people fields, as the field table names them
 
 
 @lru_cache(maxsize=4096)

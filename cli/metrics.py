@@ -25,9 +25,9 @@ def render(found: Any) -> str:
         lines.append("Nothing yet: no team checked a plan, searched, or has post-mortems here.")
     for t in found.shown:
         closure = _pct(t.action_items_done, t.action_items)
-        days = sorted(t.days_to_close)
+        dated = len(t.days_to_close)
         median = (
-            f", median {days[len(days) // 2]} days to close ({len(days)} dated)" if days else ""
+            f", median {t.median_days_to_close:g} days to close ({dated} dated)" if dated else ""
         )
         matched = f" — similar to {', '.join(sorted(t.matched_teams))}" if t.matched_teams else ""
         lines += [

@@ -1,13 +1,14 @@
 """Recurring failure modes: incidents that failed the same way, grouped.
 
-Two incidents link only when both claim the same failure mode of the vocabulary
-(index.failure_modes) *and* their cause vectors agree past a gate; shared tags, services or
-team never link anything. Within a mode, clusters merge while the *average* link between them
-stays above a threshold, so one strong pair cannot chain unrelated incidents together. A
-cluster of two or more is a recurrence, labelled by the shared cause in the vocabulary's words
-(plus a service every member shares): a function of the members alone, identical across runs.
-Only the members given are read: the caller passes what the viewer may see, so neither a label
-nor a count can reveal a restricted incident.
+A pair recurs when both incidents claim the same failure mode of the vocabulary
+(index.failure_modes) *and* their causes agree (cause cosine and score past their gates), or
+when their causes are near-identical whatever the modes; shared tags, services or team never
+link anything. Clusters are complete-linkage over recurring pairs: every member recurs with
+every other, so one strong pair cannot chain unrelated incidents together. A cluster of two or
+more is a recurrence, labelled by the shared cause in the vocabulary's words (plus a service
+every member shares): a function of the members alone, identical across runs. Only the members
+given are read: the caller passes what the viewer may see, so neither a label nor a count can
+reveal a restricted incident.
 """
 
 from __future__ import annotations
