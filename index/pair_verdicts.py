@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from index.incidents import IncidentSet, SimilarIncident, SimilarPanel
 from index.models import Document
-from index.recurrence import Cluster
+from index.recurrence import Cluster, label
 
 Pair = frozenset[str]
 
@@ -116,8 +116,10 @@ def join_clusters(
         if ca is not None and ca is cb:
             continue
         if ca is None and cb is None:
-            docs = [incidents.profiles[incidents.index_of(d)].doc for d in (a, b)]  # type: ignore[index]
-            out.append(Cluster(_in_order(docs), _confirmed_label(docs), 1.0))
+            at = [incidents.index_of(d) for d in (a, b)]
+            docs = [incidents.profiles[i].doc for i in at]  # type: ignore[index]
+            # Labelled as any recurrence is (the shared cause in the vocabulary's words).
+            out.append(Cluster(_in_order(docs), label(incidents, at), 1.0))  # type: ignore[arg-type]
             continue
         keep, other = (ca, cb) if ca is not None else (cb, ca)
         assert keep is not None
@@ -137,10 +139,3 @@ def join_clusters(
 def _in_order(docs: Iterable[Document]) -> tuple[Document, ...]:
     unique = {d.doc_id: d for d in docs}.values()
     return tuple(sorted(unique, key=lambda d: (d.date or dt.date.max, d.doc_id)))
-
-
-def _confirmed_label(docs: list[Document]) -> str:
-    """A new recurrence's label: the earliest write-up's stated root cause, else its title."""
-    first = _in_order(docs)[0]
-    cause = " ".join(str(first.metadata.get("root_cause") or "").split())
-    return (cause or first.title)[:80]
