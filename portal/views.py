@@ -85,7 +85,7 @@ def original(archive: Archive, doc: Document) -> None:
         if path is not None:
             st.download_button(
                 f"Download {path.suffix.lstrip('.').upper() or 'file'}",
-                path.read_bytes(),
+                path.read_bytes,  # read when clicked, not on every rerun of the page
                 file_name=path.name,
                 mime=_MIME.get(path.suffix.lower(), "application/octet-stream"),
                 icon=":material/download:",
