@@ -53,7 +53,7 @@ class Findings:
             out.append(
                 "Nothing matches closely"
                 + (
-                    f"; {nearest} weaker match{'es' if nearest != 1 else ''} on request."
+                    f"; the {nearest} nearest {'are weaker matches' if nearest != 1 else 'is a weaker match'}."
                     if nearest
                     else "."
                 )
