@@ -174,3 +174,21 @@ def test_opens_mark_the_search_before_them_in_the_same_session(tmp_path: Path) -
 def test_session_hashes_are_short_and_stable(raw: str) -> None:
     assert session_hash(raw) == session_hash(raw) != raw
     assert len(session_hash(raw)) == 16
+
+
+def test_a_kept_connection_sees_other_writers_and_a_replaced_file(tmp_path: Path) -> None:
+    # The server keeps one connection per thread: it must read what another process (the
+    # CLI revoking a token) wrote, and follow the file when it is removed and made anew.
+    server, cli = StateStore(tmp_path), StateStore(tmp_path)
+    token = cli.create_api_token("ana", ("sre",), now=T0)
+    assert server.api_token(token, now=T0) is not None
+    cli.revoke_api_token("ana", now=T0)
+    assert server.api_token(token, now=T0) is None
+    (tmp_path / STATE_FILE).unlink()
+    for stale in tmp_path.glob(f"{STATE_FILE}-*"):  # the WAL and its index
+        stale.unlink()
+    assert server.api_tokens() == []  # not the deleted file's rows
+    again = cli.create_api_token("ben", (), now=T0)
+    assert server.api_token(again, now=T0) is not None
+    server.close()
+    assert server.api_token(again, now=T0) is not None  # reopened on the next read
