@@ -170,6 +170,7 @@ class Archive:
         whole = self.count_tokens("") + 1  # a word the model reads as one piece
         vocabulary = spelling.Vocabulary(
             documents_using=lambda word: searcher.documents_using(word, scope),
+            used=lambda word: searcher.uses(word, scope),
             written=lambda word: searcher.written(word, scope),
             known=searcher.known_words,
             is_word=lambda word: (

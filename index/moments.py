@@ -24,7 +24,7 @@ from typing import Literal
 
 import numpy as np
 
-from index.tokenize import tokens
+from index.tokenize import term_set
 
 
 @dataclass(frozen=True)
@@ -50,18 +50,17 @@ class Span:
     score: float
 
 
-def window_scores(
-    dense: np.ndarray | None, keyword: np.ndarray | None, vectors: np.ndarray | None, width: int
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(first, last) of every window of 1..WIDTH passages, its dense and its keyword score.
+@dataclass(frozen=True)
+class Windows:
+    """What a recording's windows owe to its passages alone, not to a query: their (first,
+    last) bounds and the norm of each window's summed vectors (None without vectors)."""
 
-    Args:
-        dense: cosine of each passage with the query (None: no dense evidence).
-        keyword: BM25 of each passage (0 when it says no query term; None: no keyword evidence).
-        vectors: the passages' unit vectors (rows), needed for dense windows wider than one.
-        width: the most passages a window spans.
-    """
-    n = len(dense) if dense is not None else len(keyword) if keyword is not None else 0
+    bounds: np.ndarray
+    norms: np.ndarray | None
+
+
+def windows(n: int, width: int, vectors: np.ndarray | None = None) -> Windows:
+    """Every window of 1..WIDTH of N passages; with VECTORS (rows), each window's Σv norm."""
     widths = range(1, max(1, width) + 1)
     starts = [np.arange(n - w + 1, dtype=np.int64) for w in widths if n - w + 1 > 0]
     ends = [a + w - 1 for a, w in zip(starts, widths, strict=False)]
@@ -70,17 +69,44 @@ def window_scores(
         if starts
         else np.zeros((0, 2), dtype=np.int64)
     )
+    norms = None
+    if vectors is not None and len(vectors):
+        # Σv of every window from cumulative sums: one pass, however many windows.
+        acc = np.vstack(
+            [np.zeros((1, vectors.shape[1])), np.cumsum(vectors, axis=0, dtype=np.float64)]
+        )
+        norms = np.linalg.norm(acc[bounds[:, 1] + 1] - acc[bounds[:, 0]], axis=1)
+    return Windows(bounds, norms)
+
+
+def window_scores(
+    dense: np.ndarray | None,
+    keyword: np.ndarray | None,
+    vectors: np.ndarray | None,
+    width: int,
+    shape: Windows | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(first, last) of every window of 1..WIDTH passages, its dense and its keyword score.
+
+    Args:
+        dense: cosine of each passage with the query (None: no dense evidence).
+        keyword: BM25 of each passage (0 when it says no query term; None: no keyword evidence).
+        vectors: the passages' unit vectors (rows), needed for dense windows wider than one.
+        width: the most passages a window spans.
+        shape: `windows(n, width, vectors)` when the caller kept it (it is the same for every
+            query of a recording).
+    """
+    n = len(dense) if dense is not None else len(keyword) if keyword is not None else 0
+    if shape is None:
+        shape = windows(n, width, vectors if dense is not None else None)
+    bounds = shape.bounds
     d_out = k_out = None
     first, last = bounds[:, 0], bounds[:, 1] + 1
     if dense is not None:
         sums = np.concatenate([[0.0], np.cumsum(dense)])
         d_out = sums[last] - sums[first]
-        if vectors is not None and len(vectors):
-            # Σv of every window from cumulative sums: one pass, however many windows.
-            acc = np.vstack(
-                [np.zeros((1, vectors.shape[1])), np.cumsum(vectors, axis=0, dtype=np.float64)]
-            )
-            norms = np.linalg.norm(acc[last] - acc[first], axis=1)
+        if vectors is not None and len(vectors) and shape.norms is not None:
+            norms = shape.norms
             d_out = np.divide(d_out, norms, out=np.zeros_like(d_out), where=norms > 0)
         else:
             d_out = d_out / (last - first)  # no vectors: the mean cosine
@@ -135,6 +161,7 @@ def choose(
     keyword: np.ndarray | None,
     vectors: np.ndarray | None,
     params: MomentParams | None = None,
+    shape: Windows | None = None,
 ) -> list[Span]:
     """A recording's best non-overlapping windows, best first (at most params.count).
 
@@ -142,9 +169,10 @@ def choose(
         dense: cosine of each passage (in time order) with the query, or None.
         keyword: BM25 of each passage (0 when none of the query's terms is said), or None.
         vectors: unit vectors of the passages (rows), for dense windows of several passages.
+        shape: the recording's `windows(n, params.width, vectors)`, when kept.
     """
     params = params or MomentParams()
-    bounds, d, k = window_scores(dense, keyword, vectors, params.width)
+    bounds, d, k = window_scores(dense, keyword, vectors, params.width, shape)
     if not len(bounds):
         return []
     fused = fused_scores(d, k, params)
@@ -178,7 +206,7 @@ def spoken_at(
     for cue_start, cue_end, text in cues:
         if cue_end < start or cue_start > end:
             continue
-        said = len(terms.intersection(tokens(text)))
+        said = len(terms.intersection(term_set(text)))
         if said and (best is None or said > best[0]):
             best = (said, cue_start)
     return None if best is None else max(best[1], start)

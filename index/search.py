@@ -24,20 +24,27 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from index import catalog
-from index.cache import ResultCache
+from index.cache import ResultCache, RowCache
 from index.catalog import ChunkRow
 from index.chunk_table import ChunkTable
 from index.filters import SearchFilters
 from index.keyword import title_text
 from index.lifecycle import Mark, currency, follow
 from index.models import Document, MomentHit, SearchHit
-from index.moments import MomentParams, choose, spoken_at
+from index.moments import MomentParams, Windows, choose, spoken_at, windows
 from index.reader import IndexSnapshot
 from index.relevance import SEARCH_FLOOR, Evidence, FloorParams, coverage, idf, matches
 from index.timefmt import day_number
 from index.tokenize import query_terms, tokens
 
 CUE_CACHE_RECORDINGS = 256  # recordings whose cues a searcher keeps in memory
+# Rows a searcher keeps of its snapshot (a search shows ~10 documents from ~30 passages):
+# at most ~16 MB of passages, and documents without their bodies.
+CHUNK_ROWS_KEPT = 8192
+DOCUMENT_ROWS_KEPT = 2048
+WORDS_KEPT = 16384  # query words whose use a searcher remembers (spelling)
+# Recordings whose passage vectors a searcher keeps for moments (~150 KB an hour of talk).
+RECORDINGS_KEPT = 128
 
 Mode = Literal["hybrid", "dense", "keyword"]
 Normalise = Literal["minmax", "zscore"]
@@ -248,6 +255,25 @@ def flatten(text: str) -> str:
     return flat[2:] if flat.startswith("· ") else flat
 
 
+_WORD_CHAR = re.compile(r"[\w.\-]")
+_WORD_REST = re.compile(r"[\w.\-]*")
+
+
+def _words_starting_with(flat: str, lowered: str, prefixes: Iterable[str]) -> list[str]:
+    """The words of FLAT (runs of letters, digits, `_`, `.`, `-`) that start with one of
+    PREFIXES (lower case), in text order, each once. LOWERED is FLAT in lower case, of the same
+    length: `str.find` scans for each prefix, and only its hits are looked at in Python."""
+    found: dict[int, str] = {}
+    for prefix in prefixes:
+        at = lowered.find(prefix)
+        while at >= 0:
+            if at == 0 or not _WORD_CHAR.match(flat, at - 1):
+                rest = _WORD_REST.match(flat, at + len(prefix))
+                found[at] = flat[at : rest.end() if rest else at + len(prefix)]
+            at = lowered.find(prefix, at + 1)
+    return list(dict.fromkeys(found[at] for at in sorted(found)))
+
+
 def make_snippet(
     text: str, terms: list[str], width: int = SNIPPET_CHARS
 ) -> tuple[str, tuple[str, ...]]:
@@ -255,15 +281,18 @@ def make_snippet(
     flat = flatten(text)
     lowered = flat.lower()
     # A word matches a term of 3+ characters when it starts with the term's first 4 (stems:
-    # "replica" meets "replicas", "replication"); set lookups keep this linear in the text.
+    # "replica" meets "replicas", "replication").
     prefixes = {t[:4] for t in terms if len(t) >= 3}
-    matched = tuple(
-        dict.fromkeys(
-            w
-            for w in re.findall(r"[\w.\-]+", flat)
-            if w[:4].lower() in prefixes or w[:3].lower() in prefixes
+    if len(lowered) == len(flat):
+        matched = tuple(_words_starting_with(flat, lowered, prefixes))
+    else:  # a letter whose lower case is longer ("İ"): test word by word
+        matched = tuple(
+            dict.fromkeys(
+                w
+                for w in re.findall(r"[\w.\-]+", flat)
+                if w[:4].lower() in prefixes or w[:3].lower() in prefixes
+            )
         )
-    )
     first = min((lowered.find(m.lower()) for m in matched), default=0)
     if len(flat) <= width:
         return flat, matched
@@ -295,6 +324,16 @@ class Searcher:
         self._cue_cache: OrderedDict[str, list[tuple[float, float, str]]] = OrderedDict()
         self._cue_lock = threading.Lock()
         self._marks: dict[str, Mark] | None = None
+        self._terms_cache = ResultCache(CHUNK_ROWS_KEPT)  # chunk id → its terms
+        self._word_use = ResultCache(WORDS_KEPT)  # (term, filters) → some document uses it
+        self._recordings = ResultCache(RECORDINGS_KEPT)  # doc id → passage vectors, windows
+        self.chunk_rows: RowCache[int, ChunkRow] = RowCache(
+            lambda ids: catalog.chunks_by_id(snapshot.cursor(), ids), CHUNK_ROWS_KEPT
+        )
+        self.document_rows: RowCache[str, Document] = RowCache(
+            lambda ids: catalog.documents_by_id(snapshot.cursor(), ids, body=False),
+            DOCUMENT_ROWS_KEPT,
+        )
 
     @property
     def marks(self) -> dict[str, Mark]:
@@ -345,10 +384,13 @@ class Searcher:
             fused = fuse_scores(results, doc_of, weights, self.params.normalise)
         keyword = mode in ("hybrid", "keyword")
         fused = demote_retired(fused, self.marks, self.params.retired_weight)[:limit]
-        # The documents are fetched on another thread (DuckDB releases the GIL) while the
-        # moments are found and the passages fetched here: ~2 ms of a ~15 ms query.
-        docs = _FETCHER.submit(
-            catalog.documents_by_id, self.snapshot.cursor(), [f.doc_id for f in fused], body=False
+        # Documents not read before are fetched on another thread (DuckDB releases the GIL)
+        # while the moments are found and the passages fetched here: ~1 ms of a query.
+        doc_ids = [f.doc_id for f in fused]
+        fetching = (
+            _FETCHER.submit(self.document_rows.get_many, doc_ids)
+            if self.document_rows.missing(doc_ids)
+            else None
         )
         shown: dict[str, list[Shown]] = {
             f.doc_id: [Shown(f.chunk_id, [f.chunk_id], f.score)] for f in fused
@@ -358,16 +400,29 @@ class Searcher:
         dense = _best_per_doc(results[0], doc_of) if vector is not None else {}
         said = _best_per_doc(results[-1], doc_of) if keyword else {}
         wanted += [said[f.doc_id][0] for f in fused if f.doc_id in said]
-        rows = catalog.chunks_by_id(cur, wanted)
+        rows = self.chunk_rows.get_many(wanted)
+        docs = fetching.result() if fetching else self.document_rows.get_many(doc_ids)
         # A successor the reader may not see is not named (it reads like a missing one).
-        found = follow(list(docs.result().values()), partial(table.visible, access=filters.access))
+        found = follow(list(docs.values()), partial(table.visible, access=filters.access))
         floor = _Floor(
             cosine={d: score for d, (_, score) in dense.items()} if vector is not None else None,
             said={d: chunk for d, (chunk, _) in said.items()},
             weights=self._query_weights(query) if keyword else {},
             known_words=bool(results[-1]) if keyword else True,
+            terms_of=self._passage_terms,
         )
         return self._hits(fused, {d.doc_id: d for d in found}, shown, rows, query, floor)
+
+    def _passage_terms(self, doc: Document, row: ChunkRow) -> frozenset[str]:
+        """ROW's index terms as keyword search reads it (its title, heading and fields too),
+        tokenized once per snapshot: the floor reads a few passages of every search."""
+
+        def read() -> frozenset[str]:
+            return frozenset(
+                tokens(title_text(doc.title, row.heading, doc.metadata) + " " + row.text)
+            )
+
+        return self._terms_cache.get(row.chunk_id, read)
 
     def _query_weights(self, query: str) -> dict[str, float]:
         """Each query term's IDF over the whole index (how much saying it counts)."""
@@ -390,6 +445,17 @@ class Searcher:
         hits = self._keyword(terms, cap, allowed)
         docs = table.docs_of(np.array([c for c, _ in hits], dtype=np.int64))
         return len({int(d) for d in docs.tolist() if d >= 0})
+
+    def uses(self, word: str, filters: SearchFilters | None = None) -> bool:
+        """True when a document under FILTERS uses WORD's index term. Spelling asks it of every
+        word of every query, and words recur: kept per term and filter (the access key too)."""
+        terms = tokens(word)[:1]
+        if not terms:
+            return False
+        scope = self.snapshot.table.effective(filters or SearchFilters())
+        return self._word_use.get(
+            (terms[0], scope), lambda: self.documents_using(word, scope, cap=1) > 0
+        )
 
     def written(
         self, word: str, filters: SearchFilters | None = None, *, cap: int = 20
@@ -473,12 +539,15 @@ class Searcher:
         if not plans:
             return {}
         every = np.concatenate(list(plans.values()))
+        query_vector = None if vector is None else np.asarray(vector, dtype=np.float32).reshape(-1)
+        kept = {d: self._recording(d, p) for d, p in plans.items()} if vector is not None else {}
         cosine: dict[int, int] = {}
         vectors = np.zeros((0, 0), dtype=np.float32)
         scores = np.zeros(0, dtype=np.float32)
-        if vector is not None:
-            ids, vectors = self.snapshot.vectors.vectors_of(every)
-            scores = vectors @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        partial_ones = [p for d, p in plans.items() if vector is not None and kept[d] is None]
+        if partial_ones and query_vector is not None:
+            ids, vectors = self.snapshot.vectors.vectors_of(np.concatenate(partial_ones))
+            scores = vectors @ query_vector
             cosine = {c: i for i, c in enumerate(ids.tolist())}
         bm25: dict[int, float] = {}
         if keyword:
@@ -487,8 +556,12 @@ class Searcher:
         out: dict[str, list[Shown]] = {}
         for doc_id, passages in plans.items():
             chunk_ids = passages.tolist()
-            dense = vecs = None
-            if vector is not None:
+            dense = vecs = shape = None
+            held = kept.get(doc_id)
+            if held is not None and query_vector is not None:
+                vecs, shape = held
+                dense = (vecs @ query_vector).astype(np.float64)
+            elif vector is not None:
                 rows = [cosine.get(c, -1) for c in chunk_ids]
                 if min(rows) < 0:  # removed by a writer since: score what is left as 0
                     present = [r for r in rows if r >= 0]
@@ -502,13 +575,26 @@ class Searcher:
                 else:
                     vecs, dense = vectors[rows], scores[rows].astype(np.float64)
             said = np.array([bm25.get(c, 0.0) for c in chunk_ids]) if keyword else None
-            spans = choose(dense, said, vecs, self.params.moments)
+            spans = choose(dense, said, vecs, self.params.moments, shape)
             if spans:
                 out[doc_id] = [
                     Shown(chunk_ids[m.best], chunk_ids[m.first : m.last + 1], m.score)
                     for m in spans
                 ]
         return out
+
+    def _recording(self, doc_id: str, passages: np.ndarray) -> tuple[np.ndarray, Windows] | None:
+        """A recording's passage vectors (time order) and its windows: read once per snapshot,
+        as every query that shows the recording needs them. None when a passage has no vector
+        (removed by a writer since): the caller scores what is left."""
+
+        def read() -> tuple[np.ndarray, Windows] | None:
+            ids, vectors = self.snapshot.vectors.vectors_of(passages)
+            if len(ids) != len(passages):
+                return None
+            return vectors, windows(len(passages), self.params.moments.width, vectors)
+
+        return self._recordings.get(doc_id, read)
 
     def _cues(self, doc_ids: list[str]) -> dict[str, list[tuple[float, float, str]]]:
         """The timed cues of these recordings: (start, end, text), in time order.
@@ -612,12 +698,13 @@ class _Floor:
     weights: dict[str, float]  # query term → IDF
     known_words: bool  # a visible document uses a word of the query
 
+    terms_of: Callable[[Document, ChunkRow], frozenset[str]]  # a passage's terms, as indexed
+
     def evidence(self, doc: Document, rows: dict[int, ChunkRow]) -> Evidence:
         row = rows.get(self.said.get(doc.doc_id, -1))
         covered = 0.0
         if row is not None and self.weights:
-            text = title_text(doc.title, row.heading, doc.metadata) + " " + row.text
-            covered = coverage(self.weights, tokens(text))
+            covered = coverage(self.weights, self.terms_of(doc, row))
         cosine = None if self.cosine is None else self.cosine.get(doc.doc_id, 0.0)
         return Evidence(cosine, covered, self.known_words)
 

@@ -72,6 +72,12 @@ class Vocabulary:
     # A word of the language the model reads whole ("brand"): absent from the archive, not a
     # typo, so it is left as typed.
     is_word: Callable[[str], bool] = lambda word: False
+    # Whether a visible document uses a word at all: cheaper than counting them, and asked of
+    # every word of every query (None: DOCUMENTS_USING > 0).
+    used: Callable[[str], bool] | None = None
+
+    def uses(self, word: str) -> bool:
+        return self.used(word) if self.used is not None else self.documents_using(word) > 0
 
 
 def correct(query: str, vocabulary: Vocabulary) -> Correction | None:
@@ -97,7 +103,7 @@ def _suggest(typed: str, vocabulary: Vocabulary) -> str | None:
     letters = sum(c.isalpha() for c in typed)
     if letters < MIN_LETTERS or len(typed) > MAX_LETTERS:
         return None
-    if vocabulary.documents_using(typed) > 0 or vocabulary.is_word(typed.lower()):
+    if vocabulary.uses(typed) or vocabulary.is_word(typed.lower()):
         return None
     candidates = [
         c for c in vocabulary.known(edits(typed)) if sum(ch.isalpha() for ch in c) >= MIN_LETTERS

@@ -74,6 +74,12 @@ def tokens(text: str) -> list[str]:
     return [t for match in _WORD.finditer(text) for t in _word_tokens(match.group(0))]
 
 
+@lru_cache(maxsize=65_536)
+def term_set(text: str) -> frozenset[str]:
+    """The index terms of a short TEXT that recurs (a recording's cue), as a set, kept."""
+    return frozenset(tokens(text))
+
+
 def query_terms(text: str) -> list[str]:
     """Distinct terms of a query, in order."""
     return list(dict.fromkeys(tokens(text)))

@@ -32,7 +32,7 @@ from index.access import Viewer, document_access, groups_of
 from index.action_items import ItemFilter, to_csv
 from index.archive import Archive
 from index.filters import SearchFilters
-from index.opener import open_archive
+from index.opener import Opener, open_archive
 from index.settings import Settings
 from tests.access_fixtures import (
     CANARY,
@@ -358,6 +358,20 @@ def test_spelling_suggests_only_words_the_viewer_may_read(restricted_index, real
     for archive in (outsider, member):
         public = archive.did_you_mean("replcia failover")
         assert public is not None and public.query == "replica failover"
+
+
+def test_kept_word_use_is_per_access_key(restricted_index, real_embedder) -> None:
+    # One opener, as the server holds it: what a member's spelling learned about a restricted
+    # word (that a visible document uses it) is kept, and must not answer for an outsider.
+    with Opener(restricted_index, real_embedder) as opener:
+        member, outsider = opener.require(MEMBER), opener.require(OUTSIDER)
+        assert member.did_you_mean(f"{CANARY} keys") is None  # the member's word: kept as typed
+        searcher = member._searcher
+        assert searcher.uses(CANARY, member.scope(None))
+        assert not searcher.uses(CANARY, outsider.scope(None))
+        assert outsider.did_you_mean("zorbulan keys") is None
+        found = member.did_you_mean("zorbulan keys")
+        assert found is not None and found.query == f"{CANARY} keys"
 
 
 def test_outsider_still_gets_a_full_page(restricted_index, real_embedder) -> None:

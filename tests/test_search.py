@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +12,17 @@ import pytest
 import index.search as search_module
 from index import catalog
 from index.filters import SearchFilters
-from index.moments import MomentParams, Span, choose, window_scores
+from index.moments import MomentParams, Span, choose, window_scores, windows
 from index.reader import IndexSnapshot
 from index.search import (
     Allowed,
     FusionParams,
     Searcher,
     document_ranking,
+    flatten,
     fuse,
     fuse_scores,
+    make_snippet,
     normalised,
     reciprocal_rank_fusion,
 )
@@ -626,3 +629,42 @@ def test_relevance_floor_keeps_close_meanings_and_what_says_the_query() -> None:
     assert coverage(weights, ["replica", "lag"]) == pytest.approx(3.0 / 3.1)
     assert coverage(weights, ["the"]) == pytest.approx(0.1 / 3.1)
     assert coverage({}, ["x"]) == 0.0
+
+
+def test_kept_windows_score_a_recording_as_computed_afresh() -> None:
+    # The searcher keeps each recording's windows (bounds, Σv norms); every query must score
+    # them exactly as windows computed for it would.
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(12, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    params = MomentParams(width=3, count=3)
+    kept = windows(len(vectors), params.width, vectors)
+    for _ in range(5):
+        query = rng.normal(size=8).astype(np.float32)
+        query /= np.linalg.norm(query)
+        dense = (vectors @ query).astype(np.float64)
+        said = np.where(rng.random(12) > 0.6, rng.random(12) * 5, 0.0)
+        assert choose(dense, said, vectors, params, kept) == choose(dense, said, vectors, params)
+        fresh = window_scores(dense, said, vectors, params.width)
+        for a, b in zip(
+            window_scores(dense, said, vectors, params.width, kept), fresh, strict=True
+        ):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Replica lag: the REPLICA-set replicas lagged; replication.lag grew (replica_lag).",
+        "- promoted the replica\n- promotion failed\n1. repl broke",
+        "İstanbul office: replica in İzmir",  # a capital whose lower case is longer
+        "x" * 50 + " replica " + "y.replica replica-",
+    ],
+)
+def test_snippet_words_are_those_starting_with_a_query_terms_prefix(text: str) -> None:
+    terms = ["replica", "lag", "promot", "izmir"]
+    _, matched = make_snippet(text, terms)
+    prefixes = {t[:4] for t in terms}
+    words = re.findall(r"[\w.\-]+", flatten(text))
+    expected = [w for w in words if any(w.lower().startswith(p) for p in prefixes)]
+    assert list(matched) == list(dict.fromkeys(expected))
