@@ -18,6 +18,7 @@ snapshots.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from functools import lru_cache
 from types import TracebackType
@@ -51,6 +52,7 @@ class Opener:
         self._embedder = embedder
         self._lock = threading.RLock()
         self._searcher: Searcher | None = None
+        self._seen: tuple[int, int, int] | None = None  # the pointer file _searcher was read from
         self._retired: list[Searcher] = []
         self._embed_query = lru_cache(maxsize=QUERY_CACHE)(self._embed_uncached)
         self.expertise = ExpertiseParams.from_settings(settings)
@@ -93,11 +95,22 @@ class Opener:
 
     def _current(self) -> Searcher | None:
         """The searcher of the version published now; None before any ingest."""
+        # Every read asks; a publish replaces the pointer file, so its identity (one stat,
+        # not a read and a folder check) says whether the version answering is still current.
+        try:
+            pointer = os.stat(self.settings.data_dir / generations.CURRENT)
+        except FileNotFoundError:
+            return None
+        seen = (pointer.st_ino, pointer.st_mtime_ns, pointer.st_size)
+        found = self._searcher
+        if found is not None and seen == self._seen:
+            return found
         current = generations.current_generation(self.settings.data_dir)
         if current is None:
             return None
         with self._lock:
             if self._searcher is not None and self._searcher.snapshot.generation == current:
+                self._seen = seen
                 return self._searcher
             try:
                 fresh = self._open()
@@ -114,7 +127,7 @@ class Opener:
                 self._retired.append(self._searcher)
                 while len(self._retired) > RETIRED_KEPT:
                     self._retired.pop(0).snapshot.close()
-            self._searcher = fresh
+            self._searcher, self._seen = fresh, seen
             return fresh
 
     def _open(self) -> Searcher:
@@ -151,7 +164,7 @@ class Opener:
         with self._lock:
             for searcher in [*self._retired, *([self._searcher] if self._searcher else [])]:
                 searcher.snapshot.close()
-            self._retired, self._searcher = [], None
+            self._retired, self._searcher, self._seen = [], None, None
 
     def __enter__(self) -> Opener:
         return self
