@@ -15,9 +15,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from index import identity
     from index.opener import Opener
-    from server.app import make_app
+    from server.app import make_app, serving
 
-    found = settings(args)
+    found = serving(settings(args))
     identity.check_config(found, args.host)  # proxy mode: localhost only, or a shared secret
     port = args.port if args.port is not None else found.feeds_port
     workers = args.workers if args.workers is not None else found.server_workers

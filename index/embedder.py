@@ -285,7 +285,11 @@ class SentenceTransformerEmbedder:
         if self._query_encoder is False:
             with self._lock:
                 if self._query_encoder is False:
-                    self._query_encoder = self._open_onnx(self.settings.query_backend, "queries")
+                    self._query_encoder = self._open_onnx(
+                        self.settings.query_backend,
+                        "queries",
+                        threads=self.settings.query_threads or None,
+                    )
         return self._query_encoder  # type: ignore[return-value]
 
     def passage_encoder(self) -> OnnxEncoder | None:

@@ -75,7 +75,8 @@ class OnnxEncoder:
         self._dim: int | None = None
         self.inputs: list[str] = list(meta["inputs"])
         options = ort.SessionOptions()
-        # THREADS: all cores for passages in bulk (ingest). The default is for queries.
+        # THREADS: all cores for passages in bulk (ingest); one for the server's concurrent
+        # queries (Settings.query_threads). The default is for a lone reader's queries.
         # One query is a few small matrix products per layer: two threads cut a 20-token query
         # from ~8 to ~5.5 ms on this 2-core machine (interleaved runs, under other jobs' load
         # too); more mostly add handoffs, and concurrent portal sessions share the cores.

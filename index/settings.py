@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         "made once and checked against torch; ~3 ms, no torch import), torch, or auto (onnx "
         "for local models when onnxruntime is installed, else torch).",
     )
+    query_threads: int = Field(
+        default=0,
+        ge=0,
+        description="onnxruntime threads for one query's embedding. 0: two for a lone reader "
+        "(the CLI, the portal: ~3.4 ms a query instead of ~5), one under `hindsight serve`, "
+        "where concurrent searches keep every core busy and a second thread only spins on a "
+        "core another search needs (docs/benchmarks.md, the API under 32 clients).",
+    )
     onnx_cache_dir: Path | None = Field(
         default=None,
         description="Where ONNX exports of the model are kept (default: "
@@ -272,9 +280,12 @@ class Settings(BaseSettings):
         description="Slack's response_url must start with this; answers go nowhere else.",
     )
     server_threads: int = Field(
-        default=8,
+        default=4,
         ge=1,
-        description="hindsight serve: requests answered at once (threads); more wait in line.",
+        description="hindsight serve: requests answered at once (threads); more wait in line. "
+        "Four keep two cores busy while one thread waits on onnxruntime or DuckDB; eight "
+        "spent more CPU per search fighting over the GIL (p95 under 32 clients 411–499 ms "
+        "against 321–334 ms with four, docs/benchmarks.md).",
     )
 
     server_workers: int = Field(

@@ -65,10 +65,18 @@ class McpGuard:
         await self.mcp.session_manager.handle_request(scope, receive, send)
 
 
+def serving(settings: Settings) -> Settings:
+    """SETTINGS as `hindsight serve` runs them: one onnxruntime thread per query embedding
+    unless set (concurrent searches already keep every core busy)."""
+    if settings.query_threads:
+        return settings
+    return settings.model_copy(update={"query_threads": 1})
+
+
 def worker_app() -> FastAPI:
     """The application of one of `hindsight serve --workers N`'s processes (a uvicorn factory):
     settings from the environment, its own opener, warmed before the first request."""
-    settings = Settings()
+    settings = serving(Settings())
     opener = Opener(settings)
     if opener.published():
         opener.warm()

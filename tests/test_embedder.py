@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -230,3 +231,19 @@ def test_a_file_changed_after_it_was_verified_is_hashed_again(onnx_cache, tmp_pa
     _flip_byte(folder / "model.onnx", (folder / "model.onnx").stat().st_size // 3)
     with pytest.raises(ModelError, match="checksum"):
         OnnxEncoder(folder)
+
+
+def test_the_server_embeds_each_query_on_one_thread(onnx_cache):
+    # Concurrent searches keep every core busy: a second onnxruntime thread per query only
+    # spins on a core another search needs. A lone reader keeps two; a setting wins over both.
+    from server.app import serving
+
+    def threads(settings: Settings) -> int:
+        encoder = SentenceTransformerEmbedder(settings).query_encoder()
+        assert isinstance(encoder, OnnxEncoder)
+        return int(encoder.session.get_session_options().intra_op_num_threads)
+
+    lone = Settings(onnx_cache_dir=onnx_cache)
+    assert threads(lone) == min(2, os.cpu_count() or 1)
+    assert threads(serving(lone)) == 1
+    assert threads(serving(Settings(onnx_cache_dir=onnx_cache, query_threads=3))) == 3
