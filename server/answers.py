@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,17 +78,21 @@ def hit_json(hit: SearchHit, links: Links) -> dict[str, Any]:
 
 
 def search(
-    archive: Archive, query: SearchQuery, links: Links, reviews: Records | None = None
+    archive: Archive,
+    query: SearchQuery,
+    links: Links,
+    reviews: Callable[[list[str]], Records] | None = None,
 ) -> dict[str, Any]:
-    """Hits as `search --json` prints them; REVIEWS moves `review_by` past a "Still accurate".
+    """Hits as `search --json` prints them; REVIEWS (the records of these documents, e.g.
+    `partial(Records.read, store)`) moves `review_by` past a "Still accurate".
 
     Through Archive.find: hits below the relevance floor say "weak": true, a typo is corrected
     from the caller's own words, and `notices` says what the portal and the CLI say.
     """
     found = archive.find(query.q, query.filters, limit=query.limit, mode=query.mode)
     hits = list(found.hits)
-    if reviews is not None:
-        hits = with_reviews(archive, hits, reviews)
+    if reviews is not None and hits:
+        hits = with_reviews(archive, hits, reviews([h.doc_id for h in hits]))
     return {
         "query": query.q,
         "hits": [hit_json(h, links) for h in hits],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
@@ -117,7 +118,7 @@ def search(
     ask = answers.SearchQuery(
         words, _kinds(kind), facets, date_from, date_to, limit=limit, mode=mode
     )
-    reviews = Records.read(ctx.store)
+    reviews = partial(Records.read, ctx.store)
     return JSONResponse(answers.search(archive, ask, ctx.links, reviews))
 
 

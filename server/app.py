@@ -140,7 +140,7 @@ def make_app(
     def healthz() -> JSONResponse:
         published = ctx.opener.published()
         if published:
-            ctx.archive(Viewer(name="health check"))  # opens (or re-opens) the current version
+            ctx.opener.require(Viewer(name="health check"))  # opens (or re-opens) the version
         body = {"status": "ok" if published else "no index", "version": ctx.opener.version}
         return JSONResponse(body, 200 if published else 503)
 

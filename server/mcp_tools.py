@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -96,7 +97,7 @@ def build(
             raise ToolError("query is empty")
         ask = answers.SearchQuery(query, kinds=kinds, limit=_limit(limit))
         # "Still accurate" recorded in the portal moves review_by, as in the API and the CLI.
-        reviews = None if shared is None else Records.read(shared.store)
+        reviews = None if shared is None else partial(Records.read, shared.store)
         return answers.search(door(ctx), ask, links, reviews)
 
     @server.tool(annotations=READ_ONLY)

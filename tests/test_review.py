@@ -206,7 +206,7 @@ def test_search_json_review_by_follows_still_accurate(opener, indexed, capsys) -
             archive_of(opener),
             answers.SearchQuery("vacuum settings shipments table"),
             Links("http://portal"),
-            review.Records.read(store),
+            lambda doc_ids: review.Records.read(store, doc_ids),
         )
         hit = next(h for h in api["hits"] if h["doc_id"] == "note-overdue")
         assert hit["review_by"] == vacuum["review_by"]
