@@ -20,6 +20,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -276,6 +277,21 @@ def session_hash(session: str) -> str:
     return hashlib.sha256(f"hindsight-session:{session}".encode()).hexdigest()[:16]
 
 
+# How often a thread's kept connection checks that its file is still the store's: every
+# check is a stat, and an API request asks the store three times.
+RECHECK_S = 1.0
+
+
+@dataclass
+class _Kept:
+    """A thread's open connection: its process, the file it opened, when that was checked."""
+
+    con: sqlite3.Connection
+    pid: int
+    file: tuple[int, int]
+    checked: float
+
+
 class StateStore:
     """The mutable per-person store under DATA_DIR."""
 
@@ -294,21 +310,24 @@ class StateStore:
 
     def _kept(self) -> sqlite3.Connection:
         """This thread's connection, (re)opened when it has none, the process forked, or the
-        file it holds was removed or replaced (a kept handle would read a deleted file)."""
-        kept: tuple[sqlite3.Connection, int, tuple[int, int]] | None = getattr(
-            self._local, "kept", None
-        )
+        file it holds was removed or replaced (a kept handle would read a deleted file: a
+        restored backup is followed within RECHECK_S)."""
+        kept: _Kept | None = getattr(self._local, "kept", None)
+        now = time.monotonic()
+        if kept is not None and kept.pid == os.getpid() and now - kept.checked < RECHECK_S:
+            return kept.con
         try:
             info = self.path.stat()
             here = (info.st_dev, info.st_ino)
         except FileNotFoundError:
             here = None
-        if kept is not None and kept[1] == os.getpid() and kept[2] == here:
-            return kept[0]
+        if kept is not None and kept.pid == os.getpid() and kept.file == here:
+            kept.checked = now
+            return kept.con
         if kept is not None:
             self._local.kept = None
-            if kept[1] == os.getpid():
-                kept[0].close()
+            if kept.pid == os.getpid():
+                kept.con.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=10, check_same_thread=True)
         try:
@@ -323,15 +342,23 @@ class StateStore:
         except BaseException:
             con.close()
             raise
-        self._local.kept = (con, os.getpid(), (info.st_dev, info.st_ino))
+        self._local.kept = _Kept(con, os.getpid(), (info.st_dev, info.st_ino), now)
         return con
+
+    def _present(self) -> bool:
+        """True when the store's file exists (a read-only replica may have none, and reading
+        must not create one); a connection checked within RECHECK_S says so without a stat."""
+        kept: _Kept | None = getattr(self._local, "kept", None)
+        if kept is not None and kept.pid == os.getpid():
+            return time.monotonic() - kept.checked < RECHECK_S or self.path.exists()
+        return self.path.exists()
 
     def close(self) -> None:
         """Close this thread's kept connection (others close with their threads)."""
-        kept = getattr(self._local, "kept", None)
+        kept: _Kept | None = getattr(self._local, "kept", None)
         self._local.kept = None
-        if kept is not None and kept[1] == os.getpid():
-            kept[0].close()
+        if kept is not None and kept.pid == os.getpid():
+            kept.con.close()
 
     # -- visits and the groups the feed server trusts ------------------------------------
 
@@ -643,7 +670,7 @@ class StateStore:
 
     def judgements(self, surface: str | None = None) -> list[Judgement]:
         """Every verdict given (of SURFACE when given), oldest first; none without a store."""
-        if not self.path.exists():
+        if not self._present():
             return []  # reading never creates the store (a read-only replica has none)
         where, args = ("WHERE surface = ?", [surface]) if surface else ("", [])
         with self._connect() as con:
@@ -686,7 +713,7 @@ class StateStore:
 
     def reviews(self, doc_ids: list[str] | None = None) -> list[ReviewRecord]:
         """Recorded verdicts (on DOC_IDS, when given), oldest first."""
-        if not self.path.exists():  # nobody recorded anything (and a replica may be read-only)
+        if not self._present():  # nobody recorded anything (and a replica may be read-only)
             return []
         sql = "SELECT doc_id, person_key, name, verdict, note, at FROM reviews"
         params: list[str] = []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import circulation.state as state_module
 from circulation.state import (
     STATE_FILE,
     VISIT_GAP,
@@ -176,9 +177,13 @@ def test_session_hashes_are_short_and_stable(raw: str) -> None:
     assert len(session_hash(raw)) == 16
 
 
-def test_a_kept_connection_sees_other_writers_and_a_replaced_file(tmp_path: Path) -> None:
+def test_a_kept_connection_sees_other_writers_and_a_replaced_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The server keeps one connection per thread: it must read what another process (the
-    # CLI revoking a token) wrote, and follow the file when it is removed and made anew.
+    # CLI revoking a token) wrote at once, and follow the file when it is removed and made
+    # anew (checked every RECHECK_S; here, on every read).
+    monkeypatch.setattr(state_module, "RECHECK_S", 0.0)
     server, cli = StateStore(tmp_path), StateStore(tmp_path)
     token = cli.create_api_token("ana", ("sre",), now=T0)
     assert server.api_token(token, now=T0) is not None
