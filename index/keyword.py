@@ -72,6 +72,7 @@ class KeywordIndex:
         self.schema = _schema()
         self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         self._writer: tantivy.IndexWriter | None = None
+        self._reader: tantivy.Searcher | None = None  # until the next save: one per commit
 
     def _writer_handle(self) -> tantivy.IndexWriter:
         if self._writer is None:
@@ -104,6 +105,7 @@ class KeywordIndex:
             self._writer.wait_merging_threads()
             self._writer = None
         self.index.reload()
+        self._reader = None
 
     def search(
         self,
@@ -155,19 +157,30 @@ class KeywordIndex:
             text_query = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, text_query)] + [(tantivy.Occur.Must, f) for f in filters]
             )
-        searcher = self.index.searcher()
+        searcher = self._searcher()
         found = searcher.search(text_query, k).hits
         # One read of the ids' fast column for all hits: a stored-document read per hit let go
         # of the GIL each time, and under concurrent searches every one waited to get it back.
         ids = searcher.fast_field_values("chunk_id", [address for _, address in found])
-        return [(int(i), float(score)) for i, (score, _) in zip(ids, found, strict=True)]
+        return [
+            (int(i), float(score))
+            for i, (score, _) in zip(ids, found, strict=True)
+            if i is not None  # every chunk has an id; a column-less segment has none to give
+        ]
+
+    def _searcher(self) -> tantivy.Searcher:
+        """The searcher of the last commit, kept: a snapshot's index never changes, and a
+        writer's own changes are seen after `save`."""
+        if self._reader is None:
+            self._reader = self.index.searcher()
+        return self._reader
 
     def count(self) -> int:
-        return int(self.index.searcher().num_docs)
+        return int(self._searcher().num_docs)
 
     def doc_freqs(self, terms: Iterable[str]) -> tuple[dict[str, int], int]:
         """Chunks that contain each term (over the whole index), and the chunks in all."""
-        searcher = self.index.searcher()
+        searcher = self._searcher()
         return {t: int(searcher.doc_freq("body", t)) for t in terms}, int(searcher.num_docs)
 
     def ids(self) -> set[int]:

@@ -327,6 +327,8 @@ class Searcher:
         self._terms_cache = ResultCache(CHUNK_ROWS_KEPT)  # chunk id → its terms
         self._word_use = ResultCache(WORDS_KEPT)  # (term, filters) → some document uses it
         self._recordings = ResultCache(RECORDINGS_KEPT)  # doc id → passage vectors, windows
+        self._term_chunks = ResultCache(WORDS_KEPT)  # index term → chunks holding it
+        self._chunks_indexed: int | None = None
         self.chunk_rows: RowCache[int, ChunkRow] = RowCache(
             lambda ids: catalog.chunks_by_id(snapshot.cursor(), ids), CHUNK_ROWS_KEPT
         )
@@ -426,8 +428,21 @@ class Searcher:
 
     def _query_weights(self, query: str) -> dict[str, float]:
         """Each query term's IDF over the whole index (how much saying it counts)."""
-        found, total = self.snapshot.keyword.doc_freqs(query_terms(query))
+        found, total = self._doc_freqs(query_terms(query))
         return {term: idf(n, total) for term, n in found.items()}
+
+    def _doc_freqs(self, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+        """Chunks holding each term, and the chunks in all, over the whole index: kept per
+        term (the floor and spelling ask them of every query's words)."""
+        keyword = self.snapshot.keyword
+
+        def chunks_holding(term: str) -> int:
+            return self._term_chunks.get(term, lambda: keyword.doc_freqs([term])[0][term])
+
+        found = {t: chunks_holding(t) for t in dict.fromkeys(terms)}
+        if self._chunks_indexed is None:
+            self._chunks_indexed = keyword.count()
+        return found, self._chunks_indexed
 
     def documents_using(
         self, word: str, filters: SearchFilters | None = None, *, cap: int = 100
@@ -482,7 +497,7 @@ class Searcher:
     def known_words(self, words: Iterable[str]) -> set[str]:
         """The WORDS whose index term some chunk holds (anyone's: a pre-filter, not an answer)."""
         first = {w: t[0] for w in words if (t := tokens(w)[:1])}
-        found, _ = self.snapshot.keyword.doc_freqs(set(first.values()))
+        found, _ = self._doc_freqs(first.values())
         return {w for w, term in first.items() if found.get(term, 0) > 0}
 
     def _keyword(

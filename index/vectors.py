@@ -19,6 +19,7 @@ IDSelector while it scans.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ Block = tuple[np.ndarray, np.ndarray]  # (ids int64, vectors float32)
 FaissIndex = Any  # FAISS's bundled stubs miss most of the IVF and IDMap API used here
 _faiss: Any = faiss
 _BUILD_THREADS = faiss.omp_get_max_threads()  # searches use one; builds get them all back
+
+_one_omp_thread = threading.local()  # threads that set OpenMP to one thread for queries
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ def build_base(
     copy of them, not two.
     """
     faiss.omp_set_num_threads(_BUILD_THREADS)
+    _one_omp_thread.set = False  # this thread's next query sets one thread again
     index: FaissIndex
     if n <= params.exact_max:
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
@@ -351,7 +355,9 @@ class VectorIndex:
         # One query gains nothing from OpenMP threads, and on a busy machine waking them costs
         # ~10 ms (measured: flat 10k p50 13 ms with 2 threads, 0.6 ms with 1). The setting is
         # per calling thread: a writer folding an index elsewhere keeps all cores.
-        faiss.omp_set_num_threads(1)
+        if not getattr(_one_omp_thread, "set", False):
+            faiss.omp_set_num_threads(1)
+            _one_omp_thread.set = True
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
         if allowed is not None:
             if len(allowed) == 0:
