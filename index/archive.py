@@ -225,8 +225,9 @@ class Archive:
 
     def warm(self) -> None:
         """Load what a first search or plan check needs (query encoder, chunk table, the
-        model's tokenizer) now."""
+        model's tokenizer, and the rows a small archive's searches read) now."""
         self._searcher.search("warm up the index", limit=1)
+        self._searcher.warm()
         self.count_tokens("warm up the tokenizer")
 
     def prepare(self) -> None:

@@ -74,5 +74,12 @@ class RowCache(Generic[K, V]):
                     self._items.popitem(last=False)
         return {k: found[k] for k in wanted if k in found}
 
+    def put_many(self, rows: dict[K, V]) -> None:
+        """Hold ROWS (read in bulk) as if each had been asked for, up to the cache's size."""
+        with self._lock:
+            self._items.update(rows)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
     def __len__(self) -> int:
         return len(self._items)

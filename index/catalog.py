@@ -215,15 +215,28 @@ def cues(
     return out
 
 
+_CHUNK_ROW = "SELECT chunk_id, doc_id, text, heading, start_s, end_s, speaker, slide FROM chunks"
+
+
 def chunks_by_id(cur: duckdb.DuckDBPyConnection, chunk_ids: list[int]) -> dict[int, ChunkRow]:
     if not chunk_ids:
         return {}
     rows = cur.execute(
-        "SELECT chunk_id, doc_id, text, heading, start_s, end_s, speaker, slide FROM chunks "
-        f"WHERE chunk_id IN ({', '.join('?' * len(chunk_ids))})",
-        chunk_ids,
+        f"{_CHUNK_ROW} WHERE chunk_id IN ({', '.join('?' * len(chunk_ids))})", chunk_ids
     ).fetchall()
     return {r[0]: ChunkRow(*r) for r in rows}
+
+
+def every_chunk_row(cur: duckdb.DuckDBPyConnection) -> dict[int, ChunkRow]:
+    """Every chunk's row, in one scan (a reader warming a small archive's rows)."""
+    return {r[0]: ChunkRow(*r) for r in cur.execute(_CHUNK_ROW).fetchall()}
+
+
+def every_document(cur: duckdb.DuckDBPyConnection) -> dict[str, Document]:
+    """Every document as stored, without its body, in one scan (successors unchecked, as in
+    `documents_by_id`)."""
+    columns = _DOC_COLUMNS.replace("body", "NULL AS body")
+    return {r[0]: _document(r) for r in cur.execute(f"SELECT {columns} FROM documents").fetchall()}
 
 
 def chapters(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Chapter]:

@@ -337,6 +337,27 @@ class Searcher:
             DOCUMENT_ROWS_KEPT,
         )
 
+    def warm(self) -> None:
+        """Read now, in one scan each, what the first searches would read a few rows at a
+        time: every chunk row and document (without its body), and every recording's cues,
+        passage vectors and windows — each only when the whole archive's fit what a searcher
+        keeps. A larger archive warms as it is searched."""
+        cur = self.snapshot.cursor()
+        table = self.snapshot.table
+        if len(table) <= CHUNK_ROWS_KEPT:
+            self.chunk_rows.put_many(catalog.every_chunk_row(cur))
+        if len(table.doc_ids) <= DOCUMENT_ROWS_KEPT:
+            self.document_rows.put_many(catalog.every_document(cur))
+        recordings = [
+            (doc_id, table.passages(n))
+            for n, doc_id in enumerate(table.doc_ids)
+            if len(table.passages(n))
+        ]
+        if len(recordings) <= min(RECORDINGS_KEPT, CUE_CACHE_RECORDINGS):
+            self._cues([doc_id for doc_id, _ in recordings])
+            for doc_id, passages in recordings:
+                self._recording(doc_id, passages)
+
     @property
     def marks(self) -> dict[str, Mark]:
         """The snapshot's superseded and obsolete documents (read once; a snapshot never changes)."""

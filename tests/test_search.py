@@ -668,3 +668,22 @@ def test_snippet_words_are_those_starting_with_a_query_terms_prefix(text: str) -
     words = re.findall(r"[\w.\-]+", flatten(text))
     expected = [w for w in words if any(w.lower().startswith(p) for p in prefixes)]
     assert list(matched) == list(dict.fromkeys(expected))
+
+
+def test_a_warmed_searcher_reads_no_rows_and_answers_the_same(
+    identifier_index: Searcher, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Warming reads a small archive's rows in one scan each; searches then read none one by
+    # one, and answer exactly as a cold searcher of the same snapshot does.
+    queries = ["innodb_flush_log_at_trx_commit", "pool exhausted", "payments ledger"]
+    cold = Searcher(identifier_index.snapshot, fake_embedder.embed_query)
+    expected = [cold.search(q) for q in queries]
+    identifier_index.warm()
+    assert len(identifier_index.chunk_rows) == len(identifier_index.snapshot.table)
+
+    def no_reads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a warmed searcher read rows one search at a time")
+
+    monkeypatch.setattr(catalog, "chunks_by_id", no_reads)
+    monkeypatch.setattr(catalog, "documents_by_id", no_reads)
+    assert [identifier_index.search(q) for q in queries] == expected
