@@ -157,7 +157,7 @@ class KeywordIndex:
             text_query = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, text_query)] + [(tantivy.Occur.Must, f) for f in filters]
             )
-        searcher = self._searcher()
+        searcher = self._tantivy_searcher()
         found = searcher.search(text_query, k).hits
         # One read of the ids' fast column for all hits: a stored-document read per hit let go
         # of the GIL each time, and under concurrent searches every one waited to get it back.
@@ -168,7 +168,7 @@ class KeywordIndex:
             if i is not None  # every chunk has an id; a column-less segment has none to give
         ]
 
-    def _searcher(self) -> tantivy.Searcher:
+    def _tantivy_searcher(self) -> tantivy.Searcher:
         """The searcher of the last commit, kept: a snapshot's index never changes, and a
         writer's own changes are seen after `save`."""
         if self._reader is None:
@@ -176,11 +176,11 @@ class KeywordIndex:
         return self._reader
 
     def count(self) -> int:
-        return int(self._searcher().num_docs)
+        return int(self._tantivy_searcher().num_docs)
 
     def doc_freqs(self, terms: Iterable[str]) -> tuple[dict[str, int], int]:
         """Chunks that contain each term (over the whole index), and the chunks in all."""
-        searcher = self._searcher()
+        searcher = self._tantivy_searcher()
         return {t: int(searcher.doc_freq("body", t)) for t in terms}, int(searcher.num_docs)
 
     def ids(self) -> set[int]:
