@@ -84,8 +84,21 @@ class Archive:
         self.incident_params = incidents.SimilarityParams()
         self.incident_text = True  # causes as front matter states them (see incidents.load)
         # Pairs of post-mortems people settled (circulation/feedback.py): the interface that
-        # holds the state store hands them in; applied only to pairs this viewer may see.
-        self.pair_verdicts = PairVerdicts()
+        # holds the state store hands them in, or a way to read them when first needed;
+        # applied only to pairs this viewer may see.
+        self._pair_verdicts: PairVerdicts | Callable[[], PairVerdicts] = PairVerdicts()
+
+    @property
+    def pair_verdicts(self) -> PairVerdicts:
+        """The pairs people settled on the similar panel (read on first use when handed a
+        reader: a search never needs them)."""
+        if callable(self._pair_verdicts):
+            self._pair_verdicts = self._pair_verdicts()
+        return self._pair_verdicts
+
+    @pair_verdicts.setter
+    def pair_verdicts(self, found: PairVerdicts | Callable[[], PairVerdicts]) -> None:
+        self._pair_verdicts = found
 
     # -- plumbing ---------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 
 from fastapi import HTTPException, Request
@@ -14,6 +13,7 @@ from index.access import Viewer
 from index.archive import Archive
 from index.errors import IndexNotBuiltError
 from index.opener import Opener
+from index.pair_verdicts import PairVerdicts
 from index.settings import Settings
 from server.callers import CHALLENGE, Caller, Unauthorized, identify
 
@@ -41,10 +41,16 @@ class ServerContext:
             found = self.opener.require(viewer)
         except IndexNotBuiltError as exc:
             raise HTTPException(503, str(exc)) from None
-        # Pairs people settled on the similar panel (circulation/feedback.py), as the portal.
-        with contextlib.suppress(sqlite3.Error):
-            found.pair_verdicts = feedback.verdicts(self.store)
+        # Pairs people settled on the similar panel (circulation/feedback.py), as the portal;
+        # read only by the routes that show similar incidents or recurrences.
+        found.pair_verdicts = self._verdicts
         return found
+
+    def _verdicts(self) -> PairVerdicts:
+        try:
+            return feedback.verdicts(self.store)
+        except sqlite3.Error:  # an unreadable store: the panel as computed, without verdicts
+            return PairVerdicts()
 
     def identify(self, request: Request, *, require_token: bool = False) -> Caller:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
