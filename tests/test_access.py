@@ -253,7 +253,9 @@ def _radar_store(archive: Archive) -> StateStore:
 
 # Verbs that read no document, so no row: the snapshot's name, the viewer's filters, the
 # model's vector and token count of a text the caller gives, loading the model.
-NO_DOCUMENT_READ = {"version", "scope", "query_vector", "count_tokens", "warm"}
+# pair_verdicts: what the interface handed in (the state store's settled pairs), applied by
+# the verbs that read documents (similar, recurring), which have their rows.
+NO_DOCUMENT_READ = {"version", "scope", "query_vector", "count_tokens", "warm", "pair_verdicts"}
 # A yes/no by design: True for outsiders ("exists, but not for you"), never what was found.
 YES_NO = {
     "restricted-words check (a yes/no for the search log)",
