@@ -293,7 +293,7 @@ class Settings(BaseSettings):
         ge=1,
         description="hindsight serve: processes answering requests. A search is mostly Python, "
         "so one process holds about one core: more help where there are cores to spare (on 2 "
-        "cores shared with the clients, 2 answered fewer searches a second than 1).",
+        "cores shared with the clients, 2 × 2 threads were no faster than 1 × 4).",
     )
 
     review_days: dict[str, int] = Field(
