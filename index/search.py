@@ -624,13 +624,15 @@ class Searcher:
         as every query that shows the recording needs them. None when a passage has no vector
         (removed by a writer since): the caller scores what is left."""
 
+        width = self.params.moments.width  # a tuning run may change it on a live searcher
+
         def read() -> tuple[np.ndarray, Windows] | None:
             ids, vectors = self.snapshot.vectors.vectors_of(passages)
             if len(ids) != len(passages):
                 return None
-            return vectors, windows(len(passages), self.params.moments.width, vectors)
+            return vectors, windows(len(passages), width, vectors)
 
-        return self._recordings.get(doc_id, read)
+        return self._recordings.get((doc_id, width), read)
 
     def _cues(self, doc_ids: list[str]) -> dict[str, list[tuple[float, float, str]]]:
         """The timed cues of these recordings: (start, end, text), in time order.

@@ -687,3 +687,21 @@ def test_a_warmed_searcher_reads_no_rows_and_answers_the_same(
     monkeypatch.setattr(catalog, "chunks_by_id", no_reads)
     monkeypatch.setattr(catalog, "documents_by_id", no_reads)
     assert [identifier_index.search(q) for q in queries] == expected
+
+
+def test_kept_windows_follow_a_change_of_moment_width() -> None:
+    # Tuning runs (bench/moments_cv.py) change the width on a live searcher: windows kept for
+    # another width must not answer.
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(6, 4)).astype(np.float32)
+    passages = np.arange(6, dtype=np.int64)
+    snapshot = SimpleNamespace(vectors=SimpleNamespace(vectors_of=lambda ids: (ids, vectors)))
+    searcher = Searcher(snapshot, lambda q: np.zeros(4, dtype=np.float32))  # type: ignore[arg-type]
+    for width in (3, 1, 2):
+        searcher.params = FusionParams(moments=MomentParams(width=width))
+        kept = searcher._recording("talk", passages)
+        assert kept is not None
+        spans = kept[1].bounds[:, 1] - kept[1].bounds[:, 0] + 1
+        assert int(spans.max()) == width
