@@ -196,6 +196,21 @@ def choose(
     return out
 
 
+class Cues:
+    """A recording's timed cues, (start, end, text) in time order, with their bounds as arrays:
+    a moment asks for the few inside it without a Python pass over the whole talk."""
+
+    def __init__(self, items: list[tuple[float, float, str]]) -> None:
+        self.items = items
+        self.starts = np.array([c[0] for c in items], dtype=np.float64)
+        self.ends = np.array([c[1] for c in items], dtype=np.float64)
+
+    def within(self, start: float, end: float) -> list[tuple[float, float, str]]:
+        """The cues that overlap [START, END], in time order."""
+        inside = np.flatnonzero((self.ends >= start) & (self.starts <= end))
+        return [self.items[i] for i in inside.tolist()]
+
+
 def spoken_at(
     cues: list[tuple[float, float, str]], start: float, end: float, terms: set[str]
 ) -> float | None:

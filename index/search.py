@@ -31,7 +31,7 @@ from index.filters import SearchFilters
 from index.keyword import title_text
 from index.lifecycle import Mark, currency, follow
 from index.models import Document, MomentHit, SearchHit
-from index.moments import MomentParams, Windows, choose, spoken_at, windows
+from index.moments import Cues, MomentParams, Windows, choose, spoken_at, windows
 from index.reader import IndexSnapshot
 from index.relevance import SEARCH_FLOOR, Evidence, FloorParams, coverage, idf, matches
 from index.timefmt import day_number
@@ -321,7 +321,7 @@ class Searcher:
         # Results of this snapshot, shared by every reader of it; keys carry the access key.
         self.cache = ResultCache()
         # Recordings' cues, for where a moment's words are said (internal: never returned).
-        self._cue_cache: OrderedDict[str, list[tuple[float, float, str]]] = OrderedDict()
+        self._cue_cache: OrderedDict[str, Cues] = OrderedDict()
         self._cue_lock = threading.Lock()
         self._marks: dict[str, Mark] | None = None
         self._terms_cache = ResultCache(CHUNK_ROWS_KEPT)  # chunk id → its terms
@@ -634,7 +634,7 @@ class Searcher:
 
         return self._recordings.get((doc_id, width), read)
 
-    def _cues(self, doc_ids: list[str]) -> dict[str, list[tuple[float, float, str]]]:
+    def _cues(self, doc_ids: list[str]) -> dict[str, Cues]:
         """The timed cues of these recordings: (start, end, text), in time order.
 
         Read once per recording and snapshot (one query for those not yet read, ~3 ms for ten
@@ -645,7 +645,7 @@ class Searcher:
         found = catalog.cues(self.snapshot.cursor(), missing) if missing else {}
         with self._cue_lock:
             for doc_id in missing:
-                self._cue_cache[doc_id] = found.get(doc_id, [])
+                self._cue_cache[doc_id] = Cues(found.get(doc_id, []))
             out = {d: self._cue_cache[d] for d in doc_ids if d in self._cue_cache}
             for doc_id in doc_ids:
                 if doc_id in self._cue_cache:
@@ -689,7 +689,11 @@ class Searcher:
                 last = timed[-1]
                 end = last.end if last.end is not None else last.start
                 assert start is not None and end is not None  # only timed passages are here
-                said = spoken_at(cues.get(f.doc_id, []), start, end, set(terms))
+                said = (
+                    spoken_at(cues[f.doc_id].within(start, end), start, end, set(terms))
+                    if f.doc_id in cues
+                    else None
+                )
                 moments.append(
                     MomentHit(
                         start=said if said is not None else start,

@@ -7,6 +7,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.access import Viewer
@@ -215,3 +216,21 @@ def test_a_moment_starts_at_the_cue_that_says_the_most_query_words() -> None:
     assert spoken_at(cues, 0.0, 15.0, terms) == 10.0  # three terms there, two at 5 s
     assert spoken_at(cues, 0.0, 9.0, terms) == 5.0  # only cues inside the moment count
     assert spoken_at(cues, 0.0, 15.0, set(query_terms("gpu cost dashboard"))) is None
+
+
+def test_a_moment_asks_only_the_cues_that_overlap_it() -> None:
+    # The searcher hands spoken_at the cues inside a moment (numpy over the kept bounds): the
+    # same cues a pass over the whole talk would keep, overlapping and zero-length ones too.
+    from index.moments import Cues
+
+    rng = np.random.default_rng(7)
+    starts = np.sort(rng.uniform(0, 600, 300))
+    items = [
+        (float(a), float(a + rng.choice([0.0, 2.0, 45.0])), f"cue {i}")
+        for i, a in enumerate(starts)
+    ]
+    cues = Cues(items)
+    for start, end in [(0.0, 10.0), (100.0, 175.5), (599.0, 700.0), (-5.0, -1.0), (250.0, 250.0)]:
+        expected = [c for c in items if not (c[1] < start or c[0] > end)]
+        assert cues.within(start, end) == expected
+    assert Cues([]).within(0.0, 1.0) == []
