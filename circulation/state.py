@@ -280,6 +280,7 @@ def session_hash(session: str) -> str:
 # How often a thread's kept connection checks that its file is still the store's: every
 # check is a stat, and an API request asks the store three times.
 RECHECK_S = 1.0
+_INHERITED: list[sqlite3.Connection] = []  # a forked child's copies of its parent's connections
 
 
 @dataclass
@@ -328,6 +329,8 @@ class StateStore:
             self._local.kept = None
             if kept.pid == os.getpid():
                 kept.con.close()
+            else:  # the parent's, inherited by fork: never closed here (SQLite's rule)
+                _INHERITED.append(kept.con)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=10, check_same_thread=True)
         try:
@@ -359,6 +362,8 @@ class StateStore:
         self._local.kept = None
         if kept is not None and kept.pid == os.getpid():
             kept.con.close()
+        elif kept is not None:
+            _INHERITED.append(kept.con)
 
     # -- visits and the groups the feed server trusts ------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from pathlib import Path
 
@@ -197,3 +198,18 @@ def test_a_kept_connection_sees_other_writers_and_a_replaced_file(
     assert server.api_token(again, now=T0) is not None
     server.close()
     assert server.api_token(again, now=T0) is not None  # reopened on the next read
+
+
+def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
+    # A worker forked from a process that already read the store (Ray, a prefork server) must
+    # not use, nor close, its parent's connection.
+    store = StateStore(tmp_path)
+    token = store.create_api_token("ana", ("sre",), now=T0)
+    parent = store._kept()
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if it reads through a connection of its own
+        ok = store.api_token(token, now=T0) is not None and store._kept() is not parent
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store._kept() is parent and store.api_token(token, now=T0) is not None
