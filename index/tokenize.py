@@ -74,7 +74,10 @@ def tokens(text: str) -> list[str]:
     return [t for match in _WORD.finditer(text) for t in _word_tokens(match.group(0))]
 
 
-@lru_cache(maxsize=65_536)
+CUE_TERMS_KEPT = 65_536
+
+
+@lru_cache(maxsize=CUE_TERMS_KEPT)
 def term_set(text: str) -> frozenset[str]:
     """The index terms of a short TEXT that recurs (a recording's cue), as a set, kept."""
     return frozenset(tokens(text))
