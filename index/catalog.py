@@ -31,6 +31,7 @@ class ChunkRow:
 
 
 _DOC_COLUMNS = "doc_id, kind, title, path, date, metadata, body"
+_DOC_COLUMNS_NO_BODY = _DOC_COLUMNS.replace("body", "NULL AS body")  # a transcript's is ~50 KB
 
 
 def _document(row: tuple[Any, ...], n_chunks: int = 0) -> Document:
@@ -158,7 +159,7 @@ def documents_by_id(
     """
     if not doc_ids:
         return {}
-    columns = _DOC_COLUMNS if body else _DOC_COLUMNS.replace("body", "NULL AS body")
+    columns = _DOC_COLUMNS if body else _DOC_COLUMNS_NO_BODY
     rows = cur.execute(
         f"SELECT {columns} FROM documents d WHERE doc_id IN ({', '.join('?' * len(doc_ids))})",
         doc_ids,
@@ -235,8 +236,8 @@ def every_chunk_row(cur: duckdb.DuckDBPyConnection) -> dict[int, ChunkRow]:
 def every_document(cur: duckdb.DuckDBPyConnection) -> dict[str, Document]:
     """Every document as stored, without its body, in one scan (successors unchecked, as in
     `documents_by_id`)."""
-    columns = _DOC_COLUMNS.replace("body", "NULL AS body")
-    return {r[0]: _document(r) for r in cur.execute(f"SELECT {columns} FROM documents").fetchall()}
+    rows = cur.execute(f"SELECT {_DOC_COLUMNS_NO_BODY} FROM documents").fetchall()
+    return {r[0]: _document(r) for r in rows}
 
 
 def chapters(cur: duckdb.DuckDBPyConnection, doc_id: str) -> list[Chapter]:
@@ -491,7 +492,7 @@ def changes_since(
         if has_first and has_first[0]
         else "d.indexed_at"
     )
-    columns = _DOC_COLUMNS.replace("body", "NULL AS body")
+    columns = _DOC_COLUMNS_NO_BODY
     rows = cur.execute(
         f"SELECT {columns}, {first}, d.indexed_at FROM documents d "
         f"WHERE d.indexed_at >= ? AND {where} ORDER BY d.indexed_at DESC, d.title",
